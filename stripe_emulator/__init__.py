@@ -1,0 +1,1 @@
+"""A stateful Stripe API emulator (see DESIGN.md, "The Stripe emulator")."""

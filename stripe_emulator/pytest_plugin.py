@@ -1,0 +1,1 @@
+"""Pytest fixtures that start the Stripe emulator (placeholder until issue 3 lands)."""

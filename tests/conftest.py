@@ -1,0 +1,1 @@
+pytest_plugins = ["stripe_emulator.pytest_plugin"]
