@@ -1,0 +1,43 @@
+"""Account endpoints: dj-rest-auth's views with our throttles and permissions."""
+
+from dj_rest_auth.registration.views import RegisterView, ResendEmailVerificationView
+from dj_rest_auth.views import LoginView, LogoutView, PasswordResetView
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+
+from accounts.throttles import AUTH_THROTTLES
+
+
+class LoginApi(LoginView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "login"
+
+
+class RegistrationApi(RegisterView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "registration"
+
+
+class PasswordResetApi(PasswordResetView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "password_reset"
+
+
+class ResendEmailVerificationApi(ResendEmailVerificationView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "password_reset"
+
+
+class LogoutApi(LogoutView):
+    """Deletes the caller's token; anonymous callers get 401."""
+
+    permission_classes = (IsAuthenticated,)
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("LogoutResult", {"detail": serializers.CharField()})},
+    )
+    def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,1 @@
+"""Billing state: plans, Stripe customers and subscriptions (issue 4 fills this in)."""

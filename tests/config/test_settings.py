@@ -1,0 +1,272 @@
+"""Settings come from the environment; production refuses development defaults.
+
+Each case imports config.settings in a fresh interpreter with a controlled
+environment, exactly as the service would start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_VARS = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_API_BASE",
+    "STRIPE_WEBHOOK_SECRET",
+    "TRIAL_DAYS",
+    "FREE_ARTICLES_PER_MONTH",
+    "SECURE_SSL_REDIRECT",
+    "EMAIL_URL",
+    "ACCOUNT_EMAIL_VERIFICATION",
+)
+PRODUCTION = {
+    "SECRET_KEY": "a-real-production-secret-" + "q7" * 20,
+    "ALLOWED_HOSTS": "billing.example.com",
+    "STRIPE_SECRET_KEY": "sk_live_realkey",
+    "STRIPE_WEBHOOK_SECRET": "whsec_real",
+}
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "db_engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "db_host": settings.DATABASES["default"].get("HOST", ""),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_location": settings.CACHES["default"].get("LOCATION", ""),
+    "broker": settings.CELERY_BROKER_URL,
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "stripe_key": settings.STRIPE_SECRET_KEY,
+    "stripe_base": settings.STRIPE_API_BASE,
+    "webhook_secrets": settings.STRIPE_WEBHOOK_SECRETS,
+    "trial_days": settings.TRIAL_DAYS,
+    "free_articles": settings.FREE_ARTICLES_PER_MONTH,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "hsts": settings.SECURE_HSTS_SECONDS,
+    "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+    "email_backend": settings.EMAIL_BACKEND,
+    "verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+    "celery_app_broker": __import__("config.celery").celery.app.conf.broker_url,
+    "celery_app_serializer": __import__("config.celery").celery.app.conf.task_serializer,
+    "celery": {
+        k: getattr(__import__("config.celery").celery.app.conf, k)
+        for k in (
+            "accept_content", "task_acks_late", "task_reject_on_worker_lost",
+            "worker_prefetch_multiplier", "task_time_limit", "task_soft_time_limit",
+            "broker_transport_options", "beat_scheduler", "task_ignore_result",
+        )
+    },
+    "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
+}))
+"""
+
+
+def start(env: dict[str, str], code: str = PROBE) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_READ_DOT_ENV": "false"})
+    clean.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def settings_with(env: dict[str, str]) -> dict:
+    result = start(env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_debug_is_off_unless_set_so_an_empty_environment_refuses_to_start():
+    result = start({})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_with_debug_and_nothing_else_it_runs_on_sqlite_memory_cache_and_eager_celery():
+    s = settings_with({"DEBUG": "true"})
+
+    assert s["DEBUG"] is True
+    assert s["db_engine"] == "django.db.backends.sqlite3"
+    assert s["db_name"].endswith("db.sqlite3")
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert s["eager"] is True
+    assert s["broker"] == "memory://"
+    assert s["stripe_key"] == "sk_test_local"
+    assert s["stripe_base"] == ""
+    assert s["webhook_secrets"] == ["whsec_local"]
+    assert (s["trial_days"], s["free_articles"]) == (30, 3)
+    assert s["email_backend"] == "django.core.mail.backends.console.EmailBackend"
+    assert s["verification"] == "optional"
+    assert s["ssl_redirect"] is False
+
+
+def test_with_database_and_redis_urls_it_uses_postgresql_redis_cache_and_a_redis_broker():
+    s = settings_with(
+        {
+            **PRODUCTION,
+            "DATABASE_URL": "postgres://app:pw@db.internal:5432/paywall",
+            "REDIS_URL": "redis://cache.internal:6379/0",
+        }
+    )
+
+    assert s["db_engine"] == "django.db.backends.postgresql"
+    assert (s["db_name"], s["db_host"]) == ("paywall", "db.internal")
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache_location"] == "redis://cache.internal:6379/0"
+    assert s["broker"] == "redis://cache.internal:6379/0"
+    assert s["celery_app_broker"] == "redis://cache.internal:6379/0"
+    assert s["celery_app_serializer"] == "json"
+    assert s["eager"] is False
+
+
+def test_celery_is_configured_for_reliability():
+    s = settings_with({**PRODUCTION, "REDIS_URL": "redis://cache.internal:6379/0"})
+    celery = s["celery"]
+
+    assert celery["accept_content"] == ["json"]
+    assert celery["task_acks_late"] is True
+    assert celery["task_reject_on_worker_lost"] is True
+    assert celery["worker_prefetch_multiplier"] == 1
+    visibility = celery["broker_transport_options"]["visibility_timeout"]
+    assert celery["task_soft_time_limit"] < celery["task_time_limit"] < visibility
+    assert s["retry_backoff_max"] < visibility
+    assert celery["beat_scheduler"] == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert celery["task_ignore_result"] is True
+
+
+def test_a_separate_broker_url_wins_over_redis_url():
+    s = settings_with(
+        {
+            **PRODUCTION,
+            "REDIS_URL": "redis://cache.internal:6379/0",
+            "CELERY_BROKER_URL": "amqp://guest@mq.internal//",
+        }
+    )
+
+    assert s["broker"] == "amqp://guest@mq.internal//"
+    assert s["eager"] is False
+
+
+def test_production_turns_on_hsts_secure_cookies_and_ssl_redirect():
+    s = settings_with(PRODUCTION)
+
+    assert s["DEBUG"] is False
+    assert s["ssl_redirect"] is True
+    assert s["hsts"] >= 31536000
+    assert s["secure_cookies"] is True
+
+
+def test_several_webhook_secrets_are_accepted_for_a_roll():
+    s = settings_with({**PRODUCTION, "STRIPE_WEBHOOK_SECRET": "whsec_old,whsec_new"})
+
+    assert s["webhook_secrets"] == ["whsec_old", "whsec_new"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SECRET_KEY", "", "SECRET_KEY must be set"),
+        (
+            "SECRET_KEY",
+            "django-insecure-dev-only-key-never-use-in-production-0123456789",
+            "SECRET_KEY is set to its development default",
+        ),
+        ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS must be set"),
+        ("STRIPE_SECRET_KEY", "", "STRIPE_SECRET_KEY must be set"),
+        (
+            "STRIPE_SECRET_KEY",
+            "sk_test_local",
+            "STRIPE_SECRET_KEY is set to its development default",
+        ),
+        ("STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET must be set"),
+        (
+            "STRIPE_WEBHOOK_SECRET",
+            "whsec_real,whsec_local",
+            "STRIPE_WEBHOOK_SECRET is set to its development default",
+        ),
+    ],
+)
+def test_production_refuses_missing_secrets_and_development_defaults(variable, value, message):
+    result = start({**PRODUCTION, variable: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_an_unknown_email_verification_mode_is_refused():
+    result = start({"DEBUG": "true", "ACCOUNT_EMAIL_VERIFICATION": "sometimes"})
+
+    assert result.returncode != 0
+    assert "ACCOUNT_EMAIL_VERIFICATION" in result.stderr
+
+
+def test_smtp_comes_from_the_environment():
+    s = settings_with({"DEBUG": "true", "EMAIL_URL": "smtp+tls://user:pw@smtp.example.com:587"})
+
+    assert s["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in CONFIG_VARS},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_READ_DOT_ENV": "false",
+            **PRODUCTION,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_with_database_url_the_service_really_talks_to_postgresql():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        (version,) = cursor.fetchone()
+
+    assert connection.vendor == "postgresql"
+    assert version.startswith("PostgreSQL")
+
+
+@pytest.mark.redis
+def test_with_redis_url_the_cache_really_is_redis():
+    import redis
+    from django.conf import settings
+    from django.core.cache import cache
+
+    cache.set("settings-probe", "here", timeout=30)
+
+    raw = redis.Redis.from_url(settings.REDIS_URL)
+    assert any(b"settings-probe" in key for key in raw.keys("*settings-probe*"))
+    assert cache.get("settings-probe") == "here"

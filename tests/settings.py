@@ -1,0 +1,31 @@
+"""Test settings: production settings (DEBUG off) with test secrets from here.
+
+The suite runs with DEBUG off, as production does, so that the refusal of
+development defaults and the security settings are exercised, not bypassed.
+DATABASE_URL and REDIS_URL pass through from the environment (CI sets them).
+"""
+
+import os
+
+os.environ["DJANGO_READ_DOT_ENV"] = "false"
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "k3y" * 16)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_tests")
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_tests")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from config.settings import *  # noqa: F403
+
+# Fast hashing: the suite creates many users; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+# No collectstatic before tests: serve static names as they are.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
