@@ -40,11 +40,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _skip_or_fail("needs Redis: set REDIS_URL=redis://...")
 
 
+def _clear_test_cache() -> None:
+    """Empty this run's cache only.
+
+    Redis's cache.clear() is FLUSHDB, which would also wipe a Celery broker or
+    another run sharing the database: delete this run's key prefix instead.
+    """
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        import redis
+
+        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Each test starts with an empty cache (throttle counters, cached decisions)."""
     with contextlib.suppress(Exception):  # a cache broken on purpose has nothing to clear
-        cache.clear()
+        _clear_test_cache()
 
 
 @pytest.fixture

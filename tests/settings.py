@@ -29,3 +29,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    # One prefix per test run: concurrent runs on one Redis never see each other.
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
