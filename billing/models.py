@@ -1,1 +1,256 @@
-"""Billing state: plans, Stripe customers and subscriptions (issue 4 fills this in)."""
+"""Billing state. Stripe is the source of truth for money and subscription
+state; Subscription rows are a cache of it, written only by
+billing.services.subscription_apply_stripe (DESIGN.md, "Sources of truth")."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Plan(models.Model):
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    amount = models.PositiveIntegerField(help_text="In the currency's minor unit (999 = 9.99).")
+    currency = models.CharField(max_length=3, help_text="ISO 4217, lower case (Stripe's form).")
+    interval = models.CharField(max_length=8, choices=Interval.choices)
+    trial_days = models.PositiveSmallIntegerField(default=30)
+    active = models.BooleanField(default=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("amount", "code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_price_id"],
+                condition=~Q(stripe_price_id=""),
+                name="billing_plan_unique_stripe_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[a-z]{3}$"), name="billing_plan_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Customer(models.Model):
+    """The Stripe customer of one reader. The user link is cleared when a reader leaves."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="billing_customer",
+    )
+    stripe_customer_id = models.CharField(max_length=255, unique=True)
+    default_payment_method_id = models.CharField(max_length=255, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.stripe_customer_id
+
+
+class SubscriptionStatus(models.TextChoices):
+    """Stripe's subscription statuses, verbatim."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
+
+
+# A reader has at most one subscription in these states (a database constraint).
+LIVE_STATUSES = (
+    SubscriptionStatus.INCOMPLETE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+    SubscriptionStatus.PAUSED,
+)
+FINAL_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+
+
+class Subscription(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=32, choices=SubscriptionStatus.choices)
+    trial_start = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    latest_invoice_id = models.CharField(max_length=255, blank=True)
+    default_payment_method_id = models.CharField(max_length=255, blank=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(help_text="When this row last took Stripe's state.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=LIVE_STATUSES) & Q(user__isnull=False),
+                name="billing_one_live_subscription_per_reader",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "trial_end"], name="billing_sub_status_trial_end"),
+            models.Index(fields=["user", "-created_at"], name="billing_sub_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_subscription_id} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+class TrialClaim(models.Model):
+    """One free trial per reader: by normalised email and, when known, by card."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="trial_claims",
+    )
+    email_normalized = models.CharField(max_length=254, unique=True)
+    card_fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"trial claimed {self.claimed_at:%Y-%m-%d}"
+
+
+class StripeAttempt(models.Model):
+    """One attempt of one Stripe write, recorded before the call.
+
+    Its idempotency key names the attempt: a retry of the attempt (after a
+    timeout, a 5xx, a crash) reuses the key, so Stripe replays instead of
+    acting twice; a new attempt (another card, say) gets a new key.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    operation = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stripe_attempts",
+    )
+    params = models.JSONField(default=dict)
+    params_digest = models.CharField(max_length=64, help_text="sha256 of the canonical params.")
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stripe_object_id = models.CharField(max_length=255, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(
+                fields=["user", "operation", "status", "params_digest"],
+                name="billing_attempt_lookup",
+            ),
+        ]
+        constraints = [
+            # Two requests racing to start the same attempt end up sharing one key.
+            models.UniqueConstraint(
+                fields=["operation", "user", "params_digest"],
+                condition=Q(status="pending"),
+                name="billing_attempt_one_pending",
+            ),
+            # One subscription creation in flight per reader, whatever its parameters.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending", operation="subscription.create"),
+                name="billing_attempt_one_creation_in_flight",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.status} ({self.idempotency_key})"
+
+
+class AuditLog(models.Model):
+    """Who changed what for which reader, and why. Written by every billing service."""
+
+    class Actor(models.TextChoices):
+        STAFF = "staff", "Staff"
+        READER = "reader", "Reader"
+        STRIPE = "stripe", "Stripe"
+        SYSTEM = "system", "System"
+
+    actor_type = models.CharField(max_length=16, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_actions",
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    reason = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    stripe_object_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["reader", "-created_at"], name="billing_audit_reader")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_type} {self.action}"

@@ -217,6 +217,11 @@ STRIPE_SECRET_KEY = _production_value(
     DEV_STRIPE_SECRET_KEY,
 )
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Stripe HTTP behaviour (billing/gateway.py): timeouts and the SDK's own retries
+# of connection errors, 409s and 5xx (with Stripe-Should-Retry honoured).
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=5.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_SECRETS = env.list(
     "STRIPE_WEBHOOK_SECRET", default=[DEV_STRIPE_WEBHOOK_SECRET] if DEBUG else []
 )
@@ -226,6 +231,31 @@ _production_value(
 
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=30)
 FREE_ARTICLES_PER_MONTH = env.int("FREE_ARTICLES_PER_MONTH", default=3)
+# A past_due subscription keeps access this long after its period began (the
+# failed renewal), while Stripe retries the card.
+PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=3)
+
+# The plan catalogue; `manage.py sync_plans` makes it real in Stripe and here.
+# Amounts are in the currency's minor unit.
+PLAN_CURRENCY = env.str("PLAN_CURRENCY", default="usd").lower()
+BILLING_PLANS = [
+    {
+        "code": "monthly",
+        "name": "Monthly",
+        "amount": env.int("PLAN_MONTHLY_AMOUNT", default=999),
+        "currency": PLAN_CURRENCY,
+        "interval": "month",
+        "trial_days": TRIAL_DAYS,
+    },
+    {
+        "code": "yearly",
+        "name": "Yearly",
+        "amount": env.int("PLAN_YEARLY_AMOUNT", default=9900),
+        "currency": PLAN_CURRENCY,
+        "interval": "year",
+        "trial_days": TRIAL_DAYS,
+    },
+]
 
 # --- Celery -----------------------------------------------------------------
 # Without a broker (no REDIS_URL, no CELERY_BROKER_URL) tasks run eagerly, in

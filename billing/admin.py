@@ -1,0 +1,76 @@
+"""Read-only mirrors of Stripe state; support actions arrive with the admin issue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from billing.models import AuditLog, Customer, Plan, StripeAttempt, Subscription, TrialClaim
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Stripe-mirrored and audit data are never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name", "amount", "currency", "interval", "trial_days", "active")
+    list_filter = ("active", "interval", "currency")
+    search_fields = ("code", "name", "stripe_price_id", "stripe_product_id")
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_customer_id", "user", "created_at", "deleted_at")
+    search_fields = ("stripe_customer_id", "user__email")
+    list_select_related = ("user",)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "stripe_subscription_id",
+        "user",
+        "plan",
+        "status",
+        "trial_end",
+        "current_period_end",
+        "cancel_at_period_end",
+    )
+    list_filter = ("status", "plan", "cancel_at_period_end")
+    search_fields = ("stripe_subscription_id", "user__email", "customer__stripe_customer_id")
+    list_select_related = ("user", "plan")
+    date_hierarchy = "created_at"
+
+
+@admin.register(TrialClaim)
+class TrialClaimAdmin(ReadOnlyAdmin):
+    list_display = ("user", "email_normalized", "card_fingerprint", "claimed_at")
+    search_fields = ("email_normalized", "user__email", "card_fingerprint")
+
+
+@admin.register(StripeAttempt)
+class StripeAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("operation", "user", "status", "stripe_object_id", "created_at")
+    list_filter = ("status", "operation")
+    search_fields = ("idempotency_key", "stripe_object_id", "user__email")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_type", "actor_user", "action", "reader", "reason")
+    list_filter = ("actor_type", "action")
+    search_fields = ("reader__email", "actor_user__email", "stripe_object_id", "action")
+    list_select_related = ("reader", "actor_user")
+    date_hierarchy = "created_at"

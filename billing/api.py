@@ -1,0 +1,143 @@
+"""Billing endpoints: one thin APIView per operation; the rules live in services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import selectors, services
+from billing.serializers import (
+    CancelInput,
+    InvoicePageOutput,
+    PaymentMethodInput,
+    PlanInput,
+    PlanOutput,
+    SetupIntentOutput,
+    SubscribeInput,
+    SubscriptionOutput,
+    TrialInput,
+)
+from config.errors import ApplicationError
+
+
+def _subscription_response(
+    result: services.SubscriptionResult, code: int = status.HTTP_200_OK
+) -> Response:
+    data = SubscriptionOutput(
+        result.subscription, context={"client_secret": result.client_secret}
+    ).data
+    return Response(data, status=code)
+
+
+class PlanListApi(APIView):
+    """The plans on sale: public, as a price list is."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+
+    @extend_schema(responses=PlanOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(PlanOutput(selectors.plan_list_active(), many=True).data)
+
+
+class TrialStartApi(APIView):
+    @extend_schema(request=TrialInput, responses={201: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        data = TrialInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.subscription_start_trial(
+            user=request.user,
+            plan_code=data.validated_data["plan"],
+            payment_method_id=data.validated_data.get("payment_method", ""),
+        )
+        return _subscription_response(result, status.HTTP_201_CREATED)
+
+
+class SubscribeApi(APIView):
+    @extend_schema(request=SubscribeInput, responses={201: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        data = SubscribeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.subscription_subscribe(
+            user=request.user,
+            plan_code=data.validated_data["plan"],
+            payment_method_id=data.validated_data["payment_method"],
+        )
+        return _subscription_response(result, status.HTTP_201_CREATED)
+
+
+class SubscriptionDetailApi(APIView):
+    @extend_schema(responses={200: SubscriptionOutput})
+    def get(self, request: Request) -> Response:
+        subscription = selectors.subscription_get_current(user=request.user)
+        if subscription is None:
+            raise ApplicationError(
+                "You have no subscription.", code="no_subscription", status_code=404
+            )
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class SubscriptionCancelApi(APIView):
+    @extend_schema(request=CancelInput, responses={200: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.subscription_cancel(
+            user=request.user,
+            at_period_end=data.validated_data["at_period_end"],
+            actor_user=request.user,
+        )
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class SubscriptionResumeApi(APIView):
+    @extend_schema(request=None, responses={200: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        subscription = services.subscription_resume(user=request.user)
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class SubscriptionChangePlanApi(APIView):
+    @extend_schema(request=PlanInput, responses={200: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        data = PlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.subscription_change_plan(
+            user=request.user, plan_code=data.validated_data["plan"]
+        )
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class PaymentMethodApi(APIView):
+    @extend_schema(request=PaymentMethodInput, responses={200: SubscriptionOutput})
+    def post(self, request: Request) -> Response:
+        data = PaymentMethodInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.payment_method_update(
+            user=request.user, payment_method_id=data.validated_data["payment_method"]
+        )
+        if subscription is None:
+            return Response({"detail": "Card saved.", "code": "payment_method_saved"})
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class SetupIntentApi(APIView):
+    @extend_schema(request=None, responses={200: SetupIntentOutput})
+    def post(self, request: Request) -> Response:
+        return Response({"client_secret": services.setup_intent_create(user=request.user)})
+
+
+class InvoiceListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str, required=False)],
+        responses={200: InvoicePageOutput},
+    )
+    def get(self, request: Request) -> Response:
+        page = selectors.invoice_list_for_user(
+            user=request.user, cursor=request.query_params.get("cursor", "")
+        )
+        return Response(InvoicePageOutput({"results": page.results, "next": page.next}).data)

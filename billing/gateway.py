@@ -1,0 +1,371 @@
+"""The one module that talks to Stripe (STYLE.md, "Stripe").
+
+Keyword-only functions; the API key, API base and timeouts are read from
+settings at call time; the SDK's pinned API version is sent on every request;
+every write carries the idempotency key of the attempt it belongs to
+(billing.models.StripeAttempt). The SDK's errors become our GatewayError
+subclasses, which the API shapes as 402 (declined), 400 (invalid) or 503
+(Stripe unreachable), so services never see raw HTTP or the SDK's exceptions.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import stripe  # noqa: TID251 - this module is the one allowed importer
+from django.conf import settings
+from rest_framework import status
+
+from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+API_VERSION: str = stripe.api_version
+T = TypeVar("T")
+
+StripeObject = stripe.StripeObject
+
+
+class GatewayError(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "stripe_unavailable"
+    retryable = False
+
+    def __init__(self, detail: str, *, stripe_code: str = "", param: str = "", **kw: Any):
+        super().__init__(detail, **kw)
+        self.stripe_code = stripe_code
+        self.param = param
+
+
+class CardDeclined(GatewayError):
+    """The card was refused; Stripe's message is safe to show the reader."""
+
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    code = "card_declined"
+
+    def __init__(self, detail: str, *, decline_code: str = "", **kw: Any):
+        super().__init__(detail, **kw)
+        self.decline_code = decline_code
+
+
+class StripeUnavailable(GatewayError):
+    """Stripe could not be reached or failed (after the SDK's own retries): try again."""
+
+    retryable = True
+
+
+class StripeInvalidRequest(GatewayError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "stripe_invalid_request"
+
+
+class StripeNotFound(StripeInvalidRequest):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "stripe_object_missing"
+
+
+@functools.lru_cache(maxsize=8)
+def _client_for(
+    api_key: str, api_base: str, timeout: float, connect_timeout: float, retries: int
+) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=API_VERSION,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=(connect_timeout, timeout)),
+    )
+
+
+def _client() -> stripe.StripeClient:
+    return _client_for(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        float(settings.STRIPE_TIMEOUT_SECONDS),
+        float(settings.STRIPE_CONNECT_TIMEOUT_SECONDS),
+        int(settings.STRIPE_MAX_NETWORK_RETRIES),
+    )
+
+
+def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
+    error = getattr(exc, "error", None)
+    code = str(getattr(exc, "code", "") or "")
+    message = str(getattr(exc, "user_message", "") or getattr(error, "message", "") or exc)
+    context = {
+        "operation": operation,
+        "stripe_code": code,
+        "http_status": getattr(exc, "http_status", None),
+        "request_id": getattr(exc, "request_id", None),
+    }
+    if isinstance(exc, stripe.CardError):
+        logger.info("stripe declined", extra=context)
+        return CardDeclined(
+            message,
+            decline_code=str(getattr(error, "decline_code", "") or ""),
+            stripe_code=code,
+            param=str(getattr(exc, "param", "") or ""),
+        )
+    if isinstance(exc, stripe.IdempotencyError):
+        logger.error("stripe idempotency conflict", extra=context)
+        return StripeInvalidRequest(message, stripe_code="idempotency_error", code="conflict")
+    if isinstance(exc, stripe.InvalidRequestError):
+        logger.warning("stripe refused a request: %s", message, extra=context)
+        cls = StripeNotFound if code == "resource_missing" else StripeInvalidRequest
+        return cls(message, stripe_code=code, param=str(getattr(exc, "param", "") or ""))
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        logger.error("stripe rejected our credentials", extra=context)
+        return StripeUnavailable("The payment provider is not available right now.")
+    logger.warning("stripe unavailable: %s", exc, extra=context)
+    return StripeUnavailable("The payment provider is not available right now; try again.")
+
+
+def _call(operation: str, fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except stripe.StripeError as exc:
+        raise _translate(exc, operation) from exc
+
+
+def _write_options(idempotency_key: str) -> dict[str, Any]:
+    if not idempotency_key:
+        raise ValueError("every Stripe write needs its attempt's idempotency key")
+    return {"idempotency_key": idempotency_key}
+
+
+# --- products and prices ------------------------------------------------------
+
+
+def product_create(*, name: str, metadata: dict[str, str], idempotency_key: str) -> Any:
+    return _call(
+        "product.create",
+        lambda: _client().v1.products.create(
+            params={"name": name, "metadata": metadata},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def product_update(*, product_id: str, name: str, active: bool, idempotency_key: str) -> Any:
+    return _call(
+        "product.update",
+        lambda: _client().v1.products.update(
+            product_id,
+            params={"name": name, "active": active},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def price_create(
+    *,
+    product_id: str,
+    amount: int,
+    currency: str,
+    interval: str,
+    lookup_key: str,
+    idempotency_key: str,
+) -> Any:
+    return _call(
+        "price.create",
+        lambda: _client().v1.prices.create(
+            params={
+                "product": product_id,
+                "unit_amount": amount,
+                "currency": currency,
+                "recurring": {"interval": interval},
+                "lookup_key": lookup_key,
+                "transfer_lookup_key": True,
+            },
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def price_set_active(*, price_id: str, active: bool, idempotency_key: str) -> Any:
+    return _call(
+        "price.update",
+        lambda: _client().v1.prices.update(
+            price_id, params={"active": active}, options=_write_options(idempotency_key)
+        ),
+    )
+
+
+def price_retrieve(*, price_id: str) -> Any:
+    return _call("price.retrieve", lambda: _client().v1.prices.retrieve(price_id))
+
+
+# --- customers and payment methods --------------------------------------------
+
+
+def customer_create(
+    *, email: str, metadata: dict[str, str], idempotency_key: str, test_clock: str = ""
+) -> Any:
+    params: dict[str, Any] = {"email": email, "metadata": metadata}
+    if test_clock:
+        params["test_clock"] = test_clock
+    return _call(
+        "customer.create",
+        lambda: _client().v1.customers.create(
+            params=params,  # type: ignore[arg-type]
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def customer_delete(*, customer_id: str) -> Any:
+    return _call("customer.delete", lambda: _client().v1.customers.delete(customer_id))
+
+
+def payment_method_attach(*, payment_method_id: str, customer_id: str, idempotency_key: str) -> Any:
+    return _call(
+        "payment_method.attach",
+        lambda: _client().v1.payment_methods.attach(
+            payment_method_id,
+            params={"customer": customer_id},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def customer_set_default_payment_method(
+    *, customer_id: str, payment_method_id: str, idempotency_key: str
+) -> Any:
+    return _call(
+        "customer.update",
+        lambda: _client().v1.customers.update(
+            customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def setup_intent_create(*, customer_id: str, idempotency_key: str) -> Any:
+    return _call(
+        "setup_intent.create",
+        lambda: _client().v1.setup_intents.create(
+            params={"customer": customer_id, "usage": "off_session"},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+# --- subscriptions ------------------------------------------------------------
+
+SUBSCRIPTION_EXPAND = ["latest_invoice"]
+
+
+def subscription_create(
+    *,
+    customer_id: str,
+    price_id: str,
+    trial_days: int | None,
+    payment_method_id: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> Any:
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "items": [{"price": price_id}],
+        "metadata": metadata,
+        "expand": SUBSCRIPTION_EXPAND,
+    }
+    if trial_days:
+        params["trial_period_days"] = trial_days
+        # A trial that ends without a card pauses (nothing is charged, access
+        # stops); adding a card later resumes it (DESIGN.md, REST contract).
+        params["trial_settings"] = {"end_behavior": {"missing_payment_method": "pause"}}
+    else:
+        # Charge now; when the card needs authentication the subscription is
+        # created incomplete and the reader finishes with Stripe.js.
+        params["payment_behavior"] = "allow_incomplete"
+    if payment_method_id:
+        params["default_payment_method"] = payment_method_id
+    return _call(
+        "subscription.create",
+        lambda: _client().v1.subscriptions.create(
+            params=params,  # type: ignore[arg-type]
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_retrieve(*, subscription_id: str) -> Any:
+    return _call(
+        "subscription.retrieve",
+        lambda: _client().v1.subscriptions.retrieve(
+            subscription_id, params={"expand": SUBSCRIPTION_EXPAND}
+        ),
+    )
+
+
+def subscription_update(
+    *, subscription_id: str, params: dict[str, Any], idempotency_key: str
+) -> Any:
+    return _call(
+        "subscription.update",
+        lambda: _client().v1.subscriptions.update(
+            subscription_id,
+            params={**params, "expand": SUBSCRIPTION_EXPAND},  # type: ignore[arg-type]
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> Any:
+    return _call(
+        "subscription.cancel",
+        lambda: _client().v1.subscriptions.cancel(
+            subscription_id,
+            params={"invoice_now": False, "prorate": False, "expand": SUBSCRIPTION_EXPAND},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_resume(*, subscription_id: str, idempotency_key: str) -> Any:
+    return _call(
+        "subscription.resume",
+        lambda: _client().v1.subscriptions.resume(
+            subscription_id,
+            params={"billing_cycle_anchor": "now", "expand": SUBSCRIPTION_EXPAND},
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_list_for_customer(*, customer_id: str) -> list[Any]:
+    def fetch() -> list[Any]:
+        page = _client().v1.subscriptions.list(
+            params={"customer": customer_id, "status": "all", "limit": 100}
+        )
+        return list(page.auto_paging_iter())
+
+    return _call("subscription.list", fetch)
+
+
+# --- invoices -------------------------------------------------------------------
+
+
+def invoice_list(*, customer_id: str, limit: int, starting_after: str = "") -> Any:
+    params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+    if starting_after:
+        params["starting_after"] = starting_after
+    return _call("invoice.list", lambda: _client().v1.invoices.list(params=params))  # type: ignore[arg-type]
+
+
+def invoice_retrieve(*, invoice_id: str, expand: list[str] | None = None) -> Any:
+    return _call(
+        "invoice.retrieve",
+        lambda: _client().v1.invoices.retrieve(invoice_id, params={"expand": expand or []}),
+    )
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> Any:
+    return _call(
+        "payment_intent.retrieve",
+        lambda: _client().v1.payment_intents.retrieve(payment_intent_id),
+    )

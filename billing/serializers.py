@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from billing.models import Plan, Subscription
+from billing.selectors import subscription_has_unlimited_access
+
+
+class PlanOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ("code", "name", "amount", "currency", "interval", "trial_days")
+
+
+class SubscriptionOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="stripe_subscription_id")
+    plan = serializers.CharField(source="plan.code")
+    has_unlimited_access = serializers.SerializerMethodField()
+    client_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Subscription
+        fields = (
+            "id",
+            "plan",
+            "status",
+            "trial_start",
+            "trial_end",
+            "current_period_start",
+            "current_period_end",
+            "cancel_at_period_end",
+            "canceled_at",
+            "ended_at",
+            "has_unlimited_access",
+            "client_secret",
+        )
+
+    def get_has_unlimited_access(self, obj: Subscription) -> bool:
+        return subscription_has_unlimited_access(obj)
+
+    def get_client_secret(self, obj: Subscription) -> str | None:
+        """For Stripe.js to finish an authentication; only while incomplete."""
+        if obj.status != "incomplete":
+            return None
+        return self.context.get("client_secret") or None
+
+
+class PlanInput(serializers.Serializer):
+    plan = serializers.SlugField(max_length=64)
+
+
+class TrialInput(PlanInput):
+    payment_method = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class SubscribeInput(PlanInput):
+    payment_method = serializers.CharField(max_length=255)
+
+
+class CancelInput(serializers.Serializer):
+    at_period_end = serializers.BooleanField(default=True)
+
+
+class PaymentMethodInput(serializers.Serializer):
+    payment_method = serializers.CharField(max_length=255)
+
+
+class SetupIntentOutput(serializers.Serializer):
+    client_secret = serializers.CharField()
+
+
+class InvoiceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    number = serializers.CharField(allow_null=True)
+    amount_due = serializers.IntegerField()
+    amount_paid = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+    hosted_invoice_url = serializers.CharField(allow_null=True)
+    created = serializers.DateTimeField()
+
+
+class InvoicePageOutput(serializers.Serializer):
+    results = InvoiceOutput(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
+def as_dict(serializer_class: type[serializers.Serializer], instance: Any, **context: Any) -> Any:
+    return serializer_class(instance, context=context).data

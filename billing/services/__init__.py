@@ -1,0 +1,40 @@
+"""Every write of billing state (STYLE.md): re-exported from one module per topic."""
+
+from billing.services.apply import subscription_apply_stripe, subscription_changed_hooks
+from billing.services.attempts import stripe_write
+from billing.services.audit import Actor, audit_record
+from billing.services.customers import customer_ensure
+from billing.services.plans import SyncReport, plan_sync_catalogue
+from billing.services.subscriptions import (
+    SubscriptionResult,
+    payment_method_update,
+    setup_intent_create,
+    subscription_cancel,
+    subscription_cancel_now,
+    subscription_change_plan,
+    subscription_resume,
+    subscription_start_trial,
+    subscription_subscribe,
+    trial_email_normalize,
+)
+
+__all__ = [
+    "Actor",
+    "SubscriptionResult",
+    "SyncReport",
+    "audit_record",
+    "customer_ensure",
+    "payment_method_update",
+    "plan_sync_catalogue",
+    "setup_intent_create",
+    "stripe_write",
+    "subscription_apply_stripe",
+    "subscription_cancel",
+    "subscription_cancel_now",
+    "subscription_change_plan",
+    "subscription_changed_hooks",
+    "subscription_resume",
+    "subscription_start_trial",
+    "subscription_subscribe",
+    "trial_email_normalize",
+]

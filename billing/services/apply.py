@@ -1,0 +1,168 @@
+"""The one function that writes Stripe's subscription state into our cache.
+
+Used by the API after each Stripe write, by webhook processing and by the
+periodic reconciliation alike (DESIGN.md, "Sources of truth").
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import Customer, Plan, Subscription
+from billing.services.audit import audit_record
+from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+MIRRORED_FIELDS = (
+    "status",
+    "plan_id",
+    "trial_start",
+    "trial_end",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "canceled_at",
+    "ended_at",
+)
+
+# Called with the reader after every change of their subscription: the
+# entitlements cache registers its invalidation here (no import cycle).
+subscription_changed_hooks: list[Any] = []
+
+
+def from_unix(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    try:
+        value = obj[name]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def _id_of(value: Any) -> str:
+    """A Stripe reference is an id, or the object itself when expanded."""
+    if not value:
+        return ""
+    return value if isinstance(value, str) else str(_field(value, "id", ""))
+
+
+def _snapshot(subscription: Subscription) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in MIRRORED_FIELDS:
+        value = getattr(subscription, name)
+        if name == "plan_id":
+            out["plan"] = subscription.plan.code if value else None
+        else:
+            out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def subscription_apply_stripe(
+    *,
+    stripe_subscription: Any,
+    actor_type: str,
+    actor_user: User | None = None,
+    action: str = "subscription.synced",
+    reason: str = "",
+) -> Subscription:
+    """Write one Stripe subscription object into its local row (created if new).
+
+    The row is locked for the write; a change of any mirrored field is
+    audited with before and after. Two first applies of one new subscription
+    racing each other: the loser retries and finds the row.
+    """
+    for attempt in range(2):
+        try:
+            return _apply(
+                stripe_subscription=stripe_subscription,
+                actor_type=actor_type,
+                actor_user=actor_user,
+                action=action,
+                reason=reason,
+            )
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply(
+    *,
+    stripe_subscription: Any,
+    actor_type: str,
+    actor_user: User | None,
+    action: str,
+    reason: str,
+) -> Subscription:
+    stripe_id = str(stripe_subscription["id"])
+    customer_id = _id_of(stripe_subscription["customer"])
+    items = _field(_field(stripe_subscription, "items", {}), "data", [])
+    if not items:
+        raise ApplicationError(f"Stripe subscription {stripe_id} has no items.", code="invalid")
+    item = items[0]
+    price_id = _id_of(_field(item, "price"))
+    values = {
+        "status": str(stripe_subscription["status"]),
+        "trial_start": from_unix(_field(stripe_subscription, "trial_start")),
+        "trial_end": from_unix(_field(stripe_subscription, "trial_end")),
+        "current_period_start": from_unix(_field(item, "current_period_start")),
+        "current_period_end": from_unix(_field(item, "current_period_end")),
+        "cancel_at_period_end": bool(_field(stripe_subscription, "cancel_at_period_end", False)),
+        "canceled_at": from_unix(_field(stripe_subscription, "canceled_at")),
+        "ended_at": from_unix(_field(stripe_subscription, "ended_at")),
+        "latest_invoice_id": _id_of(_field(stripe_subscription, "latest_invoice")),
+        "default_payment_method_id": _id_of(_field(stripe_subscription, "default_payment_method")),
+        "stripe_created": from_unix(_field(stripe_subscription, "created")),
+    }
+    with transaction.atomic():
+        try:
+            plan = Plan.objects.get(stripe_price_id=price_id)
+        except Plan.DoesNotExist as exc:
+            raise ApplicationError(
+                f"Stripe price {price_id} matches no plan; run sync_plans.", code="unknown_price"
+            ) from exc
+        local = (
+            Subscription.objects.select_for_update()
+            .select_related("plan")
+            .filter(stripe_subscription_id=stripe_id)
+            .first()
+        )
+        if local is None:
+            customer = Customer.objects.select_related("user").get(stripe_customer_id=customer_id)
+            local = Subscription(
+                stripe_subscription_id=stripe_id, customer=customer, user=customer.user
+            )
+            before = None
+        else:
+            before = _snapshot(local)
+        local.plan = plan
+        for name, value in values.items():
+            setattr(local, name, value)
+        local.synced_at = timezone.now()
+        local.save()
+        after = _snapshot(local)
+        if before != after:
+            audit_record(
+                action=action if before is not None else "subscription.created",
+                actor_type=actor_type,
+                actor_user=actor_user,
+                reader=local.user,
+                reason=reason,
+                before=before,
+                after=after,
+                stripe_object_id=stripe_id,
+            )
+            reader = local.user
+            for hook in subscription_changed_hooks:
+                transaction.on_commit(lambda hook=hook: hook(reader))
+    return local

@@ -1,0 +1,133 @@
+"""Stripe writes as recorded attempts (DESIGN.md, idempotency).
+
+An attempt row is committed before the call and carries the idempotency key.
+The same operation for the same reader with the same parameters, while its
+attempt is still pending (a timeout, Stripe unreachable, a crash, a double
+click), reuses the key, so Stripe replays its first answer instead of acting
+twice. A finished attempt is never reused: a new attempt gets a new key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from billing.gateway import GatewayError
+from billing.models import StripeAttempt
+from config.errors import Conflict
+
+T = TypeVar("T")
+
+# Stripe keeps keys at least 24 hours; an older pending attempt is not reused.
+ATTEMPT_REUSE_WINDOW = timedelta(hours=23)
+
+
+def _digest(params: dict[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def attempt_pending(*, operation: str, user: User | None) -> StripeAttempt | None:
+    """The newest unfinished attempt of this operation for this reader, if recent."""
+    return (
+        StripeAttempt.objects.filter(
+            operation=operation,
+            user=user,
+            status=StripeAttempt.Status.PENDING,
+            created_at__gte=timezone.now() - ATTEMPT_REUSE_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def attempt_begin(*, operation: str, user: User | None, params: dict[str, Any]) -> StripeAttempt:
+    """Reuse the pending attempt with these parameters, or record a new one (committed)."""
+    digest = _digest(params)
+    pending = StripeAttempt.objects.filter(
+        operation=operation, user=user, params_digest=digest, status=StripeAttempt.Status.PENDING
+    )
+    for _ in range(3):
+        existing = pending.order_by("-created_at").first()
+        if existing is not None:
+            if existing.created_at >= timezone.now() - ATTEMPT_REUSE_WINDOW:
+                return existing
+            attempt_abandon(attempt=existing, reason="expired: Stripe no longer keeps its key")
+        attempt_id = uuid.uuid4()
+        try:
+            with transaction.atomic():
+                return StripeAttempt.objects.create(
+                    id=attempt_id,
+                    operation=operation,
+                    user=user,
+                    params=params,
+                    params_digest=digest,
+                    idempotency_key=f"{operation}:{attempt_id}",
+                )
+        except IntegrityError:
+            continue  # a concurrent request recorded the same attempt first: share it
+    raise AttemptInFlight(
+        "The same operation is already under way; try again in a moment.",
+        code="operation_in_progress",
+    )
+
+
+class AttemptInFlight(Conflict):
+    pass
+
+
+def attempt_abandon(*, attempt: StripeAttempt, reason: str) -> None:
+    StripeAttempt.objects.filter(pk=attempt.pk, status=StripeAttempt.Status.PENDING).update(
+        status=StripeAttempt.Status.FAILED,
+        error_code="abandoned",
+        error_message=reason,
+        completed_at=timezone.now(),
+    )
+
+
+def stripe_write(
+    *,
+    operation: str,
+    user: User | None,
+    params: dict[str, Any],
+    call: Callable[[str], T],
+) -> T:
+    """Record (or reuse) the attempt, then run it: see attempt_run.
+
+    Run one Stripe write under its attempt's idempotency key and record the outcome.
+
+    Stripe unreachable: the attempt stays pending, so a retry reuses the key.
+    Declined or invalid: Stripe stored that answer under the key, so the
+    attempt is closed as failed and the next try is a new attempt.
+    """
+    attempt = attempt_begin(operation=operation, user=user, params=params)
+    return attempt_run(attempt=attempt, call=call)
+
+
+def attempt_run(*, attempt: StripeAttempt, call: Callable[[str], T]) -> T:
+    """Make the attempt's Stripe call with its key; record success or a final failure."""
+    try:
+        result = call(attempt.idempotency_key)
+    except GatewayError as exc:
+        if not exc.retryable:
+            StripeAttempt.objects.filter(pk=attempt.pk).update(
+                status=StripeAttempt.Status.FAILED,
+                error_code=(exc.stripe_code or exc.code)[:64],
+                error_message=exc.detail,
+                completed_at=timezone.now(),
+            )
+        raise
+    StripeAttempt.objects.filter(pk=attempt.pk).update(
+        status=StripeAttempt.Status.SUCCEEDED,
+        stripe_object_id=str(getattr(result, "id", "") or ""),
+        completed_at=timezone.now(),
+    )
+    return result

@@ -1,0 +1,208 @@
+"""The plan catalogue: settings.BILLING_PLANS made real in Stripe and in our table."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from billing import gateway
+from billing.models import Plan
+from billing.services.attempts import stripe_write
+from billing.services.audit import Actor, audit_record
+from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_KEYS = {"code", "name", "amount", "currency", "interval", "trial_days"}
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+
+
+def _validate(entry: dict[str, Any]) -> dict[str, Any]:
+    missing = REQUIRED_KEYS - set(entry)
+    if missing:
+        raise ApplicationError(f"Plan {entry.get('code', '?')} lacks {sorted(missing)}.")
+    if entry["interval"] not in Plan.Interval.values:
+        raise ApplicationError(f"Plan {entry['code']}: interval must be month or year.")
+    if int(entry["amount"]) <= 0:
+        raise ApplicationError(f"Plan {entry['code']}: amount must be positive.")
+    return {**entry, "currency": str(entry["currency"]).lower(), "amount": int(entry["amount"])}
+
+
+def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
+    """Create or update Stripe products and prices, and our plans, from the catalogue.
+
+    Idempotent: a second run with the same catalogue writes nothing. A price
+    is immutable in Stripe, so a new amount, currency or interval makes a new
+    price (the lookup key moves to it) and archives the old one. Plans no
+    longer in the catalogue are archived (inactive here and in Stripe);
+    existing subscriptions keep them.
+    """
+    report = SyncReport()
+    entries = [_validate(e) for e in catalogue]
+    codes = [e["code"] for e in entries]
+    if len(set(codes)) != len(codes):
+        raise ApplicationError("Plan codes in the catalogue must be unique.")
+
+    for entry in entries:
+        plan = Plan.objects.filter(code=entry["code"]).first()
+        before = _plan_state(plan)
+        plan = _sync_one(plan, entry)
+        after = _plan_state(plan)
+        if before is None:
+            report.created.append(plan.code)
+        elif before != after:
+            report.updated.append(plan.code)
+        else:
+            report.unchanged.append(plan.code)
+        if before != after:
+            audit_record(
+                action="plan.synced",
+                actor_type=Actor.SYSTEM,
+                before=before,
+                after=after,
+                stripe_object_id=plan.stripe_price_id,
+            )
+
+    for plan in Plan.objects.filter(active=True).exclude(code__in=codes):
+        before = _plan_state(plan)
+        if plan.stripe_price_id:
+            stripe_write(
+                operation="price.archive",
+                user=None,
+                params={"price": plan.stripe_price_id},
+                call=lambda key, p=plan: gateway.price_set_active(
+                    price_id=p.stripe_price_id, active=False, idempotency_key=key
+                ),
+            )
+        if plan.stripe_product_id:
+            stripe_write(
+                operation="product.archive",
+                user=None,
+                params={"product": plan.stripe_product_id},
+                call=lambda key, p=plan: gateway.product_update(
+                    product_id=p.stripe_product_id,
+                    name=p.name,
+                    active=False,
+                    idempotency_key=key,
+                ),
+            )
+        plan.active = False
+        plan.save(update_fields=["active", "updated_at"])
+        audit_record(
+            action="plan.archived",
+            actor_type=Actor.SYSTEM,
+            before=before,
+            after=_plan_state(plan),
+            stripe_object_id=plan.stripe_price_id,
+        )
+        report.archived.append(plan.code)
+    return report
+
+
+def _plan_state(plan: Plan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "amount": plan.amount,
+        "currency": plan.currency,
+        "interval": plan.interval,
+        "trial_days": plan.trial_days,
+        "active": plan.active,
+        "stripe_product_id": plan.stripe_product_id,
+        "stripe_price_id": plan.stripe_price_id,
+    }
+
+
+def _sync_one(plan: Plan | None, entry: dict[str, Any]) -> Plan:
+    code = entry["code"]
+    if plan is None:
+        plan = Plan(code=code)
+    # Product: one per plan, its name kept in step.
+    if not plan.stripe_product_id:
+        product = stripe_write(
+            operation="product.create",
+            user=None,
+            params={"plan": code, "name": entry["name"]},
+            call=lambda key: gateway.product_create(
+                name=entry["name"], metadata={"plan_code": code}, idempotency_key=key
+            ),
+        )
+        plan.stripe_product_id = product["id"]
+    elif plan.name != entry["name"] or not plan.active:
+        stripe_write(
+            operation="product.update",
+            user=None,
+            params={"product": plan.stripe_product_id, "name": entry["name"], "active": True},
+            call=lambda key: gateway.product_update(
+                product_id=plan.stripe_product_id,
+                name=entry["name"],
+                active=True,
+                idempotency_key=key,
+            ),
+        )
+    # Price: immutable, so a changed amount, currency or interval means a new one.
+    price_changed = (plan.amount, plan.currency, plan.interval) != (
+        entry["amount"],
+        entry["currency"],
+        entry["interval"],
+    )
+    if not plan.stripe_price_id or price_changed:
+        old_price_id = plan.stripe_price_id
+        price = stripe_write(
+            operation="price.create",
+            user=None,
+            params={
+                "product": plan.stripe_product_id,
+                "amount": entry["amount"],
+                "currency": entry["currency"],
+                "interval": entry["interval"],
+            },
+            call=lambda key: gateway.price_create(
+                product_id=plan.stripe_product_id,
+                amount=entry["amount"],
+                currency=entry["currency"],
+                interval=entry["interval"],
+                lookup_key=code,
+                idempotency_key=key,
+            ),
+        )
+        plan.stripe_price_id = price["id"]
+        if old_price_id:
+            stripe_write(
+                operation="price.archive",
+                user=None,
+                params={"price": old_price_id},
+                call=lambda key: gateway.price_set_active(
+                    price_id=old_price_id, active=False, idempotency_key=key
+                ),
+            )
+    elif not plan.active:
+        stripe_write(
+            operation="price.unarchive",
+            user=None,
+            params={"price": plan.stripe_price_id},
+            call=lambda key: gateway.price_set_active(
+                price_id=plan.stripe_price_id, active=True, idempotency_key=key
+            ),
+        )
+    plan.name = entry["name"]
+    plan.amount = entry["amount"]
+    plan.currency = entry["currency"]
+    plan.interval = entry["interval"]
+    plan.trial_days = int(entry["trial_days"])
+    plan.active = True
+    with transaction.atomic():
+        plan.save()
+    return plan

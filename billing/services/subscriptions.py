@@ -1,0 +1,520 @@
+"""Trials and subscriptions: start, subscribe, cancel, resume, change plan, card."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from billing import gateway
+from billing.models import (
+    LIVE_STATUSES,
+    Customer,
+    Plan,
+    StripeAttempt,
+    Subscription,
+    SubscriptionStatus,
+    TrialClaim,
+)
+from billing.services.apply import subscription_apply_stripe
+from billing.services.attempts import (
+    attempt_abandon,
+    attempt_begin,
+    attempt_pending,
+    attempt_run,
+    stripe_write,
+)
+from billing.services.audit import Actor, audit_record
+from billing.services.customers import customer_ensure
+from config.errors import ApplicationError, Conflict
+
+logger = logging.getLogger(__name__)
+
+# An in-flight creation with other parameters younger than this blocks a new one.
+IN_FLIGHT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SubscriptionResult:
+    subscription: Subscription
+    client_secret: str = ""
+
+
+def trial_email_normalize(email: str) -> str:
+    """One trial per mailbox: case, +tags, and Gmail's dots do not make a new reader."""
+    local, _, domain = email.strip().lower().partition("@")
+    local = local.split("+", 1)[0]
+    if domain in {"gmail.com", "googlemail.com"}:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _plan(code: str) -> Plan:
+    plan = Plan.objects.filter(code=code, active=True).exclude(stripe_price_id="").first()
+    if plan is None:
+        raise ApplicationError(
+            f"There is no plan called {code!r}.",
+            code="unknown_plan",
+            fields={"plan": [f"There is no plan called {code!r}."]},
+        )
+    return plan
+
+
+def _live(user: User) -> Subscription | None:
+    return (
+        Subscription.objects.select_related("plan")
+        .filter(user=user, status__in=LIVE_STATUSES)
+        .first()
+    )
+
+
+def _refuse_if_live(user: User) -> None:
+    if _live(user) is not None:
+        raise Conflict("You already have a subscription.", code="subscription_exists")
+
+
+def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
+    """Record the subscription creation attempt, settling any earlier unfinished one.
+
+    The same parameters again (a double click, a retry after a timeout) share
+    the pending attempt and so its idempotency key: Stripe replays, one
+    subscription. Other parameters while one is in flight: 409. An older
+    unfinished attempt may have reached Stripe without our hearing back (a
+    crash): Stripe is asked what exists for this customer and that is applied
+    first, so a new attempt cannot make a second subscription.
+    """
+    _refuse_if_live(user)
+    pending = attempt_pending(operation="subscription.create", user=user)
+    if pending is not None and pending.params != params:
+        age = (timezone.now() - pending.created_at).total_seconds()
+        if age < IN_FLIGHT_SECONDS:
+            raise Conflict(
+                "A subscription is already being started; try again in a moment.",
+                code="operation_in_progress",
+            )
+        customer = Customer.objects.filter(user=user).first()
+        if customer is not None:
+            for stripe_sub in gateway.subscription_list_for_customer(
+                customer_id=customer.stripe_customer_id
+            ):
+                subscription_apply_stripe(
+                    stripe_subscription=stripe_sub,
+                    actor_type=Actor.SYSTEM,
+                    reason="recovered an unfinished subscription creation",
+                )
+        attempt_abandon(attempt=pending, reason="superseded by a new attempt")
+        _refuse_if_live(user)
+    return attempt_begin(operation="subscription.create", user=user, params=params)
+
+
+def _attach_card(*, user: User, customer_id: str, payment_method_id: str) -> Any:
+    """Attach a card (Stripe holds it; we only see its id) and make it the default."""
+    payment_method = stripe_write(
+        operation="payment_method.attach",
+        user=user,
+        params={"payment_method": payment_method_id, "customer": customer_id},
+        call=lambda key: gateway.payment_method_attach(
+            payment_method_id=payment_method_id, customer_id=customer_id, idempotency_key=key
+        ),
+    )
+    stripe_write(
+        operation="customer.default_payment_method",
+        user=user,
+        params={"payment_method": payment_method_id, "customer": customer_id},
+        call=lambda key: gateway.customer_set_default_payment_method(
+            customer_id=customer_id, payment_method_id=payment_method_id, idempotency_key=key
+        ),
+    )
+    Customer.objects.filter(stripe_customer_id=customer_id).update(
+        default_payment_method_id=payment_method_id
+    )
+    return payment_method
+
+
+def _fingerprint(payment_method: Any) -> str:
+    card = payment_method.get("card") if hasattr(payment_method, "get") else None
+    return str((card or {}).get("fingerprint") or "")
+
+
+PAYMENT_METHOD_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+
+
+def _check_payment_method_id(payment_method_id: str) -> None:
+    if not PAYMENT_METHOD_ID.match(payment_method_id):
+        message = "Send a Stripe payment method id (pm_...), never card details."
+        raise ApplicationError(
+            message, code="invalid_payment_method", fields={"payment_method": [message]}
+        )
+
+
+def subscription_start_trial(
+    *, user: User, plan_code: str, payment_method_id: str = ""
+) -> SubscriptionResult:
+    """Start the reader's one free trial of a plan (TRIAL_DAYS days, card optional)."""
+    plan = _plan(plan_code)
+    if payment_method_id:
+        _check_payment_method_id(payment_method_id)
+    params = {"plan": plan.code, "payment_method": payment_method_id, "trial": True}
+    email_key = trial_email_normalize(user.email)
+    if TrialClaim.objects.filter(Q(email_normalized=email_key) | Q(user=user)).exists():
+        _refuse_if_live(user)  # a double click after success is told what it is
+        raise Conflict("You have already had your free trial.", code="trial_already_used")
+    attempt = _begin_creation(user=user, params=params)
+    try:
+        customer = customer_ensure(user=user)
+        fingerprint = ""
+        if payment_method_id:
+            payment_method = _attach_card(
+                user=user,
+                customer_id=customer.stripe_customer_id,
+                payment_method_id=payment_method_id,
+            )
+            fingerprint = _fingerprint(payment_method)
+            if fingerprint and TrialClaim.objects.filter(card_fingerprint=fingerprint).exists():
+                raise Conflict(
+                    "This card has already been used for a free trial.",
+                    code="trial_already_used",
+                )
+    except Exception:
+        attempt_abandon(attempt=attempt, reason="refused before reaching Stripe")
+        raise
+
+    trial_days = plan.trial_days or settings.TRIAL_DAYS
+    stripe_subscription = attempt_run(
+        attempt=attempt,
+        call=lambda key: gateway.subscription_create(
+            customer_id=customer.stripe_customer_id,
+            price_id=plan.stripe_price_id,
+            trial_days=trial_days,
+            payment_method_id=payment_method_id,
+            metadata={"user_id": str(user.pk), "plan_code": plan.code},
+            idempotency_key=key,
+        ),
+    )
+    with transaction.atomic():
+        subscription = subscription_apply_stripe(
+            stripe_subscription=stripe_subscription,
+            actor_type=Actor.READER,
+            actor_user=user,
+            action="subscription.trial_started",
+        )
+        TrialClaim.objects.get_or_create(
+            email_normalized=email_key,
+            defaults={"user": user, "card_fingerprint": fingerprint, "subscription": subscription},
+        )
+        audit_record(
+            action="trial.claimed",
+            actor_type=Actor.READER,
+            actor_user=user,
+            reader=user,
+            after={"plan": plan.code, "trial_days": trial_days, "with_card": bool(fingerprint)},
+            stripe_object_id=subscription.stripe_subscription_id,
+        )
+    return SubscriptionResult(subscription)
+
+
+def _payment_intent_of(invoice: Any) -> Any | None:
+    """The invoice's payment intent (since Basil: under invoice.payments)."""
+    if not invoice or isinstance(invoice, str):
+        return None
+    payments = (invoice.get("payments") or {}).get("data") or []
+    for payment in payments:
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if intent:
+            return (
+                gateway.payment_intent_retrieve(payment_intent_id=intent)
+                if isinstance(intent, str)
+                else intent
+            )
+    return None
+
+
+def subscription_subscribe(
+    *, user: User, plan_code: str, payment_method_id: str
+) -> SubscriptionResult:
+    """Subscribe and pay at once, no trial (for readers whose trial is behind them)."""
+    plan = _plan(plan_code)
+    _check_payment_method_id(payment_method_id)
+    params = {"plan": plan.code, "payment_method": payment_method_id, "trial": False}
+    attempt = _begin_creation(user=user, params=params)
+    try:
+        customer = customer_ensure(user=user)
+        _attach_card(
+            user=user,
+            customer_id=customer.stripe_customer_id,
+            payment_method_id=payment_method_id,
+        )
+    except Exception:
+        attempt_abandon(attempt=attempt, reason="refused before reaching Stripe")
+        raise
+    stripe_subscription = attempt_run(
+        attempt=attempt,
+        call=lambda key: gateway.subscription_create(
+            customer_id=customer.stripe_customer_id,
+            price_id=plan.stripe_price_id,
+            trial_days=None,
+            payment_method_id=payment_method_id,
+            metadata={"user_id": str(user.pk), "plan_code": plan.code},
+            idempotency_key=key,
+        ),
+    )
+    subscription = subscription_apply_stripe(
+        stripe_subscription=stripe_subscription,
+        actor_type=Actor.READER,
+        actor_user=user,
+        action="subscription.subscribed",
+    )
+    if subscription.status != SubscriptionStatus.INCOMPLETE:
+        return SubscriptionResult(subscription)
+
+    intent = _payment_intent_of(stripe_subscription.get("latest_invoice"))
+    if intent is None:
+        invoice_id = subscription.latest_invoice_id
+        invoice = gateway.invoice_retrieve(
+            invoice_id=invoice_id, expand=["payments.data.payment.payment_intent"]
+        )
+        intent = _payment_intent_of(invoice)
+    if intent is not None and intent.get("status") == "requires_action":
+        return SubscriptionResult(subscription, client_secret=str(intent.get("client_secret")))
+    # The first charge was declined: end the incomplete subscription so that the
+    # reader can try another card, and say why.
+    error = (intent or {}).get("last_payment_error") or {}
+    message = str(error.get("message") or "Your card was declined.")
+    subscription_cancel_now(
+        user=user,
+        subscription=subscription,
+        actor_type=Actor.SYSTEM,
+        reason="first payment declined",
+    )
+    raise gateway.CardDeclined(message, decline_code=str(error.get("decline_code") or ""))
+
+
+def _require_live(user: User) -> Subscription:
+    subscription = _live(user)
+    if subscription is None:
+        raise Conflict("You have no current subscription.", code="no_subscription")
+    return subscription
+
+
+def subscription_cancel(
+    *,
+    user: User,
+    at_period_end: bool = True,
+    actor_type: str = Actor.READER,
+    actor_user: User | None = None,
+    reason: str = "",
+) -> Subscription:
+    """Cancel anytime. At period end (the default) access lasts to the end of what was given."""
+    subscription = _require_live(user)
+    if not at_period_end:
+        return subscription_cancel_now(
+            user=user,
+            subscription=subscription,
+            actor_type=actor_type,
+            actor_user=actor_user,
+            reason=reason,
+        )
+    if subscription.cancel_at_period_end:
+        return subscription  # already cancelling: nothing to do, nothing to write
+    if subscription.status in (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.PAUSED):
+        return subscription_cancel_now(
+            user=user,
+            subscription=subscription,
+            actor_type=actor_type,
+            actor_user=actor_user,
+            reason=reason or "nothing paid to keep: ended now",
+        )
+    return _update(
+        user=user,
+        subscription=subscription,
+        operation="subscription.cancel_at_period_end",
+        params={"cancel_at_period_end": True},
+        actor_type=actor_type,
+        actor_user=actor_user or user,
+        action="subscription.cancel_requested",
+        reason=reason,
+    )
+
+
+def subscription_cancel_now(
+    *,
+    user: User | None,
+    subscription: Subscription,
+    actor_type: str,
+    actor_user: User | None = None,
+    reason: str = "",
+) -> Subscription:
+    stripe_subscription = stripe_write(
+        operation="subscription.cancel",
+        user=user,
+        params={"subscription": subscription.stripe_subscription_id},
+        call=lambda key: gateway.subscription_cancel(
+            subscription_id=subscription.stripe_subscription_id, idempotency_key=key
+        ),
+    )
+    return subscription_apply_stripe(
+        stripe_subscription=stripe_subscription,
+        actor_type=actor_type,
+        actor_user=actor_user,
+        action="subscription.canceled",
+        reason=reason,
+    )
+
+
+def _update(
+    *,
+    user: User,
+    subscription: Subscription,
+    operation: str,
+    params: dict[str, Any],
+    actor_type: str,
+    actor_user: User | None,
+    action: str,
+    reason: str = "",
+) -> Subscription:
+    stripe_subscription = stripe_write(
+        operation=operation,
+        user=user,
+        params={"subscription": subscription.stripe_subscription_id, **params},
+        call=lambda key: gateway.subscription_update(
+            subscription_id=subscription.stripe_subscription_id,
+            params=params,
+            idempotency_key=key,
+        ),
+    )
+    return subscription_apply_stripe(
+        stripe_subscription=stripe_subscription,
+        actor_type=actor_type,
+        actor_user=actor_user,
+        action=action,
+        reason=reason,
+    )
+
+
+def subscription_resume(
+    *, user: User, actor_type: str = Actor.READER, actor_user: User | None = None, reason: str = ""
+) -> Subscription:
+    """Undo a pending cancellation before the end, or resume a paused subscription."""
+    subscription = _require_live(user)
+    if subscription.status == SubscriptionStatus.PAUSED:
+        customer = subscription.customer
+        if not (subscription.default_payment_method_id or customer.default_payment_method_id):
+            raise Conflict(
+                "Add a card to resume your subscription.", code="payment_method_required"
+            )
+        stripe_subscription = stripe_write(
+            operation="subscription.resume",
+            user=user,
+            params={"subscription": subscription.stripe_subscription_id},
+            call=lambda key: gateway.subscription_resume(
+                subscription_id=subscription.stripe_subscription_id, idempotency_key=key
+            ),
+        )
+        return subscription_apply_stripe(
+            stripe_subscription=stripe_subscription,
+            actor_type=actor_type,
+            actor_user=actor_user or user,
+            action="subscription.resumed",
+            reason=reason,
+        )
+    if not subscription.cancel_at_period_end:
+        raise Conflict("There is no pending cancellation to undo.", code="not_cancelling")
+    return _update(
+        user=user,
+        subscription=subscription,
+        operation="subscription.cancel_at_period_end",
+        params={"cancel_at_period_end": False},
+        actor_type=actor_type,
+        actor_user=actor_user or user,
+        action="subscription.cancel_undone",
+        reason=reason,
+    )
+
+
+def subscription_change_plan(*, user: User, plan_code: str) -> Subscription:
+    """Move to another plan; Stripe prorates (during a trial nothing is charged)."""
+    plan = _plan(plan_code)
+    subscription = _require_live(user)
+    if subscription.plan_id == plan.pk:
+        raise Conflict(f"You are already on {plan.name}.", code="same_plan")
+    if subscription.status not in (
+        SubscriptionStatus.TRIALING,
+        SubscriptionStatus.ACTIVE,
+    ):
+        raise Conflict(
+            "The plan can be changed only on a trialing or active subscription.",
+            code="subscription_not_changeable",
+        )
+    current = gateway.subscription_retrieve(subscription_id=subscription.stripe_subscription_id)
+    item_id = current["items"]["data"][0]["id"]
+    return _update(
+        user=user,
+        subscription=subscription,
+        operation="subscription.change_plan",
+        params={
+            "items": [{"id": item_id, "price": plan.stripe_price_id}],
+            "proration_behavior": "create_prorations",
+        },
+        actor_type=Actor.READER,
+        actor_user=user,
+        action="subscription.plan_changed",
+    )
+
+
+def payment_method_update(*, user: User, payment_method_id: str) -> Subscription | None:
+    """Make a card the reader's default; a subscription paused for want of one resumes."""
+    _check_payment_method_id(payment_method_id)
+    customer = customer_ensure(user=user)
+    _attach_card(
+        user=user, customer_id=customer.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    audit_record(
+        action="payment_method.updated",
+        actor_type=Actor.READER,
+        actor_user=user,
+        reader=user,
+        stripe_object_id=payment_method_id,
+    )
+    subscription = _live(user)
+    if subscription is None:
+        return None
+    subscription = _update(
+        user=user,
+        subscription=subscription,
+        operation="subscription.default_payment_method",
+        params={"default_payment_method": payment_method_id},
+        actor_type=Actor.READER,
+        actor_user=user,
+        action="subscription.payment_method_changed",
+    )
+    if subscription.status == SubscriptionStatus.PAUSED:
+        return subscription_resume(user=user)
+    return subscription
+
+
+def setup_intent_create(*, user: User) -> str:
+    """A SetupIntent for Stripe.js to collect a card; returns its client secret."""
+    customer = customer_ensure(user=user)
+    intent = stripe_write(
+        operation="setup_intent.create",
+        user=user,
+        params={"customer": customer.stripe_customer_id, "nonce": _nonce()},
+        call=lambda key: gateway.setup_intent_create(
+            customer_id=customer.stripe_customer_id, idempotency_key=key
+        ),
+    )
+    return str(intent["client_secret"])
+
+
+def _nonce() -> str:
+    import uuid
+
+    return uuid.uuid4().hex

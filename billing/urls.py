@@ -1,0 +1,28 @@
+from django.urls import path
+
+from billing import api
+
+urlpatterns = [
+    path("plans/", api.PlanListApi.as_view(), name="billing-plans"),
+    path("trial/", api.TrialStartApi.as_view(), name="billing-trial"),
+    path("subscribe/", api.SubscribeApi.as_view(), name="billing-subscribe"),
+    path("subscription/", api.SubscriptionDetailApi.as_view(), name="billing-subscription"),
+    path(
+        "subscription/cancel/",
+        api.SubscriptionCancelApi.as_view(),
+        name="billing-subscription-cancel",
+    ),
+    path(
+        "subscription/resume/",
+        api.SubscriptionResumeApi.as_view(),
+        name="billing-subscription-resume",
+    ),
+    path(
+        "subscription/change-plan/",
+        api.SubscriptionChangePlanApi.as_view(),
+        name="billing-subscription-change-plan",
+    ),
+    path("payment-method/", api.PaymentMethodApi.as_view(), name="billing-payment-method"),
+    path("setup-intent/", api.SetupIntentApi.as_view(), name="billing-setup-intent"),
+    path("invoices/", api.InvoiceListApi.as_view(), name="billing-invoices"),
+]
