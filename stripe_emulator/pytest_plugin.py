@@ -1,1 +1,100 @@
-"""Pytest fixtures that start the Stripe emulator (placeholder until issue 3 lands)."""
+"""Pytest fixtures for the Stripe emulator (enabled from tests/conftest.py).
+
+- `stripe_emulator_server` (session): a real emulator on a free 127.0.0.1 port,
+  in a background thread, stopped at the end of the session.
+- `stripe_emulator` (function): the same handle, with the state reset first.
+- `stripe_client` (function): a `stripe.StripeClient` pointed at it (no retries
+  unless asked: `stripe_emulator.client(max_network_retries=2)`).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .server import EmulatorServer
+
+API_KEY = "sk_test_emulator"
+
+
+class EmulatorHandle:
+    """What tests get: `.url`, `.api_key`, and helpers for the /_emulator/ control API."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self.server = server
+        self.url = server.url
+        self.host = server.host
+        self.port = server.port
+        self.api_key = API_KEY
+
+    # -- control API over HTTP ------------------------------------------
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - loopback http by design
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def reset(self) -> None:
+        self.control("POST", "/_emulator/reset", {})
+
+    def fault(
+        self,
+        mode: str,
+        count: int = 1,
+        path: str | None = None,
+        delay_ms: int | None = None,
+        should_retry: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"mode": mode, "count": count}
+        if path is not None:
+            body["path"] = path
+        if delay_ms is not None:
+            body["delay_ms"] = delay_ms
+        if should_retry is not None:
+            body["should_retry"] = should_retry
+        return self.control("POST", "/_emulator/faults", body)["faults"]
+
+    def clear_faults(self) -> None:
+        self.control("DELETE", "/_emulator/faults")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.control("GET", "/_emulator/requests")["requests"]
+
+    def clock(self) -> int:
+        return self.control("GET", "/_emulator/clock")["now"]
+
+    def client(self, **options: Any):
+        """A StripeClient for this emulator (options: e.g. max_network_retries=2)."""
+        import stripe  # noqa: TID251 - test helper; the emulator itself never imports stripe
+
+        options.setdefault("max_network_retries", 0)
+        return stripe.StripeClient(self.api_key, base_addresses={"api": self.url}, **options)
+
+
+@pytest.fixture(scope="session")
+def stripe_emulator_server() -> Iterator[EmulatorHandle]:
+    server = EmulatorServer("127.0.0.1", 0).start()
+    try:
+        yield EmulatorHandle(server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stripe_emulator(stripe_emulator_server: EmulatorHandle) -> EmulatorHandle:
+    stripe_emulator_server.reset()
+    return stripe_emulator_server
+
+
+@pytest.fixture
+def stripe_client(stripe_emulator: EmulatorHandle):
+    return stripe_emulator.client()

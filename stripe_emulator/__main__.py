@@ -1,0 +1,52 @@
+"""python -m stripe_emulator [--host 127.0.0.1] [--port 12111] [--state PATH]"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .server import EmulatorServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stripe_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--state", metavar="PATH", help="keep state in this JSON file")
+    parser.add_argument("--webhook-url", help="register one endpoint for every event at start")
+    parser.add_argument("--webhook-secret", help="its signing secret (whsec_...)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    if bool(args.webhook_url) != bool(args.webhook_secret):
+        parser.error("--webhook-url and --webhook-secret go together")
+    if args.webhook_secret and not args.webhook_secret.startswith("whsec_"):
+        parser.error("--webhook-secret must start with whsec_")
+
+    server = EmulatorServer(args.host, args.port, state_path=args.state)
+    if args.webhook_url:
+        existing = [
+            e for e in server.emulator.state.all("webhook_endpoint") if e["url"] == args.webhook_url
+        ]
+        if not existing:
+            server.emulator.register_webhook(args.webhook_url, args.webhook_secret)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    print(f"stripe emulator listening on {server.url}", flush=True)
+    stop.wait()
+    server.stop()
+    print("stripe emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

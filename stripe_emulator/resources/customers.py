@@ -1,0 +1,218 @@
+"""Customers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from stripe_emulator.errors import invalid
+from stripe_emulator.params import MAP, SCALAR, ListOf, get_metadata, get_str
+from stripe_emulator.store import State, list_object, new_id, paginate, strip
+
+from .base import Context, route
+from .common import ADDRESS_SCHEMA, address
+
+INVOICE_SETTINGS_SCHEMA = {
+    "default_payment_method": SCALAR,
+    "custom_fields": ListOf({"name": SCALAR, "value": SCALAR}),
+    "footer": SCALAR,
+    "rendering_options": {"amount_tax_display": SCALAR, "template": SCALAR},
+}
+SHIPPING_SCHEMA = {"address": ADDRESS_SCHEMA, "name": SCALAR, "phone": SCALAR}
+UPDATE_SCHEMA = {
+    "email": SCALAR,
+    "name": SCALAR,
+    "description": SCALAR,
+    "phone": SCALAR,
+    "metadata": MAP,
+    "address": ADDRESS_SCHEMA,
+    "shipping": SHIPPING_SCHEMA,
+    "preferred_locales": ListOf(SCALAR),
+    "invoice_settings": INVOICE_SETTINGS_SCHEMA,
+    "tax_exempt": SCALAR,
+    "balance": SCALAR,
+}
+CREATE_SCHEMA = UPDATE_SCHEMA | {"payment_method": SCALAR, "test_clock": SCALAR}
+
+
+def render_customer(state: State, customer: dict[str, Any]) -> dict[str, Any]:
+    if customer.get("_deleted"):
+        return {"id": customer["id"], "object": "customer", "deleted": True}
+    body = strip(customer)
+    subs = [
+        s
+        for s in state.all("subscription")
+        if s["customer"] == customer["id"] and s["status"] not in ("canceled", "incomplete_expired")
+    ]
+    cid = customer["id"]
+    body["subscriptions"] = list_object(
+        [state.render(s) for s in subs[:10]], f"/v1/customers/{cid}/subscriptions", len(subs) > 10
+    )
+    body["sources"] = list_object([], f"/v1/customers/{cid}/sources")
+    body["tax_ids"] = list_object([], f"/v1/customers/{cid}/tax_ids")
+    return body
+
+
+def _apply(ctx: Context, customer: dict[str, Any], params: dict[str, Any]) -> None:
+    for key in ("email", "name", "description", "phone"):
+        if key in params:
+            customer[key] = get_str(params, key) or None
+    if "address" in params:
+        customer["address"] = address(params["address"]) if params["address"] else None
+    if "shipping" in params:
+        ship = params["shipping"]
+        customer["shipping"] = (
+            {
+                "address": address(ship.get("address")),
+                "carrier": None,
+                "name": ship.get("name"),
+                "phone": ship.get("phone"),
+                "tracking_number": None,
+            }
+            if ship
+            else None
+        )
+    if "preferred_locales" in params:
+        customer["preferred_locales"] = list(params["preferred_locales"] or [])
+    if "tax_exempt" in params:
+        customer["tax_exempt"] = params["tax_exempt"] or "none"
+    customer["metadata"] = get_metadata(params, customer["metadata"])
+    settings = params.get("invoice_settings")
+    if settings:
+        target = customer["invoice_settings"]
+        if "footer" in settings:
+            target["footer"] = settings["footer"] or None
+        if "custom_fields" in settings:
+            target["custom_fields"] = settings["custom_fields"] or None
+        if "rendering_options" in settings:
+            opts = settings["rendering_options"] or {}
+            target["rendering_options"] = {
+                "amount_tax_display": opts.get("amount_tax_display"),
+                "template": opts.get("template"),
+            }
+        if "default_payment_method" in settings:
+            from .payment_methods import resolve_attached
+
+            pm_id = settings["default_payment_method"]
+            target["default_payment_method"] = (
+                resolve_attached(
+                    ctx, pm_id, customer, param="invoice_settings[default_payment_method]"
+                )["id"]
+                if pm_id
+                else None
+            )
+
+
+@route("POST", "/v1/customers", CREATE_SCHEMA)
+def customer_create(ctx: Context, params: dict[str, Any]):
+    clock_id = get_str(params, "test_clock")
+    if clock_id:
+        ctx.get("test_helpers.test_clock", clock_id, param="test_clock", status=400)
+    customer = {
+        "id": new_id("cus", 14),
+        "object": "customer",
+        "address": None,
+        "balance": 0,
+        "business_name": None,
+        "cash_balance": None,
+        "created": 0,
+        "currency": None,
+        "customer_account": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "discount": None,
+        "email": None,
+        "individual_name": None,
+        "invoice_credit_balance": {},
+        "invoice_prefix": secrets.token_hex(4).upper(),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": {},
+        "name": None,
+        "next_invoice_sequence": 1,
+        "phone": None,
+        "preferred_locales": [],
+        "shipping": None,
+        "tax": None,
+        "tax_exempt": "none",
+        "test_clock": clock_id or None,
+    }
+    customer["created"] = ctx.now(customer)
+    ctx.insert(customer)
+    pm_id = get_str(params, "payment_method")
+    deferred = dict(params)
+    if pm_id:
+        from .payment_methods import attach
+
+        attach(ctx, pm_id, customer, param="payment_method")
+    _apply(ctx, customer, deferred)
+    ctx.emit("customer.created", customer)
+    return ctx.render(customer)
+
+
+@route("GET", "/v1/customers/{id}")
+def customer_retrieve(ctx: Context, params: dict[str, Any], id: str):
+    customer = ctx.state.find("customer", id)
+    if customer is None:
+        ctx.get("customer", id)
+    return ctx.render(customer)
+
+
+@route("POST", "/v1/customers/{id}", UPDATE_SCHEMA)
+def customer_update(ctx: Context, params: dict[str, Any], id: str):
+    customer = ctx.get("customer", id)
+    before = ctx.render(customer)
+    _apply(ctx, customer, params)
+    ctx.emit("customer.updated", customer, before)
+    return ctx.render(customer)
+
+
+@route("DELETE", "/v1/customers/{id}")
+def customer_delete(ctx: Context, params: dict[str, Any], id: str):
+    customer = ctx.get("customer", id)
+    delete_customer(ctx, customer)
+    return {"id": id, "object": "customer", "deleted": True}
+
+
+def delete_customer(ctx: Context, customer: dict[str, Any]) -> None:
+    """Deleting a customer cancels its live subscriptions at once."""
+    from .subscriptions import cancel_now
+
+    for sub in ctx.state.all("subscription"):
+        if sub["customer"] == customer["id"] and sub["status"] not in (
+            "canceled",
+            "incomplete_expired",
+        ):
+            cancel_now(ctx, sub, reason="cancellation_requested")
+    ctx.emit("customer.deleted", customer)
+    customer["_deleted"] = True
+
+
+@route(
+    "GET",
+    "/v1/customers",
+    {
+        "limit": SCALAR,
+        "starting_after": SCALAR,
+        "ending_before": SCALAR,
+        "email": SCALAR,
+        "test_clock": SCALAR,
+        "created": MAP,
+    },
+)
+def customer_list(ctx: Context, params: dict[str, Any]):
+    objs = [c for c in ctx.state.all("customer") if not c.get("_deleted")]
+    email = get_str(params, "email")
+    if email is not None:
+        if len(email) > 512:
+            raise invalid("Invalid email: too long", param="email")
+        objs = [c for c in objs if c["email"] == email]
+    clock_id = get_str(params, "test_clock")
+    objs = [c for c in objs if c["test_clock"] == (clock_id or None)]
+    return paginate(ctx.state, objs, params, "/v1/customers", "customer")

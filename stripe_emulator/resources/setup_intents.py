@@ -1,0 +1,167 @@
+"""Setup intents: save a card for later off-session charges."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from stripe_emulator.errors import invalid
+from stripe_emulator.params import MAP, SCALAR, ListOf, get_bool, get_enum, get_metadata, get_str
+from stripe_emulator.store import new_id, paginate
+
+from .base import Context, route
+from .cards import card_for
+from .payment_methods import attach, decline_error, resolve
+from .payments import error_detail
+
+SETI_NEXT_ACTION_KEYS = [
+    "blik_authorize",
+    "cashapp_handle_redirect_or_display_qr_code",
+    "pix_display_qr_code",
+    "redirect_to_url",
+    "upi_handle_redirect_or_display_qr_code",
+    "verify_with_microdeposits",
+]
+
+
+def setup_intent_object(ctx: Context, customer: dict[str, Any] | None, usage: str = "off_session"):
+    seti_id = new_id("seti")
+    return {
+        "id": seti_id,
+        "object": "setup_intent",
+        "allowed_payment_method_types": None,
+        "application": None,
+        "attach_to_self": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": None,
+        "client_secret": f"{seti_id}_secret_{secrets.token_urlsafe(24)}",
+        "created": ctx.now(customer),
+        "customer": customer["id"] if customer else None,
+        "customer_account": None,
+        "description": None,
+        "excluded_payment_method_types": None,
+        "flow_directions": None,
+        "last_setup_error": None,
+        "latest_attempt": None,
+        "livemode": False,
+        "managed_payments": None,
+        "mandate": None,
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": None,
+        "payment_method_types": ["card"],
+        "single_use_mandate": None,
+        "status": "requires_payment_method",
+        "usage": usage,
+    }
+
+
+def _confirm(ctx: Context, seti: dict[str, Any], pm_id: str | None) -> None:
+    if seti["status"] == "succeeded":
+        raise invalid(
+            "You cannot confirm this SetupIntent because it has already succeeded.",
+            code="setup_intent_unexpected_state",
+        )
+    pm_id = pm_id or seti["payment_method"]
+    if not pm_id:
+        raise invalid(
+            "You cannot confirm this SetupIntent because it's missing a payment method. Update "
+            "the SetupIntent with a payment method and then confirm it again.",
+            code="setup_intent_unexpected_state",
+        )
+    pm = resolve(ctx, pm_id)
+    seti["payment_method"] = pm["id"]
+    card = card_for(pm)
+    if card.behaviour == "declined":
+        err = decline_error(card)
+        seti["status"] = "requires_payment_method"
+        seti["last_setup_error"] = error_detail(err, pm, ctx.state)
+        err.extra["setup_intent"] = ctx.render(seti)
+        ctx.emit("setup_intent.setup_failed", seti)
+        raise err
+    if card.behaviour in ("auth_always", "auth_on_setup"):
+        seti["status"] = "requires_action"
+        action: dict[str, Any] = dict.fromkeys(SETI_NEXT_ACTION_KEYS)
+        action["type"] = "use_stripe_sdk"
+        action["use_stripe_sdk"] = {"type": "three_d_secure_redirect", "source": new_id("src")}
+        seti["next_action"] = action
+        ctx.emit("setup_intent.requires_action", seti)
+        return
+    customer = ctx.state.find("customer", seti["customer"]) if seti["customer"] else None
+    if customer is not None:
+        attach(ctx, pm["id"], customer)
+    pm["_setup_done"] = True
+    seti.update(status="succeeded", next_action=None, last_setup_error=None)
+    ctx.emit("setup_intent.succeeded", seti)
+    # A subscription waiting on this SetupIntent no longer needs it.
+    for sub in ctx.state.all("subscription"):
+        if sub.get("pending_setup_intent") == seti["id"]:
+            before = ctx.render(sub)
+            sub["pending_setup_intent"] = None
+            ctx.emit("customer.subscription.updated", sub, before)
+
+
+@route(
+    "POST",
+    "/v1/setup_intents",
+    {
+        "customer": SCALAR,
+        "payment_method": SCALAR,
+        "confirm": SCALAR,
+        "usage": SCALAR,
+        "payment_method_types": ListOf(SCALAR),
+        "metadata": MAP,
+        "description": SCALAR,
+        "return_url": SCALAR,
+        "automatic_payment_methods": {"enabled": SCALAR, "allow_redirects": SCALAR},
+    },
+)
+def setup_intent_create(ctx: Context, params: dict[str, Any]):
+    customer = None
+    customer_id = get_str(params, "customer")
+    if customer_id:
+        customer = ctx.get("customer", customer_id, param="customer", status=400)
+    usage = get_enum(params, "usage", ("off_session", "on_session")) or "off_session"
+    seti = setup_intent_object(ctx, customer, usage)
+    seti["metadata"] = get_metadata(params)
+    seti["description"] = get_str(params, "description") or None
+    pm_id = get_str(params, "payment_method")
+    if pm_id:
+        seti["payment_method"] = resolve(ctx, pm_id)["id"]
+        seti["status"] = "requires_confirmation"
+    ctx.insert(seti)
+    ctx.emit("setup_intent.created", seti)
+    if get_bool(params, "confirm"):
+        _confirm(ctx, seti, None)
+    return ctx.render(seti)
+
+
+@route("GET", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
+def setup_intent_retrieve(ctx: Context, params: dict[str, Any], id: str):
+    return ctx.render(ctx.get("setup_intent", id))
+
+
+@route(
+    "POST",
+    "/v1/setup_intents/{id}/confirm",
+    {"payment_method": SCALAR, "return_url": SCALAR, "use_stripe_sdk": SCALAR},
+)
+def setup_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
+    seti = ctx.get("setup_intent", id)
+    _confirm(ctx, seti, get_str(params, "payment_method"))
+    return ctx.render(seti)
+
+
+@route(
+    "GET",
+    "/v1/setup_intents",
+    {"limit": SCALAR, "starting_after": SCALAR, "ending_before": SCALAR, "customer": SCALAR},
+)
+def setup_intent_list(ctx: Context, params: dict[str, Any]):
+    objs = ctx.state.all("setup_intent")
+    if params.get("customer"):
+        objs = [s for s in objs if s["customer"] == params["customer"]]
+    return paginate(ctx.state, objs, params, "/v1/setup_intents", "setup_intent")

@@ -1,0 +1,309 @@
+"""The HTTP server: Stripe's wire conventions over a ThreadingHTTPServer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import traceback
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import errors
+from .errors import StripeError
+from .faults import FaultError, Faults, parse_fault
+from .idempotency import IdempotencyStore, check_key, fingerprint
+from .params import get_expand, parse_form
+from .resources import Context, install_hooks, match, validate
+from .resources.misc import webhook_endpoint_object
+from .store import API_VERSION, State, expand
+
+log = logging.getLogger("stripe_emulator")
+
+MAX_LOG = 10_000
+
+
+class Emulator:
+    """Everything one emulator holds: state, idempotency keys, faults, request log."""
+
+    def __init__(self, state_path: str | None = None) -> None:
+        self.state = State(state_path)
+        install_hooks(self.state)
+        self.idempotency = IdempotencyStore()
+        self.faults = Faults()
+        self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
+        self._log_lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.reset()
+            self.idempotency.clear()
+            self.faults.clear()
+            with self._log_lock:
+                self._log.clear()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._log_lock:
+            self._log.append(entry)
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._log_lock:
+            return list(self._log)
+
+    def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
+        """--webhook-url/--webhook-secret: one endpoint with a known secret."""
+        with self.state.lock:
+            ctx = Context(self.state, None, None)
+            endpoint = webhook_endpoint_object(
+                ctx, {"url": url, "enabled_events": ["*"]}, secret=secret
+            )
+            return ctx.insert(endpoint)
+
+
+def _request_id() -> str:
+    return "req_" + secrets.token_urlsafe(10).replace("-", "a").replace("_", "b")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    server_version = "stripe-emulator"
+    sys_version = ""
+    emulator: Emulator  # set on the subclass the server builds
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # -- plumbing -------------------------------------------------------
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (a network failure, as the client sees it)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        body = self._read_body()
+        if url.path.startswith("/_emulator/"):
+            self._control(method, url.path, body)
+        else:
+            self._api(method, url.path, url.query, body)
+
+    # -- the control API (no auth, JSON) -------------------------------------
+    def _control(self, method: str, path: str, body: bytes) -> None:
+        emu = self.emulator
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            self._send(400, {"error": "body must be JSON"})
+            return
+        if (method, path) == ("POST", "/_emulator/reset"):
+            emu.reset()
+            self._send(200, {"ok": True})
+        elif (method, path) == ("POST", "/_emulator/faults"):
+            try:
+                emu.faults.add(parse_fault(data))
+            except FaultError as exc:
+                self._send(400, {"error": str(exc)})
+                return
+            self._send(200, {"faults": emu.faults.pending()})
+        elif (method, path) == ("GET", "/_emulator/faults"):
+            self._send(200, {"faults": emu.faults.pending()})
+        elif (method, path) == ("DELETE", "/_emulator/faults"):
+            emu.faults.clear()
+            self._send(200, {"faults": []})
+        elif (method, path) == ("GET", "/_emulator/requests"):
+            self._send(200, {"requests": emu.requests()})
+        elif (method, path) == ("GET", "/_emulator/clock"):
+            self._send(200, {"now": emu.state.clock.now()})
+        else:
+            self._send(404, {"error": f"no control endpoint {method} {path}"})
+
+    # -- the Stripe API --------------------------------------------------------
+    def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        emu = self.emulator
+        request_id = _request_id()
+        key = self.headers.get("Idempotency-Key") if method == "POST" else None
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "idempotency_key": key,
+            "status": None,
+            "time": time.time(),
+            "request_id": request_id,
+        }
+        headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
+        if key:
+            headers["Idempotency-Key"] = key
+        drop_after = False
+        try:
+            fault = emu.faults.take(path)
+            if fault is not None:
+                entry["fault"] = fault.mode
+                if fault.mode == "delay":
+                    time.sleep(fault.delay_ms / 1000)
+                elif fault.mode == "drop":
+                    emu.record(entry)
+                    self._drop()
+                    return
+                elif fault.mode == "500":
+                    raise errors.api_error()
+                elif fault.mode == "429":
+                    raise errors.rate_limit(fault.should_retry)
+                elif fault.mode == "drop_after":
+                    drop_after = True
+            self._authenticate()
+            if not path.startswith("/v1/"):
+                raise errors.unrecognized_url(method, path)
+            raw = body.decode() if method == "POST" else query
+            params = parse_form(raw)
+            found = match(method, path)
+            if found is None:
+                raise errors.unrecognized_url(method, path)
+            route, args = found
+            validate(route, params)
+            status, payload, replayed = self._execute(route, args, params, key, request_id, path)
+        except StripeError as err:
+            status, payload, replayed = err.status, err.body(request_id), None
+            headers.update(err.headers)
+        entry["status"] = status
+        if replayed is not None:
+            headers["Idempotent-Replayed"] = "true"
+            headers["Original-Request"] = replayed
+        emu.record(entry)
+        if drop_after:
+            entry["dropped"] = True
+            self._drop()
+            return
+        self._send(status, payload, headers)
+
+    def _authenticate(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        if not auth:
+            raise errors.authentication(
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
+                "or we can help at https://support.stripe.com/."
+            )
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "basic":
+            import base64
+
+            try:
+                token = base64.b64decode(token).decode().split(":", 1)[0]
+            except (ValueError, UnicodeDecodeError):
+                token = ""
+        elif scheme.lower() != "bearer":
+            token = ""
+        if not token.startswith("sk_test_") or len(token) <= len("sk_test_"):
+            masked = token[:8] + "*" * max(0, len(token) - 12) + token[-4:] if token else ""
+            raise errors.authentication(f"Invalid API Key provided: {masked}")
+
+    def _execute(self, route, args, params, key, request_id, path):
+        """Run the handler under the state lock; store/replay idempotent POSTs."""
+        emu = self.emulator
+        state = emu.state
+        with state.lock:
+            if key:
+                check_key(key)
+                print_ = fingerprint("POST", path, params)
+                stored = emu.idempotency.lookup(key, print_)
+                if stored is not None:
+                    return stored.status, stored.body, stored.request_id
+            # Execution begins: from here every answer is stored under the key.
+            ctx = Context(state, request_id, key)
+            try:
+                result = route.handler(ctx, params, **args)
+                result = expand(state, result, get_expand(params))
+                status, payload = 200, result
+            except StripeError as err:
+                status, payload = err.status, err.body(request_id)
+            except Exception:  # noqa: BLE001 - a bug answers 500 like Stripe's api_error
+                log.error("handler failed:\n%s", traceback.format_exc())
+                status, payload = 500, errors.api_error().body(request_id)
+            body = json.dumps(payload).encode()
+            if key:
+                emu.idempotency.store(key, print_, status, body, request_id)
+            if state.path and route.method != "GET":
+                state.save()
+            return status, body, None
+
+
+class EmulatorServer:
+    """A running emulator: `start()` in a background thread, `stop()` cleanly."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 12111,
+        state_path: str | None = None,
+        emulator: Emulator | None = None,
+    ) -> None:
+        self.emulator = emulator or Emulator(state_path)
+        handler = type("BoundHandler", (Handler,), {"emulator": self.emulator})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return self.httpd.server_address[0]
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.emulator.state.save()

@@ -1,0 +1,44 @@
+"""Shared helpers for the emulator's own tests (the fixtures come from the plugin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def price(stripe_client) -> Any:
+    """A monthly 9.99 USD price on a product named Gold."""
+    product = stripe_client.v1.products.create(params={"name": "Gold"})
+    return stripe_client.v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 999,
+            "recurring": {"interval": "month"},
+            "lookup_key": "gold_monthly",
+        }
+    )
+
+
+@pytest.fixture
+def yearly_price(stripe_client, price) -> Any:
+    return stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "currency": "usd",
+            "unit_amount": 9990,
+            "recurring": {"interval": "year"},
+        }
+    )
+
+
+def customer_with_card(client, card: str = "pm_card_visa", **params: Any):
+    """A customer whose invoice default is made from the test token `card`: (customer, pm)."""
+    customer = client.v1.customers.create(params={"email": "reader@example.com", **params})
+    pm = client.v1.payment_methods.attach(card, params={"customer": customer.id})
+    customer = client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    return customer, pm
