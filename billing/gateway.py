@@ -1,5 +1,7 @@
 """The one module that talks to Stripe (STYLE.md, "Stripe").
 
+Results come back as plain dicts (the objects' JSON), never SDK types.
+
 Keyword-only functions; the API key, API base and timeouts are read from
 settings at call time; the SDK's pinned API version is sent on every request;
 every write carries the idempotency key of the attempt it belongs to
@@ -13,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import stripe  # noqa: TID251 - this module is the one allowed importer
 from django.conf import settings
@@ -24,9 +26,7 @@ from config.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 API_VERSION: str = stripe.api_version
-T = TypeVar("T")
 
-StripeObject = stripe.StripeObject
 
 
 class GatewayError(ApplicationError):
@@ -122,9 +122,18 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
     return StripeUnavailable("The payment provider is not available right now; try again.")
 
 
-def _call(operation: str, fn: Callable[[], T]) -> T:
+def _plain(value: Any) -> Any:
+    """Stripe objects as plain dicts and lists: services see data, not SDK types."""
+    if isinstance(value, stripe.StripeObject):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _call(operation: str, fn: Callable[[], Any]) -> Any:
     try:
-        return fn()
+        return _plain(fn())
     except stripe.StripeError as exc:
         raise _translate(exc, operation) from exc
 
