@@ -739,7 +739,10 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         new_price = price or _price_of(ctx.state, item)
         new_qty = item["quantity"] if qty is None else qty
         if not trialing and proration != "none":
-            pending += _proration_lines(ctx, sub, item, new_price, new_qty, now)
+            lines = _proration_lines(ctx, sub, item, new_price, new_qty, now)
+            if interval_change:  # the new period is billed in full: keep only the credit
+                lines = [line for line in lines if line["amount"] < 0]
+            pending += lines
         item["_price"] = new_price["id"]
         item["quantity"] = new_qty
         if meta is not None:
