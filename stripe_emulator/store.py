@@ -58,7 +58,12 @@ NOUNS = {
 
 
 def new_id(prefix: str, length: int = 24) -> str:
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    number = int.from_bytes(secrets.token_bytes(length), "big")
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return f"{prefix}_" + "".join(chars)
 
 
 class State:
@@ -141,12 +146,16 @@ class State:
         return self.find(kind, object_id)
 
 
-def strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: strip(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [strip(v) for v in value]
-    return value
+def strip(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy without the top-level internal ("_") keys.
+
+    Internal keys live at the top of stored objects only (a subscription
+    item's `_price` is removed by the subscription's render hook).
+    """
+    copied = json.loads(json.dumps(obj))
+    for key in [k for k in copied if k.startswith("_")]:
+        del copied[key]
+    return copied
 
 
 # ---------------------------------------------------------------------------

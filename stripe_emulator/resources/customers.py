@@ -41,9 +41,10 @@ def render_customer(state: State, customer: dict[str, Any]) -> dict[str, Any]:
     body = strip(customer)
     subs = [
         s
-        for s in state.all("subscription")
+        for s in state.table("subscription").values()
         if s["customer"] == customer["id"] and s["status"] not in ("canceled", "incomplete_expired")
     ]
+    subs.sort(key=lambda s: (s["created"], s["_seq"]), reverse=True)
     cid = customer["id"]
     body["subscriptions"] = list_object(
         [state.render(s) for s in subs[:10]], f"/v1/customers/{cid}/subscriptions", len(subs) > 10

@@ -85,6 +85,7 @@ UPDATE_SCHEMA = {
 def render_subscription(state: State, sub: dict[str, Any]) -> dict[str, Any]:
     body = strip(sub)
     for raw, item in zip(sub["items"]["data"], body["items"]["data"], strict=True):
+        del item["_price"]
         price = state.find("price", raw["_price"])
         item["price"] = strip(price)
         item["plan"] = plan_from_price(price)

@@ -1,0 +1,90 @@
+"""Subscription creates per second through the official SDK against the emulator.
+
+House way: print the figure and a ratio against a baseline measured in the
+same process (customer retrieves, the cheapest SDK round trip), never assert
+on time.
+
+    .venv/bin/python bench/emulator.py [--n 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import stripe  # noqa: TID251 - a benchmark of the emulator through the official SDK
+
+from stripe_emulator.server import EmulatorServer
+
+
+def rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds else float("inf")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=300, help="operations per measurement")
+    args = parser.parse_args()
+    n = args.n
+
+    server = EmulatorServer("127.0.0.1", 0).start()
+    try:
+        client = stripe.StripeClient(
+            "sk_test_bench", base_addresses={"api": server.url}, max_network_retries=0
+        )
+        product = client.v1.products.create(params={"name": "Gold"})
+        price = client.v1.prices.create(
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 999,
+                "recurring": {"interval": "month"},
+            }
+        )
+        customers = [
+            client.v1.customers.create(
+                params={
+                    "payment_method": "pm_card_visa",
+                    "invoice_settings": {"default_payment_method": "pm_card_visa"},
+                }
+            )
+            for _ in range(n)
+        ]
+        # Warm up connections and code paths.
+        for customer in customers[:20]:
+            client.v1.customers.retrieve(customer.id)
+
+        started = time.perf_counter()
+        for customer in customers:
+            client.v1.customers.retrieve(customer.id)
+        baseline = rate(n, time.perf_counter() - started)
+
+        started = time.perf_counter()
+        for customer in customers:
+            sub = client.v1.subscriptions.create(
+                params={"customer": customer.id, "items": [{"price": price.id}]}
+            )
+            if sub.status != "active":
+                raise SystemExit(f"unexpected status {sub.status}")
+        creates = rate(n, time.perf_counter() - started)
+
+        started = time.perf_counter()
+        for customer in customers[: n // 3]:
+            client.v1.subscriptions.create(
+                params={
+                    "customer": customer.id,
+                    "items": [{"price": price.id}],
+                    "trial_period_days": 30,
+                }
+            )
+        trials = rate(n // 3, time.perf_counter() - started)
+    finally:
+        server.stop()
+
+    print(f"customer retrieves (baseline): {baseline:8.1f}/s  (n={n})")
+    print(f"subscription creates (charged): {creates:8.1f}/s  ratio {creates / baseline:.2f}")
+    print(f"subscription creates (trial):   {trials:8.1f}/s  ratio {trials / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()
