@@ -84,13 +84,13 @@ def _name(prefix: str, key: str) -> str:
 
 
 def _check(value: Any, spec: Any, name: str) -> None:
-    if spec is ANY:
+    if spec == ANY:
         return
-    if spec is SCALAR:
+    if spec == SCALAR:
         if isinstance(value, dict | list):
             raise invalid(f"Invalid string: {value!r}", param=name)
         return
-    if spec is MAP:
+    if spec == MAP:
         if value == "":
             return
         if not isinstance(value, dict):

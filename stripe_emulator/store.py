@@ -255,6 +255,7 @@ def paginate(
             "You may only specify one of these parameters: ending_before, starting_after.",
             param="ending_before",
         )
+    objs = _filter_created(objs, params.get("created"))
     ids = [o["id"] for o in objs]
     if after:
         if after not in ids:
@@ -278,6 +279,29 @@ def paginate(
         "has_more": has_more,
         "url": url,
     }
+
+
+def _filter_created(objs: list[dict[str, Any]], created: Any) -> list[dict[str, Any]]:
+    """`created=<ts>` or `created[gt|gte|lt|lte]=<ts>` on any list."""
+    if created is None or created == "":
+        return objs
+    bounds = created if isinstance(created, dict) else {"eq": created}
+    tests = {
+        "eq": lambda v, b: v == b,
+        "gt": lambda v, b: v > b,
+        "gte": lambda v, b: v >= b,
+        "lt": lambda v, b: v < b,
+        "lte": lambda v, b: v <= b,
+    }
+    for op, raw in bounds.items():
+        if op not in tests:
+            raise invalid(f"Received unknown parameter: created[{op}]", param=f"created[{op}]")
+        try:
+            bound = int(raw)
+        except (TypeError, ValueError):
+            raise invalid(f"Invalid integer: {raw}", param="created") from None
+        objs = [o for o in objs if tests[op](o.get("created", 0), bound)]
+    return objs
 
 
 def list_object(data: list[dict[str, Any]], url: str, has_more: bool = False) -> dict[str, Any]:

@@ -235,9 +235,9 @@ WEBHOOK_SCHEMA = {
     "enabled_events": ListOf(SCALAR),
     "description": SCALAR,
     "metadata": MAP,
-    "api_version": SCALAR,
-    "disabled": SCALAR,
 }
+WEBHOOK_CREATE_SCHEMA = WEBHOOK_SCHEMA | {"api_version": SCALAR}
+WEBHOOK_UPDATE_SCHEMA = WEBHOOK_SCHEMA | {"disabled": SCALAR}
 
 
 def _events(params: dict[str, Any]) -> list[str]:
@@ -279,7 +279,7 @@ def webhook_endpoint_object(ctx: Context, params: dict[str, Any], secret: str | 
     }
 
 
-@route("POST", "/v1/webhook_endpoints", WEBHOOK_SCHEMA)
+@route("POST", "/v1/webhook_endpoints", WEBHOOK_CREATE_SCHEMA)
 def webhook_endpoint_create(ctx: Context, params: dict[str, Any]):
     endpoint = ctx.insert(webhook_endpoint_object(ctx, params))
     body = ctx.render(endpoint)
@@ -292,7 +292,7 @@ def webhook_endpoint_retrieve(ctx: Context, params: dict[str, Any], id: str):
     return ctx.render(ctx.get("webhook_endpoint", id))
 
 
-@route("POST", "/v1/webhook_endpoints/{id}", WEBHOOK_SCHEMA)
+@route("POST", "/v1/webhook_endpoints/{id}", WEBHOOK_UPDATE_SCHEMA)
 def webhook_endpoint_update(ctx: Context, params: dict[str, Any], id: str):
     endpoint = ctx.get("webhook_endpoint", id)
     if "url" in params:

@@ -319,7 +319,11 @@ def payment_method_list(ctx: Context, params: dict[str, Any]):
     return _list(ctx, params, customer_id, "/v1/payment_methods")
 
 
-@route("GET", "/v1/customers/{id}/payment_methods", LIST_SCHEMA)
+@route(
+    "GET",
+    "/v1/customers/{id}/payment_methods",
+    {k: v for k, v in LIST_SCHEMA.items() if k != "customer"},
+)
 def customer_payment_method_list(ctx: Context, params: dict[str, Any], id: str):
     ctx.get("customer", id)
     return _list(ctx, params, id, f"/v1/customers/{id}/payment_methods")

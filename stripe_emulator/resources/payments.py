@@ -745,14 +745,18 @@ def settle_subscription(ctx: Context, invoice: dict[str, Any], status: str) -> N
     if sub is None or sub["latest_invoice"] != invoice["id"]:
         return
     before = ctx.render(sub)
+    paused = sub["status"] == "paused"
     if status == "succeeded":
-        if sub["status"] in ("incomplete", "past_due", "unpaid"):
+        if sub["status"] in ("incomplete", "past_due", "unpaid", "paused"):
             sub["status"] = "active"
-        elif sub["status"] == "paused":
-            sub["status"] = "active"
-            ctx.emit("customer.subscription.resumed", sub)
-    elif sub["status"] == "active":
-        sub["status"] = "past_due"
+    else:
+        resumes_on_attempt = sub.get("_resume_behavior") == "resume_on_payment_attempt"
+        if sub["status"] == "active" or (paused and resumes_on_attempt):
+            sub["status"] = "past_due"
+    if paused and sub["status"] != "paused":
+        sub["status_details"] = None
+        sub.pop("_resume_behavior", None)
+        ctx.emit("customer.subscription.resumed", sub)
     ctx.emit("customer.subscription.updated", sub, before)
 
 
@@ -806,14 +810,12 @@ def invoice_lines(ctx: Context, params: dict[str, Any], id: str):
         "status": SCALAR,
         "collection_method": SCALAR,
         "created": "any",
-        "test_clock": SCALAR,
     },
 )
 def invoice_list(ctx: Context, params: dict[str, Any]):
     objs = ctx.state.all("invoice")
     customer = get_str(params, "customer")
     subscription = get_str(params, "subscription")
-    clock = get_str(params, "test_clock")
     if customer:
         objs = [i for i in objs if i["customer"] == customer]
     if subscription:
@@ -823,9 +825,7 @@ def invoice_list(ctx: Context, params: dict[str, Any]):
             if ((i["parent"] or {}).get("subscription_details") or {}).get("subscription")
             == subscription
         ]
-    if clock:
-        objs = [i for i in objs if i["test_clock"] == clock]
-    if not (customer or subscription or clock):
+    if not (customer or subscription):
         objs = [i for i in objs if not i["test_clock"]]
     status = get_str(params, "status")
     if status:

@@ -162,7 +162,7 @@ def product_delete(ctx: Context, params: dict[str, Any], id: str):
         "ids": ListOf(SCALAR),
         "url": SCALAR,
         "shippable": SCALAR,
-        "created": MAP,
+        "created": "any",
     },
 )
 def product_list(ctx: Context, params: dict[str, Any]):
@@ -335,7 +335,7 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
         "currency": SCALAR,
         "lookup_keys": ListOf(SCALAR),
         "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
-        "created": MAP,
+        "created": "any",
     },
 )
 def price_list(ctx: Context, params: dict[str, Any]):

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from stripe_emulator.errors import invalid
-from stripe_emulator.params import MAP, SCALAR, ListOf, get_bool, get_enum, get_metadata, get_str
+from stripe_emulator.params import MAP, SCALAR, get_bool, get_enum, get_metadata, get_str
 from stripe_emulator.store import new_id, paginate
 
 from .base import Context, route
@@ -112,7 +112,6 @@ def _confirm(ctx: Context, seti: dict[str, Any], pm_id: str | None) -> None:
         "payment_method": SCALAR,
         "confirm": SCALAR,
         "usage": SCALAR,
-        "payment_method_types": ListOf(SCALAR),
         "metadata": MAP,
         "description": SCALAR,
         "return_url": SCALAR,

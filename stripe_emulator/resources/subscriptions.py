@@ -43,7 +43,9 @@ LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 MAX_TRIAL = days(730)
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in Stripe's "1 x Plan" line texts
 
-TRIAL_SETTINGS_SCHEMA = {"end_behavior": {"missing_payment_method": SCALAR}}
+TRIAL_SETTINGS_SCHEMA = {
+    "end_behavior": {"missing_payment_method": SCALAR, "billing_cycle_anchor": SCALAR}
+}
 ITEM_SCHEMA = {"price": SCALAR, "quantity": SCALAR, "metadata": MAP}
 CREATE_SCHEMA = {
     "customer": SCALAR,
@@ -74,9 +76,10 @@ UPDATE_SCHEMA = {
     "off_session": SCALAR,
     "cancel_at_period_end": SCALAR,
     "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
-    "billing_cycle_anchor": SCALAR,
+    "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": {"save_default_payment_method": SCALAR},
 }
+RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
 
 # -- rendering -----------------------------------------------------------------
@@ -248,6 +251,23 @@ def _parse_trial_end(params: dict[str, Any], now: int) -> int | str | None:
     return trial_end
 
 
+def _apply_trial_settings(sub: dict[str, Any], params: dict[str, Any]) -> None:
+    settings = (params.get("trial_settings") or {}).get("end_behavior") or {}
+    target = sub["trial_settings"]["end_behavior"]
+    name = "trial_settings[end_behavior]"
+    if settings.get("missing_payment_method"):
+        target["missing_payment_method"] = get_enum(
+            settings, "missing_payment_method", MISSING_PM, name=f"{name}[missing_payment_method]"
+        )
+    if settings.get("billing_cycle_anchor"):
+        target["billing_cycle_anchor"] = get_enum(
+            settings,
+            "billing_cycle_anchor",
+            ("now", "unchanged"),
+            name=f"{name}[billing_cycle_anchor]",
+        )
+
+
 # -- create --------------------------------------------------------------------
 
 
@@ -296,13 +316,6 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         trial_end = now + days(trial_days)
     if trial_end == "now":
         trial_end = None
-    settings = (params.get("trial_settings") or {}).get("end_behavior") or {}
-    missing_pm = get_enum(
-        settings,
-        "missing_payment_method",
-        MISSING_PM,
-        name="trial_settings[end_behavior][missing_payment_method]",
-    )
     sub_id = new_id("sub")
     dpm_id = get_str(params, "default_payment_method")
     dpm = (
@@ -397,12 +410,13 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         "trial_settings": {
             "end_behavior": {
                 "billing_cycle_anchor": None,
-                "missing_payment_method": missing_pm or "create_invoice",
+                "missing_payment_method": "create_invoice",
             }
         },
         "trial_start": now if trial_end else None,
         "_pending_items": [],
     }
+    _apply_trial_settings(sub, params)
     if get_bool(params, "cancel_at_period_end"):
         sub.update(cancel_at_period_end=True, cancel_at=end, canceled_at=now)
     ctx.insert(sub)
@@ -468,8 +482,6 @@ def subscription_retrieve(ctx: Context, params: dict[str, Any], id: str):
         "test_clock": SCALAR,
         "collection_method": SCALAR,
         "created": "any",
-        "current_period_start": "any",
-        "current_period_end": "any",
     },
 )
 def subscription_list(ctx: Context, params: dict[str, Any]):
@@ -531,6 +543,13 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str) -> None:
     if pm is None and behavior == "pause":
         before = ctx.render(sub)
         sub["status"] = "paused"
+        sub["status_details"] = {
+            "paused": {
+                "subscription": {"type": "trial_end_without_payment_method"},
+                "transitioned_at": now,
+                "type": "subscription",
+            }
+        }
         ctx.emit("customer.subscription.paused", sub)
         ctx.emit("customer.subscription.updated", sub, before)
         sub["_emitted"] = True
@@ -653,7 +672,12 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     proration = get_enum(params, "proration_behavior", PRORATION) or "create_prorations"
     trial_end = _parse_trial_end(params, now)
     cancel_flag = get_bool(params, "cancel_at_period_end")
-    anchor = get_enum(params, "billing_cycle_anchor", ("now", "unchanged"))
+    anchor = get_enum(
+        params.get("billing_cycle_anchor") or {},
+        "type",
+        ("now", "unchanged"),
+        name="billing_cycle_anchor[type]",
+    )
 
     # Validate everything that can fail before changing anything.
     dpm = None
@@ -712,14 +736,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         for key in ("comment", "feedback"):
             if key in details:
                 sub["cancellation_details"][key] = details[key] or None
-    settings = (params.get("trial_settings") or {}).get("end_behavior") or {}
-    if settings.get("missing_payment_method"):
-        sub["trial_settings"]["end_behavior"]["missing_payment_method"] = get_enum(
-            settings,
-            "missing_payment_method",
-            MISSING_PM,
-            name="trial_settings[end_behavior][missing_payment_method]",
-        )
+    _apply_trial_settings(sub, params)
 
     pending: list[dict[str, Any]] = []
     for item, price, qty, deleted, meta in changes:
@@ -877,22 +894,43 @@ def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
 @route(
     "POST",
     "/v1/subscriptions/{id}/resume",
-    {"billing_cycle_anchor": SCALAR, "proration_behavior": SCALAR, "proration_date": SCALAR},
+    {
+        "billing_cycle_anchor": {"type": SCALAR},
+        "payment_behavior": SCALAR,
+        "proration_behavior": SCALAR,
+        "proration_date": SCALAR,
+    },
 )
 def subscription_resume(ctx: Context, params: dict[str, Any], id: str):
+    """Resume a paused subscription (endive: billing_cycle_anchor[type], payment_behavior).
+
+    resume_on_payment_attempt (default): the resumption invoice is finalized but not
+    attempted here; the subscription stays paused until a payment attempt, then goes
+    active (paid) or past_due (failed). resume_on_payment_success: payment is
+    attempted now; it stays paused unless that succeeds.
+    """
     sub = ctx.get("subscription", id)
     if sub["status"] != "paused":
         raise invalid(
-            f"Only paused subscriptions can be resumed. This subscription is {sub['status']}.",
+            f"Only paused subscriptions can be resumed. This subscription is {sub['status']}."
         )
-    anchor = get_enum(params, "billing_cycle_anchor", ("now", "unchanged")) or "now"
+    anchor = (
+        get_enum(
+            params.get("billing_cycle_anchor") or {},
+            "type",
+            ("now", "unchanged"),
+            name="billing_cycle_anchor[type]",
+        )
+        or "now"
+    )
+    behavior = get_enum(params, "payment_behavior", RESUME_BEHAVIORS) or RESUME_BEHAVIORS[0]
     get_enum(params, "proration_behavior", PRORATION)
     customer = ctx.state.find("customer", sub["customer"])
     now = ctx.now(customer)
     before = ctx.render(sub)
+    sub["_resume_behavior"] = behavior
     if anchor == "unchanged":
-        sub["status"] = "active"
-        ctx.emit("customer.subscription.resumed", sub)
+        _mark_resumed(ctx, sub)
         ctx.emit("customer.subscription.updated", sub, before)
         return ctx.render(sub)
     end = _next_period_end(ctx, sub, now)
@@ -912,10 +950,20 @@ def subscription_resume(ctx: Context, params: dict[str, Any], id: str):
     sub["latest_invoice"] = invoice["id"]
     invoice_finalize(ctx, invoice)
     if invoice["status"] == "paid":
-        sub["status"] = "active"
-        ctx.emit("customer.subscription.resumed", sub)
+        _mark_resumed(ctx, sub)
+    elif behavior == "resume_on_payment_success":
+        status, _ = invoice_attempt(ctx, invoice, _payment_method(ctx, sub))
+        if status == "succeeded":
+            _mark_resumed(ctx, sub)
     ctx.emit("customer.subscription.updated", sub, before)
     return ctx.render(sub)
+
+
+def _mark_resumed(ctx: Context, sub: dict[str, Any], status: str = "active") -> None:
+    sub["status"] = status
+    sub["status_details"] = None
+    sub.pop("_resume_behavior", None)
+    ctx.emit("customer.subscription.resumed", sub)
 
 
 __all__ = ["StripeError", "cancel_now", "end_trial"]

@@ -294,6 +294,69 @@ def test_resume_a_paused_subscription(stripe_client, price):
         stripe_client.v1.subscriptions.resume(sub.id)
 
 
+def _paused(stripe_client, price, card=None):
+    customer = stripe_client.v1.customers.create(params={})
+    sub = stripe_client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": price.id}],
+            "trial_period_days": 30,
+            "trial_settings": {
+                "end_behavior": {"missing_payment_method": "pause", "billing_cycle_anchor": "now"}
+            },
+        }
+    )
+    paused = stripe_client.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
+    assert paused.status == "paused"
+    assert paused.status_details.paused.subscription.type == "trial_end_without_payment_method"
+    if card:
+        pm = stripe_client.v1.payment_methods.attach(card, params={"customer": customer.id})
+        stripe_client.v1.subscriptions.update(sub.id, params={"default_payment_method": pm.id})
+    return sub
+
+
+def test_resume_on_payment_success_charges_in_the_request(stripe_client, price):
+    sub = _paused(stripe_client, price, "pm_card_visa")
+    resumed = stripe_client.v1.subscriptions.resume(
+        sub.id,
+        params={"payment_behavior": "resume_on_payment_success", "expand": ["latest_invoice"]},
+    )
+    assert resumed.status == "active"
+    assert resumed.status_details is None
+    assert resumed.latest_invoice.status == "paid"
+    types = [e.type for e in stripe_client.v1.events.list(params={"limit": 100}).data]
+    assert "customer.subscription.resumed" in types
+    assert "customer.subscription.paused" in types
+
+
+def test_resume_on_payment_success_with_failing_card_stays_paused(stripe_client, price):
+    sub = _paused(stripe_client, price, "pm_card_chargeCustomerFail")
+    resumed = stripe_client.v1.subscriptions.resume(
+        sub.id, params={"payment_behavior": "resume_on_payment_success"}
+    )
+    assert resumed.status == "paused"
+
+
+def test_resume_on_payment_attempt_goes_past_due_when_the_attempt_fails(stripe_client, price):
+    sub = _paused(stripe_client, price, "pm_card_chargeCustomerFail")
+    resumed = stripe_client.v1.subscriptions.resume(
+        sub.id, params={"billing_cycle_anchor": {"type": "now"}}
+    )
+    assert resumed.status == "paused"
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.invoices.pay(resumed.latest_invoice)
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "past_due"
+
+
+def test_list_filters_by_created(stripe_client):
+    first = stripe_client.v1.customers.create(params={})
+    assert [c.id for c in stripe_client.v1.customers.list(params={"created": first.created}).data]
+    later = stripe_client.v1.customers.list(params={"created": {"gt": first.created}}).data
+    assert later == []
+    up_to = stripe_client.v1.customers.list(params={"created": {"lte": first.created}}).data
+    assert [c.id for c in up_to] == [first.id]
+
+
 def test_price_change_without_proration(stripe_client, price):
     customer, _ = customer_with_card(stripe_client)
     sub = stripe_client.v1.subscriptions.create(

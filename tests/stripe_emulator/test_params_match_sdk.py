@@ -1,0 +1,120 @@
+"""Every parameter the emulator accepts is one the installed SDK declares.
+
+Each route's schema (what the emulator accepts; anything else is a 400) is
+compared with the SDK's params TypedDict for that operation, nested hashes
+included, so the emulator cannot invent parameters or shapes Stripe lacks.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+import stripe.params as sdk_params  # noqa: TID251 - the check reads the SDK's declarations
+import stripe.params.test_helpers as sdk_test_helpers  # noqa: TID251
+
+from stripe_emulator.params import SCALAR, ListOf
+from stripe_emulator.resources import ROUTES
+
+PARAMS = {
+    ("POST", "/v1/customers"): "CustomerCreateParams",
+    ("POST", "/v1/customers/{id}"): "CustomerUpdateParams",
+    ("GET", "/v1/customers"): "CustomerListParams",
+    ("POST", "/v1/products"): "ProductCreateParams",
+    ("POST", "/v1/products/{id}"): "ProductUpdateParams",
+    ("GET", "/v1/products"): "ProductListParams",
+    ("POST", "/v1/prices"): "PriceCreateParams",
+    ("POST", "/v1/prices/{id}"): "PriceUpdateParams",
+    ("GET", "/v1/prices"): "PriceListParams",
+    ("POST", "/v1/payment_methods"): "PaymentMethodCreateParams",
+    ("POST", "/v1/payment_methods/{id}"): "PaymentMethodUpdateParams",
+    ("POST", "/v1/payment_methods/{id}/attach"): "PaymentMethodAttachParams",
+    ("GET", "/v1/payment_methods"): "PaymentMethodListParams",
+    ("GET", "/v1/customers/{id}/payment_methods"): "CustomerListPaymentMethodsParams",
+    ("POST", "/v1/setup_intents"): "SetupIntentCreateParams",
+    ("POST", "/v1/setup_intents/{id}/confirm"): "SetupIntentConfirmParams",
+    ("GET", "/v1/setup_intents"): "SetupIntentListParams",
+    ("GET", "/v1/setup_intents/{id}"): "SetupIntentRetrieveParams",
+    ("GET", "/v1/payment_intents/{id}"): "PaymentIntentRetrieveParams",
+    ("GET", "/v1/payment_intents"): "PaymentIntentListParams",
+    ("POST", "/v1/payment_intents/{id}/confirm"): "PaymentIntentConfirmParams",
+    ("POST", "/v1/subscriptions"): "SubscriptionCreateParams",
+    ("POST", "/v1/subscriptions/{id}"): "SubscriptionUpdateParams",
+    ("GET", "/v1/subscriptions"): "SubscriptionListParams",
+    ("DELETE", "/v1/subscriptions/{id}"): "SubscriptionCancelParams",
+    ("POST", "/v1/subscriptions/{id}/resume"): "SubscriptionResumeParams",
+    ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
+    ("GET", "/v1/invoices"): "InvoiceListParams",
+    ("POST", "/v1/invoices/{id}/pay"): "InvoicePayParams",
+    ("GET", "/v1/invoices/{id}/lines"): "InvoiceLineItemListParams",
+    ("POST", "/v1/refunds"): "RefundCreateParams",
+    ("GET", "/v1/refunds"): "RefundListParams",
+    ("GET", "/v1/events"): "EventListParams",
+    ("POST", "/v1/webhook_endpoints"): "WebhookEndpointCreateParams",
+    ("POST", "/v1/webhook_endpoints/{id}"): "WebhookEndpointUpdateParams",
+    ("GET", "/v1/webhook_endpoints"): "WebhookEndpointListParams",
+    ("POST", "/v1/test_helpers/test_clocks"): "TestClockCreateParams",
+    ("GET", "/v1/test_helpers/test_clocks"): "TestClockListParams",
+}
+
+
+def route_path(pattern: str) -> str:
+    return re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"{\1}", pattern.strip("^$"))
+
+
+def params_class(name: str) -> type:
+    return getattr(sdk_params, name, None) or getattr(sdk_test_helpers, name)
+
+
+def declared(td: type) -> dict[str, tuple[str, object]]:
+    fields: dict[str, str] = {}
+    for klass in reversed(td.__mro__):
+        fields.update(getattr(klass, "__annotations__", {}))
+    module = sys.modules[td.__module__]
+    return {k: (str(v), module) for k, v in fields.items()}
+
+
+def nested(annotation: str, module: object) -> type | None:
+    for ident in re.findall(r"[A-Z][A-Za-z0-9_]+", annotation):
+        obj = getattr(module, ident, None)
+        if isinstance(obj, type) and hasattr(obj, "__total__"):
+            return obj
+    return None
+
+
+def mismatches(schema: dict, td: type, prefix: str = "") -> list[str]:
+    found = []
+    fields = declared(td)
+    for key, spec in schema.items():
+        name = prefix + key
+        if key not in fields:
+            found.append(f"{name}: not a parameter of {td.__name__}")
+            continue
+        annotation, module = fields[key]
+        sub = nested(annotation, module)
+        if isinstance(spec, ListOf) and isinstance(spec.spec, dict) and sub:
+            found += mismatches(spec.spec, sub, name + "[].")
+        elif isinstance(spec, dict) and sub:
+            found += mismatches(spec, sub, name + ".")
+        elif spec is SCALAR and sub and not re.search(r"\b(str|int|bool|Literal)\b", annotation):
+            found.append(f"{name}: the SDK sends a hash ({sub.__name__}), the emulator a scalar")
+    return found
+
+
+@pytest.mark.parametrize(
+    "route", ROUTES, ids=lambda r: f"{r.method} {route_path(r.pattern.pattern)}"
+)
+def test_accepted_params_exist_in_the_sdk(route):
+    key = (route.method, route_path(route.pattern.pattern))
+    if not route.schema:
+        return
+    assert key in PARAMS, f"map {key} to its SDK params class"
+    assert mismatches(route.schema, params_class(PARAMS[key])) == []
+
+
+def test_the_check_catches_an_invented_parameter():
+    schema = {"items": ListOf({"price": SCALAR, "colour": SCALAR}), "billing_cycle_anchor": SCALAR}
+    found = mismatches(schema, sdk_params.SubscriptionUpdateParams)
+    assert "items[].colour: not a parameter of SubscriptionUpdateParamsItem" in found
+    assert any(f.startswith("billing_cycle_anchor: the SDK sends a hash") for f in found)
