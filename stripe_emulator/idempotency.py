@@ -92,6 +92,22 @@ class IdempotencyStore:
         with self._lock:
             self._entries.clear()
 
+    def dump(self) -> list[list[Any]]:
+        """JSON-able entries, oldest first (for --state)."""
+        with self._lock:
+            return [
+                [key, e.fingerprint, e.status, e.body.decode(), e.request_id, e.stored_at]
+                for key, e in self._entries.items()
+            ]
+
+    def restore(self, entries: list[list[Any]]) -> None:
+        with self._lock:
+            self._entries.clear()
+            for key, print_, status, body, request_id, stored_at in entries:
+                self._entries[key] = StoredResponse(
+                    print_, status, body.encode(), request_id, stored_at
+                )
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import errors
 from .errors import StripeError
 from .faults import FaultError, Faults, parse_fault
-from .idempotency import IdempotencyStore, check_key, fingerprint
+from .idempotency import check_key, fingerprint
 from .params import get_expand, parse_form
 from .resources import Context, install_hooks, match, validate
 from .resources.misc import webhook_endpoint_object
@@ -34,7 +34,7 @@ class Emulator:
     def __init__(self, state_path: str | None = None) -> None:
         self.state = State(state_path)
         install_hooks(self.state)
-        self.idempotency = IdempotencyStore()
+        self.idempotency = self.state.idempotency
         self.faults = Faults()
         self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
         self._log_lock = threading.Lock()
@@ -42,7 +42,6 @@ class Emulator:
     def reset(self) -> None:
         with self.state.lock:
             self.state.reset()
-            self.idempotency.clear()
             self.faults.clear()
             with self._log_lock:
                 self._log.clear()

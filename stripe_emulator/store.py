@@ -18,6 +18,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import invalid, no_such
+from .idempotency import IdempotencyStore
 
 API_VERSION = "2026-10-28.endive"
 
@@ -76,6 +77,7 @@ class State:
         self.collections: dict[str, dict[str, dict[str, Any]]] = {}
         self.seq = 0
         self.hooks: dict[str, Any] = {}  # kind -> render hook, set by resources
+        self.idempotency = IdempotencyStore()
         if path and os.path.exists(path):
             self.load()
 
@@ -85,6 +87,7 @@ class State:
             self.collections = {}
             self.seq = 0
             self.clock.reset()
+            self.idempotency.clear()
 
     def table(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.collections.setdefault(kind, {})
@@ -113,6 +116,7 @@ class State:
                 "collections": self.collections,
                 "seq": self.seq,
                 "clock_offset": self.clock.offset,
+                "idempotency": self.idempotency.dump(),
             }
             directory = os.path.dirname(os.path.abspath(self.path))
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".stripe-emulator-")
@@ -129,6 +133,7 @@ class State:
             self.collections = data["collections"]
             self.seq = data["seq"]
             self.clock.reset(data.get("clock_offset", 0))
+            self.idempotency.restore(data.get("idempotency", []))
 
     # -- rendering --------------------------------------------------------
     def render(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,9 @@ def test_module_runs_stops_cleanly_and_keeps_state(tmp_path):
     first = Process("--state", str(state))
     try:
         customer = first.client().v1.customers.create(params={"email": "keep@example.com"})
+        kept = first.client().v1.customers.create(
+            params={"email": "k@example.com"}, options={"idempotency_key": "kept"}
+        )
     finally:
         assert first.stop() == 0
     assert state.exists()
@@ -56,6 +59,12 @@ def test_module_runs_stops_cleanly_and_keeps_state(tmp_path):
     try:
         fetched = second.client().v1.customers.retrieve(customer.id)
         assert fetched.email == "keep@example.com"
+        # Idempotency keys survive the restart too.
+        replay = second.client().v1.customers.create(
+            params={"email": "k@example.com"}, options={"idempotency_key": "kept"}
+        )
+        assert replay.id == kept.id
+        assert replay.last_response.headers["Idempotent-Replayed"] == "true"
     finally:
         assert second.stop() == 0
 
