@@ -428,7 +428,9 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         seti = ctx.insert(setup_intent_object(ctx, customer, usage="off_session"))
         sub["pending_setup_intent"] = seti["id"]
         ctx.emit("setup_intent.created", seti)
-    ctx.emit("customer.subscription.created", sub)
+    # Stripe reports the subscription as the create call leaves it (one
+    # customer.subscription.created, no update): the snapshot is taken at the end.
+    created = ctx.emit("customer.subscription.created", sub)
     if trial_end:
         lines = _trial_lines(ctx, sub, invoice_id, start, end)
     else:
@@ -447,9 +449,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     if trial_end:
         if trial_end - now <= days(3):
             ctx.emit("customer.subscription.trial_will_end", sub)
-        return ctx.render(sub)
-    before = ctx.render(sub)
-    if invoice["status"] == "paid":
+    elif invoice["status"] == "paid":
         sub["status"] = "active"
     elif behavior == "default_incomplete":
         invoice_payment_intent(ctx, invoice, pm)
@@ -457,7 +457,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         status, _err = invoice_attempt(ctx, invoice, pm)
         if status == "succeeded":
             sub["status"] = "active"
-    ctx.emit("customer.subscription.updated", sub, before)
+    created["data"]["object"] = ctx.render(sub)
     return ctx.render(sub)
 
 

@@ -553,7 +553,7 @@ def test_refund_an_invoice_payment(stripe_client, price):
 
 def test_events_record_changes(stripe_client, price):
     customer, _ = customer_with_card(stripe_client)
-    stripe_client.v1.subscriptions.create(
+    sub = stripe_client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": price.id}]}
     )
     events = stripe_client.v1.events.list(params={"limit": 100}).data
@@ -570,17 +570,20 @@ def test_events_record_changes(stripe_client, price):
         "payment_intent.succeeded",
         "invoice.paid",
         "invoice.payment_succeeded",
-        "customer.subscription.updated",
     ):
         assert expected in types
+    assert "customer.subscription.updated" not in types
     first = stripe_client.v1.events.retrieve(events[-1].id)
     assert first.type == "price.created" or first.type == "product.created"
     assert first.api_version == "2026-10-28.endive"
     updated = next(e for e in events if e.type == "customer.updated")
     assert updated.data.previous_attributes.invoice_settings.default_payment_method is None
-    sub_updated = next(e for e in events if e.type == "customer.subscription.updated")
-    assert sub_updated.data.previous_attributes.status == "incomplete"
-    assert sub_updated.data.object.status == "active"
+    created = next(e for e in events if e.type == "customer.subscription.created")
+    assert created.data.object.status == "active"
+    assert created.data.object.latest_invoice == sub.latest_invoice
+    assert "previous_attributes" not in created.data.to_dict()
+    order = [e.type for e in reversed(events)]
+    assert order.index("customer.subscription.created") < order.index("invoice.created")
 
 
 def test_webhook_endpoints(stripe_client):
