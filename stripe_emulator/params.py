@@ -159,7 +159,9 @@ def get_int(
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise invalid(f"Invalid integer: {value}", param=name) from None
+        raise invalid(
+            f"Invalid integer: {value}", param=name, code="parameter_invalid_integer"
+        ) from None
     if minimum is not None and number < minimum:
         raise invalid(f"This value must be greater than or equal to {minimum}.", param=name)
     if maximum is not None and number > maximum:

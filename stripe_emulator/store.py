@@ -259,6 +259,7 @@ def paginate(
         raise invalid(
             "You may only specify one of these parameters: ending_before, starting_after.",
             param="ending_before",
+            code="parameters_exclusive",
         )
     objs = _filter_created(objs, params.get("created"))
     ids = [o["id"] for o in objs]

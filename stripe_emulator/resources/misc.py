@@ -33,7 +33,9 @@ def refund_create(ctx: Context, params: dict[str, Any]):
     pi_id = get_str(params, "payment_intent")
     if charge_id and pi_id:
         raise invalid(
-            "You may only specify one of these parameters: charge, payment_intent.", param="charge"
+            "You may only specify one of these parameters: charge, payment_intent.",
+            param="charge",
+            code="parameters_exclusive",
         )
     if pi_id:
         pi = ctx.get("payment_intent", pi_id, param="payment_intent", status=400)

@@ -102,6 +102,12 @@ CHARGE_PMD_KEYS = [
 ]
 
 
+REQUIRES_ACTION_MESSAGE = (
+    "This payment requires additional user action before it can be completed successfully. "
+    "Payment can be completed using the PaymentIntent associated with the invoice."
+)
+
+
 def next_action_3ds(pi_id: str) -> dict[str, Any]:
     action: dict[str, Any] = dict.fromkeys(PI_NEXT_ACTION_KEYS)
     action["type"] = "use_stripe_sdk"
@@ -726,9 +732,8 @@ def invoice_attempt(
         ctx.emit("invoice.payment_action_required", invoice)
         ctx.emit("invoice.updated", invoice, before)
         err = card_error(
-            "Your card was declined. This transaction requires authentication.",
-            code="authentication_required",
-            decline_code="authentication_required",
+            REQUIRES_ACTION_MESSAGE,
+            code="invoice_payment_intent_requires_action",
             payment_intent=ctx.render(pi),
         )
         return status, err

@@ -21,6 +21,7 @@ from .base import Context, route
 from .common import money_str
 from .payment_methods import resolve_attached
 from .payments import (
+    REQUIRES_ACTION_MESSAGE,
     charge_outcome,
     invoice_attempt,
     invoice_create,
@@ -220,9 +221,8 @@ def _precheck(pm: dict[str, Any] | None, behavior: str) -> None:
         raise err
     if outcome == "requires_action":
         raise card_error(
-            "Your card was declined. This transaction requires authentication.",
-            code="authentication_required",
-            decline_code="authentication_required",
+            REQUIRES_ACTION_MESSAGE,
+            code="invoice_payment_intent_requires_action",
         )
 
 
@@ -311,6 +311,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         raise invalid(
             "You may only specify one of these parameters: trial_end, trial_period_days.",
             param="trial_end",
+            code="parameters_exclusive",
         )
     if trial_days:
         trial_end = now + days(trial_days)

@@ -43,8 +43,9 @@ def test_default_limit_is_10_and_limit_is_bounded(stripe_client):
 
 
 def test_starting_after_and_ending_before_are_exclusive(stripe_client):
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
         stripe_client.v1.products.list(params={"starting_after": "a", "ending_before": "b"})
+    assert caught.value.code == "parameters_exclusive"
 
 
 def test_customer_list_filters_by_email(stripe_client):

@@ -118,3 +118,26 @@ def test_the_check_catches_an_invented_parameter():
     found = mismatches(schema, sdk_params.SubscriptionUpdateParams)
     assert "items[].colour: not a parameter of SubscriptionUpdateParamsItem" in found
     assert any(f.startswith("billing_cycle_anchor: the SDK sends a hash") for f in found)
+
+
+def test_error_codes_are_codes_stripe_documents():
+    """Every `code=` the emulator answers with is in the SDK's list of error codes."""
+    import typing
+    from pathlib import Path
+
+    import stripe  # noqa: TID251
+
+    annotation = stripe.PaymentIntent.LastPaymentError.__annotations__["code"]
+    known = {
+        arg
+        for part in typing.get_args(annotation)
+        for arg in typing.get_args(part)
+        if isinstance(arg, str)
+    }
+    assert "card_declined" in known
+    source = Path(__file__).resolve().parents[2] / "stripe_emulator"
+    used = set()
+    for path in source.rglob("*.py"):
+        used |= set(re.findall(r'code="([a-z_]+)"', path.read_text()))
+    assert used
+    assert sorted(used - known) == []

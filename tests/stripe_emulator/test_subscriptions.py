@@ -631,3 +631,27 @@ def test_test_clocks(stripe_client, price):
     assert stripe_client.v1.customers.retrieve(customer.id).deleted is True
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.test_helpers.test_clocks.retrieve(clock.id)
+
+
+def test_paying_an_invoice_that_needs_3ds_is_a_card_error_with_the_payment_intent(
+    stripe_client, price
+):
+    customer, _ = customer_with_card(stripe_client, "pm_card_authenticationRequired")
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    with pytest.raises(stripe.CardError) as caught:
+        stripe_client.v1.invoices.pay(sub.latest_invoice)
+    assert caught.value.code == "invoice_payment_intent_requires_action"
+    body = caught.value.json_body["error"]
+    assert body["payment_intent"]["status"] == "requires_action"
+    assert body["payment_intent"]["client_secret"]
+    with pytest.raises(stripe.CardError) as caught:
+        stripe_client.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": price.id}],
+                "payment_behavior": "error_if_incomplete",
+            }
+        )
+    assert caught.value.code == "invoice_payment_intent_requires_action"
