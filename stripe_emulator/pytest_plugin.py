@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,15 @@ import pytest
 from .server import EmulatorServer
 
 API_KEY = "sk_test_emulator"
+
+
+class ControlError(Exception):
+    """A /_emulator/ call answered with an error status."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
 
 
 class EmulatorHandle:
@@ -40,8 +50,11 @@ class EmulatorHandle:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise ControlError(err.code, json.loads(err.read() or b"null")) from None
 
     def reset(self) -> None:
         self.control("POST", "/_emulator/reset", {})
@@ -71,6 +84,13 @@ class EmulatorHandle:
 
     def clock(self) -> int:
         return self.control("GET", "/_emulator/clock")["now"]
+
+    def authenticate(self, intent_id: str, outcome: str = "succeed") -> dict[str, Any]:
+        """Complete ("succeed") or fail the 3DS step of a requires_action PaymentIntent or
+        SetupIntent, as the customer would in Stripe.js. Returns the intent."""
+        return self.control(
+            "POST", f"/_emulator/intents/{intent_id}/authenticate", {"outcome": outcome}
+        )
 
     def client(self, **options: Any):
         """A StripeClient for this emulator (options: e.g. max_network_retries=2)."""

@@ -54,6 +54,24 @@ class Emulator:
         with self._log_lock:
             return list(self._log)
 
+    def authenticate(self, intent_id: str, *, succeed: bool) -> dict[str, Any]:
+        """Complete (or fail) the 3DS step of a requires_action intent, as Stripe.js would."""
+        from .resources.payments import authenticate_payment_intent
+        from .resources.setup_intents import authenticate_setup_intent
+
+        with self.state.lock:
+            ctx = Context(self.state, None, None)
+            if intent_id.startswith("seti_"):
+                seti = ctx.get("setup_intent", intent_id)
+                authenticate_setup_intent(ctx, seti, succeed)
+                result = ctx.render(seti)
+            else:
+                pi = ctx.get("payment_intent", intent_id)
+                authenticate_payment_intent(ctx, pi, succeed)
+                result = ctx.render(pi)
+            self.state.save()
+            return result
+
     def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
         """--webhook-url/--webhook-secret: one endpoint with a known secret."""
         with self.state.lock:
@@ -148,6 +166,22 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"requests": emu.requests()})
         elif (method, path) == ("GET", "/_emulator/clock"):
             self._send(200, {"now": emu.state.clock.now()})
+        elif (
+            method == "POST"
+            and path.startswith("/_emulator/intents/")
+            and path.endswith("/authenticate")
+        ):
+            intent_id = path.removeprefix("/_emulator/intents/").removesuffix("/authenticate")
+            outcome = data.get("outcome", "succeed")
+            if outcome not in ("succeed", "fail"):
+                self._send(400, {"error": "outcome must be succeed or fail"})
+                return
+            try:
+                body = emu.authenticate(intent_id, succeed=outcome == "succeed")
+            except StripeError as err:
+                self._send(err.status, err.body())
+                return
+            self._send(200, body)
         else:
             self._send(404, {"error": f"no control endpoint {method} {path}"})
 

@@ -326,10 +326,15 @@ def charge_outcome(pm: dict[str, Any]) -> tuple[str, StripeError | None]:
     return "declined", decline_error(card)
 
 
-def pi_confirm(ctx: Context, pi: dict[str, Any], pm: dict[str, Any]) -> tuple[str, Any]:
-    """Attempt the payment. Returns (status, error or None)."""
+def pi_confirm(
+    ctx: Context,
+    pi: dict[str, Any],
+    pm: dict[str, Any],
+    forced: tuple[str, StripeError | None] | None = None,
+) -> tuple[str, Any]:
+    """Attempt the payment. Returns (status, error or None); `forced` overrides the card."""
     pi["payment_method"] = pm["id"]
-    outcome, err = charge_outcome(pm)
+    outcome, err = forced or charge_outcome(pm)
     if outcome == "succeeded":
         charge = ctx.insert(charge_object(ctx, pi, pm, True))
         pi.update(
@@ -879,3 +884,35 @@ def invoice_pay(ctx: Context, params: dict[str, Any], id: str):
             raise err
         raise err
     return ctx.render(invoice)
+
+
+def authenticate_payment_intent(ctx: Context, pi: dict[str, Any], succeed: bool) -> None:
+    """Finish a requires_action payment as Stripe.js would after the 3DS challenge."""
+    if pi["status"] != "requires_action":
+        raise invalid(
+            f"This PaymentIntent is {pi['status']}, not requires_action.",
+            code="payment_intent_unexpected_state",
+        )
+    pm = ctx.state.find("payment_method", pi["payment_method"])
+    if succeed:
+        forced: tuple[str, StripeError | None] = ("succeeded", None)
+    else:
+        forced = (
+            "declined",
+            card_error(
+                "We are unable to authenticate your payment method. Please choose a different "
+                "payment method and try again.",
+                code="payment_intent_authentication_failure",
+            ),
+        )
+    status, _ = pi_confirm(ctx, pi, pm, forced)
+    invoice = next((i for i in ctx.state.all("invoice") if i.get("_pi") == pi["id"]), None)
+    if invoice is None or invoice["status"] != "open":
+        return
+    before = ctx.render(invoice)
+    if status == "succeeded":
+        invoice_mark_paid(ctx, invoice)
+    else:
+        ctx.emit("invoice.payment_failed", invoice)
+    ctx.emit("invoice.updated", invoice, before)
+    settle_subscription(ctx, invoice, status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from stripe_emulator.errors import invalid
+from stripe_emulator.errors import card_error, invalid
 from stripe_emulator.params import MAP, SCALAR, get_bool, get_enum, get_metadata, get_str
 from stripe_emulator.store import new_id, paginate
 
@@ -90,6 +90,10 @@ def _confirm(ctx: Context, seti: dict[str, Any], pm_id: str | None) -> None:
         seti["next_action"] = action
         ctx.emit("setup_intent.requires_action", seti)
         return
+    _succeed(ctx, seti, pm)
+
+
+def _succeed(ctx: Context, seti: dict[str, Any], pm: dict[str, Any]) -> None:
     customer = ctx.state.find("customer", seti["customer"]) if seti["customer"] else None
     if customer is not None:
         attach(ctx, pm["id"], customer)
@@ -164,3 +168,27 @@ def setup_intent_list(ctx: Context, params: dict[str, Any]):
     if params.get("customer"):
         objs = [s for s in objs if s["customer"] == params["customer"]]
     return paginate(ctx.state, objs, params, "/v1/setup_intents", "setup_intent")
+
+
+def authenticate_setup_intent(ctx: Context, seti: dict[str, Any], succeed: bool) -> None:
+    """Finish a requires_action setup as Stripe.js would after the 3DS challenge."""
+    if seti["status"] != "requires_action":
+        raise invalid(
+            f"This SetupIntent is {seti['status']}, not requires_action.",
+            code="setup_intent_unexpected_state",
+        )
+    pm = ctx.state.find("payment_method", seti["payment_method"])
+    if succeed:
+        _succeed(ctx, seti, pm)
+        return
+    err = card_error(
+        "We are unable to authenticate your payment method. Please choose a different payment "
+        "method and try again.",
+        code="setup_intent_authentication_failure",
+    )
+    seti.update(
+        status="requires_payment_method",
+        next_action=None,
+        last_setup_error=error_detail(err, pm, ctx.state),
+    )
+    ctx.emit("setup_intent.setup_failed", seti)

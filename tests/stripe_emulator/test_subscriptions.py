@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
+from stripe_emulator.pytest_plugin import ControlError
+
 from .conftest import customer_with_card
 
 DAY = 86400
@@ -655,3 +657,55 @@ def test_paying_an_invoice_that_needs_3ds_is_a_card_error_with_the_payment_inten
             }
         )
     assert caught.value.code == "invoice_payment_intent_requires_action"
+
+
+def test_completing_3ds_pays_the_first_invoice(stripe_emulator, stripe_client, price):
+    customer, _ = customer_with_card(stripe_client, "pm_card_authenticationRequired")
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    invoice = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
+    pi_id = invoice.payments.data[0].payment.payment_intent
+    assert stripe_emulator.authenticate(pi_id)["status"] == "succeeded"
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "paid"
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "active"
+    with pytest.raises(ControlError) as caught:
+        stripe_emulator.authenticate(pi_id)
+    assert caught.value.status == 400
+
+
+def test_failing_3ds_leaves_the_subscription_incomplete(stripe_emulator, stripe_client, price):
+    customer, _ = customer_with_card(stripe_client, "pm_card_authenticationRequired")
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    invoice = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
+    pi = stripe_emulator.authenticate(invoice.payments.data[0].payment.payment_intent, "fail")
+    assert pi["status"] == "requires_payment_method"
+    assert pi["last_payment_error"]["code"] == "payment_intent_authentication_failure"
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "incomplete"
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "open"
+
+
+def test_card_set_up_with_3ds_is_charged_off_session(stripe_emulator, stripe_client, price):
+    customer = stripe_client.v1.customers.create(params={})
+    seti = stripe_client.v1.setup_intents.create(
+        params={
+            "customer": customer.id,
+            "payment_method": "pm_card_authenticationRequiredOnSetup",
+            "confirm": True,
+        }
+    )
+    assert seti.status == "requires_action"
+    done = stripe_emulator.authenticate(seti.id)
+    assert done["status"] == "succeeded"
+    pm = stripe_client.v1.payment_methods.retrieve(done["payment_method"])
+    assert pm.customer == customer.id
+    sub = stripe_client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": price.id}],
+            "default_payment_method": pm.id,
+        }
+    )
+    assert sub.status == "active"
