@@ -109,6 +109,20 @@ def customer_create(ctx: Context, params: dict[str, Any]):
     clock_id = get_str(params, "test_clock")
     if clock_id:
         ctx.get("test_helpers.test_clock", clock_id, param="test_clock", status=400)
+    # Validate the card before anything exists, so a refused card creates no customer.
+    pm_id = get_str(params, "payment_method")
+    if pm_id:
+        from .payment_methods import check_attachable
+
+        check_attachable(ctx, pm_id)
+    default = (params.get("invoice_settings") or {}).get("default_payment_method")
+    if default and default != pm_id:
+        raise invalid(
+            f"The customer does not have a payment method with the ID {default}. The payment "
+            "method must be attached to the customer.",
+            param="invoice_settings[default_payment_method]",
+            code="resource_missing",
+        )
     customer = {
         "id": new_id("cus", 14),
         "object": "customer",
@@ -146,7 +160,6 @@ def customer_create(ctx: Context, params: dict[str, Any]):
     }
     customer["created"] = ctx.now(customer)
     ctx.insert(customer)
-    pm_id = get_str(params, "payment_method")
     deferred = dict(params)
     if pm_id:
         from .payment_methods import attach

@@ -150,7 +150,28 @@ def decline_error(card: TestCard, **extra: Any) -> StripeError:
     return card_error(message, code=code, decline_code=decline_code, param=param, **extra)
 
 
+def check_attachable(ctx: Context, pm_id: str, *, param: str = "payment_method") -> None:
+    """Raise what attach() would raise for a new customer, changing nothing."""
+    if pm_id in TEST_CARDS:
+        card = TEST_CARDS[pm_id]
+        if card.behaviour == "declined":
+            raise decline_error(card)
+        return
+    pm = ctx.state.find("payment_method", pm_id)
+    if pm is None:
+        raise no_such("PaymentMethod", pm_id, param=param, status=400)
+    if pm["customer"] is not None:
+        raise invalid(
+            "The payment method you provided has already been attached to a customer.",
+            param=param,
+        )
+    if card_for(pm).behaviour == "declined":
+        raise decline_error(card_for(pm))
+
+
 def attach(ctx: Context, pm_id: str, customer: dict[str, Any], *, param: str = "payment_method"):
+    if pm_id in TEST_CARDS and TEST_CARDS[pm_id].behaviour == "declined":
+        raise decline_error(TEST_CARDS[pm_id])
     pm = resolve(ctx, pm_id, param=param)
     if pm["customer"] == customer["id"]:
         return pm
@@ -169,13 +190,20 @@ def attach(ctx: Context, pm_id: str, customer: dict[str, Any], *, param: str = "
 
 
 def resolve_attached(
-    ctx: Context, pm_id: str, customer: dict[str, Any], *, param: str
+    ctx: Context, pm_id: str, customer: dict[str, Any], *, param: str, peek: bool = False
 ) -> dict[str, Any]:
-    """A payment method that must belong to `customer` (a test token attaches one)."""
+    """A payment method that must belong to `customer` (a test token attaches one).
+
+    With peek=True nothing changes: a token not attached yet gives a transient
+    payment method (not stored), so callers can validate before they act.
+    """
     if pm_id in TEST_CARDS:
         for pm in ctx.state.all("payment_method"):
             if pm["customer"] == customer["id"] and pm["_token"] == pm_id:
                 return pm
+        if peek:
+            check_attachable(ctx, pm_id, param=param)
+            return pm_object(ctx, pm_id) | {"customer": customer["id"]}
         return attach(ctx, pm_id, customer, param=param)
     pm = ctx.state.find("payment_method", pm_id)
     if pm is None or pm["customer"] != customer["id"]:

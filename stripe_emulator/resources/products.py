@@ -85,15 +85,14 @@ def product_object(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @route("POST", "/v1/products", PRODUCT_SCHEMA)
 def product_create(ctx: Context, params: dict[str, Any]):
-    product = ctx.insert(product_object(ctx, params))
-    ctx.emit("product.created", product)
+    product = product_object(ctx, params)
     data = params.get("default_price_data")
+    price = None
     if data:
-        price = price_object(
-            ctx,
-            {**data, "product": product["id"]},
-            prefix="default_price_data",
-        )
+        price = price_object(ctx, data, prefix="default_price_data", product=product)
+    ctx.insert(product)
+    ctx.emit("product.created", product)
+    if price is not None:
         ctx.insert(price)
         ctx.emit("price.created", price)
         product["default_price"] = price["id"]
@@ -207,7 +206,14 @@ def _check_lookup_key(ctx: Context, key: str, transfer: bool, own_id: str | None
             ctx.emit("price.updated", other, before)
 
 
-def price_object(ctx: Context, params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def price_object(
+    ctx: Context,
+    params: dict[str, Any],
+    prefix: str = "",
+    product: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A new price, validated; a product from `product_data` is created last."""
+
     def name(key: str) -> str:
         return f"{prefix}[{key}]" if prefix else key
 
@@ -219,15 +225,21 @@ def price_object(ctx: Context, params: dict[str, Any], prefix: str = "") -> dict
         decimal = get_str(params, "unit_amount_decimal")
         if decimal is None:
             raise missing_param(name("unit_amount"))
-        amount = int(float(decimal))
+        try:
+            amount = int(float(decimal))
+        except ValueError:
+            raise invalid(
+                f"Invalid decimal: {decimal}", param=name("unit_amount_decimal")
+            ) from None
+    new_product = None
     product_id = get_str(params, "product", name=name("product"))
-    if product_id:
+    if product is not None:
+        product_id = product["id"]
+    elif product_id:
         ctx.get("product", product_id, param=name("product"), status=400)
     elif params.get("product_data"):
-        data = params["product_data"]
-        product = ctx.insert(product_object(ctx, data))
-        ctx.emit("product.created", product)
-        product_id = product["id"]
+        new_product = product_object(ctx, params["product_data"])
+        product_id = new_product["id"]
     else:
         raise missing_param(name("product"))
     recurring = None
@@ -248,9 +260,18 @@ def price_object(ctx: Context, params: dict[str, Any], prefix: str = "") -> dict
             "usage_type": get_enum(rec, "usage_type", ("licensed", "metered")) or "licensed",
         }
     lookup_key = get_str(params, "lookup_key")
-    if lookup_key:
-        _check_lookup_key(ctx, lookup_key, bool(get_bool(params, "transfer_lookup_key")))
+    transfer = bool(get_bool(params, "transfer_lookup_key"))
+    if lookup_key and not transfer:
+        _check_lookup_key(ctx, lookup_key, False)
     active = get_bool(params, "active")
+    tax_behavior = get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
+    nickname = get_str(params, "nickname")
+    # Validation is over.
+    if lookup_key and transfer:
+        _check_lookup_key(ctx, lookup_key, True)
+    if new_product is not None:
+        ctx.insert(new_product)
+        ctx.emit("product.created", new_product)
     return {
         "id": new_id("price"),
         "object": "price",
@@ -263,11 +284,10 @@ def price_object(ctx: Context, params: dict[str, Any], prefix: str = "") -> dict
         "livemode": False,
         "lookup_key": lookup_key or None,
         "metadata": get_metadata(params),
-        "nickname": get_str(params, "nickname") or None,
+        "nickname": nickname or None,
         "product": product_id,
         "recurring": recurring,
-        "tax_behavior": get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
-        or "unspecified",
+        "tax_behavior": tax_behavior or "unspecified",
         "tiers": None,
         "tiers_mode": None,
         "transform_quantity": None,

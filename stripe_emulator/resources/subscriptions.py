@@ -320,7 +320,9 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     sub_id = new_id("sub")
     dpm_id = get_str(params, "default_payment_method")
     dpm = (
-        resolve_attached(ctx, dpm_id, customer, param="default_payment_method") if dpm_id else None
+        resolve_attached(ctx, dpm_id, customer, param="default_payment_method", peek=True)
+        if dpm_id
+        else None
     )
     amount = sum(p["unit_amount"] * q for p, q, _ in resolved)
     pm = dpm
@@ -333,6 +335,10 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             raise invalid(NO_PM_MESSAGE, code="resource_missing")
         _precheck(pm, behavior)
 
+    # Validation is over: from here the request changes state.
+    if dpm is not None:
+        dpm = resolve_attached(ctx, dpm_id, customer, param="default_payment_method")
+        pm = dpm
     start = now
     end = trial_end or add_interval(now, *_interval(first), anchor=now)
     sub = {
@@ -684,7 +690,11 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     dpm = None
     if params.get("default_payment_method"):
         dpm = resolve_attached(
-            ctx, params["default_payment_method"], customer, param="default_payment_method"
+            ctx,
+            params["default_payment_method"],
+            customer,
+            param="default_payment_method",
+            peek=True,
         )
     changes = []  # (item or None, price, qty, deleted, meta)
     for i, raw in enumerate(params.get("items") or []):
@@ -711,6 +721,11 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         qty = get_int(raw, "quantity", name=f"items[{i}][quantity]", minimum=0)
         changes.append((item, price, qty, deleted, raw.get("metadata")))
 
+    removed = {item["id"] for item, _, _, deleted, _ in changes if deleted and item is not None}
+    added = sum(1 for item, _, _, deleted, _ in changes if item is None and not deleted)
+    if len(sub["items"]["data"]) - len(removed) + added < 1:
+        raise invalid("A subscription must have at least one active plan.", param="items")
+
     interval_change = any(
         p is not None and _interval(p) != _interval(_price_of(ctx.state, sub["items"]["data"][0]))
         for _, p, _, d, _ in changes
@@ -726,6 +741,9 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
 
     # Apply.
     if dpm is not None:
+        dpm = resolve_attached(
+            ctx, params["default_payment_method"], customer, param="default_payment_method"
+        )
         sub["default_payment_method"] = dpm["id"]
     elif params.get("default_payment_method") == "":
         sub["default_payment_method"] = None
@@ -766,8 +784,6 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         item["quantity"] = new_qty
         if meta is not None:
             item["metadata"] = get_metadata({"metadata": meta}, item["metadata"])
-    if not sub["items"]["data"]:
-        raise invalid("A subscription must have at least one active plan.", param="items")
 
     if trial_end == "now" and sub["status"] == "trialing":
         ctx.emit("customer.subscription.trial_will_end", sub)
@@ -782,6 +798,8 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         else:
             for item in sub["items"]["data"]:
                 item["current_period_end"] = trial_end
+        if sub["cancel_at_period_end"]:
+            sub["cancel_at"] = trial_end
         if trial_end - now <= days(3):
             ctx.emit("customer.subscription.trial_will_end", sub)
     elif sub["status"] in ("active", "past_due") and (interval_change or anchor == "now"):

@@ -269,3 +269,42 @@ def test_setup_intent_with_3ds_card_requires_action(stripe_client):
     )
     assert seti.status == "requires_action"
     assert seti.next_action.type == "use_stripe_sdk"
+
+
+# -- a refused request changes nothing ----------------------------------------------
+
+
+def test_customer_with_a_refused_card_is_not_created(stripe_client):
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.customers.create(
+            params={
+                "email": "x@example.com",
+                "payment_method": "pm_card_visa_chargeDeclined",
+                "invoice_settings": {"default_payment_method": "pm_card_visa_chargeDeclined"},
+            }
+        )
+    assert stripe_client.v1.customers.list().data == []
+    assert stripe_client.v1.payment_methods.list().data == []
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.customers.create(
+            params={"invoice_settings": {"default_payment_method": "pm_card_visa"}}
+        )
+    assert caught.value.param == "invoice_settings[default_payment_method]"
+    assert stripe_client.v1.customers.list().data == []
+
+
+def test_refused_product_and_price_creates_leave_nothing_behind(stripe_client, price):
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.products.create(
+            params={"name": "Half", "default_price_data": {"unit_amount": 100}}
+        )
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.prices.create(
+            params={
+                "currency": "usd",
+                "unit_amount": 100,
+                "product_data": {"name": "Dup"},
+                "lookup_key": "gold_monthly",
+            }
+        )
+    assert [p.name for p in stripe_client.v1.products.list().data] == ["Gold"]

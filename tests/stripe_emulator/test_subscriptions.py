@@ -709,3 +709,43 @@ def test_card_set_up_with_3ds_is_charged_off_session(stripe_emulator, stripe_cli
         }
     )
     assert sub.status == "active"
+
+
+def test_removing_the_last_item_is_refused_without_changing_anything(stripe_client, price):
+    customer, _ = customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    item = sub["items"].data[0]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.subscriptions.update(
+            sub.id, params={"items": [{"id": item.id, "deleted": True}], "metadata": {"a": "b"}}
+        )
+    assert caught.value.param == "items"
+    after = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert [i.id for i in after["items"].data] == [item.id]
+    assert after.metadata.to_dict() == {}
+
+
+def test_refused_subscription_create_attaches_no_card(stripe_client, price):
+    customer = stripe_client.v1.customers.create(params={})
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": price.id}],
+                "default_payment_method": "pm_card_chargeCustomerFail",
+                "payment_behavior": "error_if_incomplete",
+            }
+        )
+    assert stripe_client.v1.payment_methods.list(params={"customer": customer.id}).data == []
+    sub = stripe_client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": price.id}],
+            "default_payment_method": "pm_card_visa",
+        }
+    )
+    assert sub.status == "active"
+    attached = stripe_client.v1.payment_methods.list(params={"customer": customer.id}).data
+    assert [pm.id for pm in attached] == [sub.default_payment_method]
