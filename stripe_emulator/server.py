@@ -105,6 +105,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
     # -- plumbing -------------------------------------------------------
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -238,3 +238,15 @@ def test_reset_forgets_everything(stripe_emulator, stripe_client):
     stripe_emulator.reset()
     assert stripe_emulator.requests() == []
     assert stripe_client.v1.customers.list().data == []
+
+
+def test_methods_stripe_lacks_are_unrecognized(stripe_emulator):
+    status, headers, body = raw(
+        stripe_emulator,
+        "PUT",
+        "/v1/customers",
+        headers={"Authorization": f"Bearer {stripe_emulator.api_key}"},
+    )
+    assert status == 404
+    assert "Unrecognized request URL (PUT: /v1/customers)" in body["error"]["message"]
+    assert headers["Request-Id"].startswith("req_")
