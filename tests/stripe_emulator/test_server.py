@@ -143,3 +143,14 @@ def test_webhook_flags_go_together(flag):
     )
     assert proc.returncode == 2
     assert "go together" in proc.stderr
+
+
+def test_the_emulator_does_not_import_the_stripe_sdk():
+    code = (
+        "import sys, stripe_emulator.server, stripe_emulator.__main__; "
+        "sys.exit(1 if 'stripe' in sys.modules else 0)"
+    )
+    proc = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=20, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
