@@ -1,11 +1,14 @@
 """Account endpoints: dj-rest-auth's views with our throttles and permissions."""
 
 from dj_rest_auth.registration.views import RegisterView, ResendEmailVerificationView
-from dj_rest_auth.views import LoginView, LogoutView, PasswordResetView
+from dj_rest_auth.views import LoginView, LogoutView, PasswordResetView, UserDetailsView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from accounts.services import user_delete_account
 from accounts.throttles import AUTH_THROTTLES
 
 
@@ -41,3 +44,14 @@ class LogoutApi(LogoutView):
     )
     def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
         return super().post(request, *args, **kwargs)
+
+
+class AccountApi(UserDetailsView):
+    """GET the caller's own account; DELETE it (the reader leaves)."""
+
+    http_method_names = ["get", "put", "patch", "delete", "options"]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        user_delete_account(user=request.user)
+        return Response(status=204)

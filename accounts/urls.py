@@ -1,9 +1,5 @@
 from dj_rest_auth.registration.views import VerifyEmailView
-from dj_rest_auth.views import (
-    PasswordChangeView,
-    PasswordResetConfirmView,
-    UserDetailsView,
-)
+from dj_rest_auth.views import PasswordChangeView, PasswordResetConfirmView
 from django.urls import path
 
 from accounts import api
@@ -11,7 +7,7 @@ from accounts import api
 urlpatterns = [
     path("login/", api.LoginApi.as_view(), name="rest_login"),
     path("logout/", api.LogoutApi.as_view(), name="rest_logout"),
-    path("user/", UserDetailsView.as_view(), name="rest_user_details"),
+    path("user/", api.AccountApi.as_view(), name="rest_user_details"),
     path("password/change/", PasswordChangeView.as_view(), name="rest_password_change"),
     path("password/reset/", api.PasswordResetApi.as_view(), name="rest_password_reset"),
     path(

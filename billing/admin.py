@@ -56,8 +56,8 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(TrialClaim)
 class TrialClaimAdmin(ReadOnlyAdmin):
-    list_display = ("user", "email_normalized", "card_fingerprint", "claimed_at")
-    search_fields = ("email_normalized", "user__email", "card_fingerprint")
+    list_display = ("user", "card_fingerprint", "claimed_at")
+    search_fields = ("user__email", "card_fingerprint")
 
 
 @admin.register(StripeAttempt)

@@ -78,7 +78,15 @@ class SubscriptionDetailApi(APIView):
             raise ApplicationError(
                 "You have no subscription.", code="no_subscription", status_code=404
             )
-        return _subscription_response(services.SubscriptionResult(subscription))
+        client_secret = ""
+        if subscription.status == "incomplete":
+            # Waiting on the reader's authentication: ask Stripe how it went.
+            subscription = services.subscription_sync_from_stripe(
+                stripe_subscription_id=subscription.stripe_subscription_id,
+                actor_type=services.Actor.STRIPE,
+            )
+            client_secret = selectors.subscription_client_secret(subscription=subscription)
+        return _subscription_response(services.SubscriptionResult(subscription, client_secret))
 
 
 class SubscriptionCancelApi(APIView):

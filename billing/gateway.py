@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 API_VERSION: str = stripe.api_version
 
 
-
 class GatewayError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "stripe_unavailable"
@@ -275,6 +274,7 @@ def subscription_create(
     payment_method_id: str,
     metadata: dict[str, str],
     idempotency_key: str,
+    trial_end_without_card: str = "cancel",
 ) -> Any:
     params: dict[str, Any] = {
         "customer": customer_id,
@@ -284,9 +284,11 @@ def subscription_create(
     }
     if trial_days:
         params["trial_period_days"] = trial_days
-        # A trial that ends without a card pauses (nothing is charged, access
-        # stops); adding a card later resumes it (DESIGN.md, REST contract).
-        params["trial_settings"] = {"end_behavior": {"missing_payment_method": "pause"}}
+        # A trial that ends without a card is cancelled (or paused, and resumed
+        # when a card arrives): nothing is ever charged without one.
+        params["trial_settings"] = {
+            "end_behavior": {"missing_payment_method": trial_end_without_card}
+        }
     else:
         # Charge now; when the card needs authentication the subscription is
         # created incomplete and the reader finishes with Stripe.js.
@@ -340,7 +342,12 @@ def subscription_resume(*, subscription_id: str, idempotency_key: str) -> Any:
         "subscription.resume",
         lambda: _client().v1.subscriptions.resume(
             subscription_id,
-            params={"billing_cycle_anchor": "now", "expand": SUBSCRIPTION_EXPAND},
+            params={
+                "billing_cycle_anchor": {"type": "now"},
+                # Charge inside the resume: active if paid, refused (402) if not.
+                "payment_behavior": "resume_on_payment_success",
+                "expand": SUBSCRIPTION_EXPAND,
+            },
             options=_write_options(idempotency_key),
         ),
     )

@@ -138,7 +138,11 @@ class Subscription(models.Model):
 
 
 class TrialClaim(models.Model):
-    """One free trial per reader: by normalised email and, when known, by card."""
+    """One free trial per reader: by normalised email and, when known, by card.
+
+    The normalised email is kept as its SHA-256 digest: enough to recognise the
+    mailbox again, nothing to erase when the reader leaves.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -147,7 +151,7 @@ class TrialClaim(models.Model):
         on_delete=models.SET_NULL,
         related_name="trial_claims",
     )
-    email_normalized = models.CharField(max_length=254, unique=True)
+    email_digest = models.CharField(max_length=64, unique=True)
     card_fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -39,8 +39,16 @@ def subscription_access_until(
         end = subscription.trial_end or subscription.current_period_end
     elif status == SubscriptionStatus.ACTIVE:
         end = subscription.current_period_end
-    elif status == SubscriptionStatus.PAST_DUE and subscription.current_period_start:
-        end = subscription.current_period_start + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
+    elif status == SubscriptionStatus.PAST_DUE:
+        # Access while Stripe retries the card, or for PAST_DUE_GRACE_DAYS after
+        # the failed renewal (the start of the unpaid period).
+        grace = settings.PAST_DUE_GRACE_DAYS
+        if grace is None:
+            end = subscription.current_period_end
+        elif subscription.current_period_start:
+            end = subscription.current_period_start + timedelta(days=grace)
+        else:
+            end = None
     else:
         return None
     if end is None or end <= now:
@@ -93,3 +101,18 @@ def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> I
     ]
     has_more = bool(page.get("has_more"))
     return InvoicePage(results=results, next=data[-1]["id"] if has_more and data else None)
+
+
+def subscription_client_secret(*, subscription: Subscription) -> str:
+    """The client secret Stripe.js needs to finish an incomplete subscription's payment."""
+    if subscription.status != SubscriptionStatus.INCOMPLETE or not subscription.latest_invoice_id:
+        return ""
+    invoice = gateway.invoice_retrieve(
+        invoice_id=subscription.latest_invoice_id,
+        expand=["payments.data.payment.payment_intent"],
+    )
+    for payment in (invoice.get("payments") or {}).get("data") or []:
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if isinstance(intent, dict) and intent.get("status") == "requires_action":
+            return str(intent.get("client_secret") or "")
+    return ""

@@ -231,9 +231,16 @@ _production_value(
 
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=30)
 FREE_ARTICLES_PER_MONTH = env.int("FREE_ARTICLES_PER_MONTH", default=3)
-# A past_due subscription keeps access this long after its period began (the
-# failed renewal), while Stripe retries the card.
-PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=3)
+# A past_due subscription keeps access while Stripe retries the card (unset),
+# or only this many days after the failed renewal.
+PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=None)
+# What Stripe does when a trial started without a card ends without one:
+# "cancel" (default) or "pause" (adding a card later resumes it).
+TRIAL_END_WITHOUT_CARD = env.str("TRIAL_END_WITHOUT_CARD", default="cancel")
+if TRIAL_END_WITHOUT_CARD not in {"cancel", "pause"}:
+    raise ImproperlyConfigured("TRIAL_END_WITHOUT_CARD must be cancel or pause.")
+# One trial per card as well as per mailbox.
+TRIAL_ONE_PER_CARD = env.bool("TRIAL_ONE_PER_CARD", default=True)
 
 # The plan catalogue; `manage.py sync_plans` makes it real in Stripe and here.
 # Amounts are in the currency's minor unit.

@@ -70,3 +70,56 @@ def api_client():  # type: ignore[no-untyped-def]
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+# --- Stripe (the emulator) and readers ---------------------------------------
+
+
+@pytest.fixture
+def stripe(stripe_emulator, settings):
+    """Point billing at a freshly reset emulator."""
+    settings.STRIPE_API_BASE = stripe_emulator.url
+    settings.STRIPE_SECRET_KEY = stripe_emulator.api_key
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0  # our own retry logic is what is under test
+    return stripe_emulator
+
+
+@pytest.fixture
+def plans(stripe, db):
+    from billing.models import Plan
+    from billing.services import plan_sync_catalogue
+
+    plan_sync_catalogue(catalogue=settings.BILLING_PLANS)
+    return {plan.code: plan for plan in Plan.objects.all()}
+
+
+@pytest.fixture
+def reader(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="reader@example.com")
+
+
+@pytest.fixture
+def reader_client(reader):
+    return client_for(reader)
+
+
+def client_for(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def stripe_sdk(stripe):
+    """The official SDK pointed at the emulator, to see what really is in 'Stripe'."""
+    import stripe as stripe_module  # noqa: TID251 - tests look at Stripe's side directly
+
+    return stripe_module.StripeClient(
+        stripe.api_key, base_addresses={"api": stripe.url}, max_network_retries=0
+    )

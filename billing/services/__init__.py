@@ -1,6 +1,10 @@
 """Every write of billing state (STYLE.md): re-exported from one module per topic."""
 
-from billing.services.apply import subscription_apply_stripe, subscription_changed_hooks
+from billing.services.apply import (
+    subscription_apply_stripe,
+    subscription_changed_hooks,
+    subscription_sync_from_stripe,
+)
 from billing.services.attempts import stripe_write
 from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
@@ -15,6 +19,7 @@ from billing.services.subscriptions import (
     subscription_resume,
     subscription_start_trial,
     subscription_subscribe,
+    trial_email_digest,
     trial_email_normalize,
 )
 
@@ -36,5 +41,7 @@ __all__ = [
     "subscription_resume",
     "subscription_start_trial",
     "subscription_subscribe",
+    "subscription_sync_from_stripe",
+    "trial_email_digest",
     "trial_email_normalize",
 ]

@@ -166,3 +166,34 @@ def _apply(
             for hook in subscription_changed_hooks:
                 transaction.on_commit(lambda hook=hook: hook(reader))
     return local
+
+
+def subscription_sync_from_stripe(
+    *,
+    stripe_subscription_id: str,
+    actor_type: str,
+    actor_user: User | None = None,
+    action: str = "subscription.synced",
+    reason: str = "",
+) -> Subscription:
+    """Re-read one subscription from Stripe and apply it, under the row's lock.
+
+    The lock is held across the read and the write, so two callers (a webhook
+    and a reconciliation, say) cannot interleave and write an older state last.
+    """
+    from billing import gateway
+
+    with transaction.atomic():
+        list(
+            Subscription.objects.select_for_update()
+            .filter(stripe_subscription_id=stripe_subscription_id)
+            .values_list("pk", flat=True)
+        )
+        remote = gateway.subscription_retrieve(subscription_id=stripe_subscription_id)
+        return subscription_apply_stripe(
+            stripe_subscription=remote,
+            actor_type=actor_type,
+            actor_user=actor_user,
+            action=action,
+            reason=reason,
+        )

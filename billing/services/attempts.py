@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -127,7 +127,17 @@ def attempt_run(*, attempt: StripeAttempt, call: Callable[[str], T]) -> T:
         raise
     StripeAttempt.objects.filter(pk=attempt.pk).update(
         status=StripeAttempt.Status.SUCCEEDED,
-        stripe_object_id=str(getattr(result, "id", "") or ""),
+        stripe_object_id=str(result.get("id") or "") if isinstance(result, dict) else "",
         completed_at=timezone.now(),
     )
     return result
+
+
+def lock_reader(user: User) -> None:
+    """Serialise one reader's billing decisions on their row (inside a transaction).
+
+    FOR NO KEY UPDATE: it does not conflict with the key-share locks that
+    inserting rows pointing at the reader takes, so it cannot deadlock with them.
+    """
+    no_key = connection.features.has_select_for_no_key_update
+    User.objects.select_for_update(no_key=no_key).filter(pk=user.pk).first()

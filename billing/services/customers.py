@@ -6,27 +6,55 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from billing import gateway
-from billing.models import Customer
-from billing.services.attempts import stripe_write
+from billing.models import Customer, StripeAttempt
+from billing.services.attempts import attempt_begin, attempt_run, lock_reader
 from billing.services.audit import Actor, audit_record
 
 
 def customer_ensure(*, user: User) -> Customer:
-    """The reader's Stripe customer, created in Stripe (once) if they have none."""
-    existing = Customer.objects.filter(user=user).first()
-    if existing is not None:
-        return existing
-    stripe_customer = stripe_write(
-        operation="customer.create",
-        user=user,
-        params={"user": user.pk},
-        call=lambda key: gateway.customer_create(
-            email=user.email, metadata={"user_id": str(user.pk)}, idempotency_key=key
-        ),
-    )
+    """The reader's Stripe customer, created in Stripe (once) if they have none.
+
+    Concurrent callers serialise on the reader's row while they decide: each
+    sees the customer stored, or an attempt that succeeded (its customer id),
+    or the pending attempt (whose key makes Stripe replay), or nothing.
+    """
+    with transaction.atomic():
+        lock_reader(user)
+        existing = Customer.objects.filter(user=user).first()
+        if existing is not None:
+            return existing
+        # One read of the latest attempt: its status cannot change between two reads.
+        latest = (
+            StripeAttempt.objects.filter(operation="customer.create", user=user)
+            .exclude(status=StripeAttempt.Status.FAILED)
+            .order_by("-created_at")
+            .first()
+        )
+        if latest is not None and latest.status == StripeAttempt.Status.SUCCEEDED:
+            attempt = None
+        elif latest is not None:
+            attempt = latest  # in flight elsewhere: same key, Stripe replays
+        else:
+            attempt = attempt_begin(
+                operation="customer.create", user=user, params={"user": user.pk}
+            )
+    if attempt is None:
+        assert latest is not None  # noqa: S101 - narrowing for the type checker
+        stripe_customer_id = latest.stripe_object_id
+    else:
+        stripe_customer_id = attempt_run(
+            attempt=attempt,
+            call=lambda key: gateway.customer_create(
+                email=user.email, metadata={"user_id": str(user.pk)}, idempotency_key=key
+            ),
+        )["id"]
+    return _store(user, stripe_customer_id)
+
+
+def _store(user: User, stripe_customer_id: str) -> Customer:
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(user=user, stripe_customer_id=stripe_customer["id"])
+            customer = Customer.objects.create(user=user, stripe_customer_id=stripe_customer_id)
             audit_record(
                 action="customer.created",
                 actor_type=Actor.READER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -23,12 +24,13 @@ from billing.models import (
     SubscriptionStatus,
     TrialClaim,
 )
-from billing.services.apply import subscription_apply_stripe
+from billing.services.apply import subscription_apply_stripe, subscription_sync_from_stripe
 from billing.services.attempts import (
+    ATTEMPT_REUSE_WINDOW,
     attempt_abandon,
     attempt_begin,
-    attempt_pending,
     attempt_run,
+    lock_reader,
     stripe_write,
 )
 from billing.services.audit import Actor, audit_record
@@ -57,6 +59,10 @@ def trial_email_normalize(email: str) -> str:
     return f"{local}@{domain}"
 
 
+def trial_email_digest(email: str) -> str:
+    return hashlib.sha256(trial_email_normalize(email).encode()).hexdigest()
+
+
 def _plan(code: str) -> Plan:
     plan = Plan.objects.filter(code=code, active=True).exclude(stripe_price_id="").first()
     if plan is None:
@@ -82,24 +88,60 @@ def _refuse_if_live(user: User) -> None:
 
 
 def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
-    """Record the subscription creation attempt, settling any earlier unfinished one.
+    """Record the subscription creation attempt, settling any earlier one first.
 
-    The same parameters again (a double click, a retry after a timeout) share
-    the pending attempt and so its idempotency key: Stripe replays, one
-    subscription. Other parameters while one is in flight: 409. An older
-    unfinished attempt may have reached Stripe without our hearing back (a
-    crash): Stripe is asked what exists for this customer and that is applied
-    first, so a new attempt cannot make a second subscription.
+    Decided under the reader's row lock, so concurrent requests see each
+    other. The same parameters again (a double click, a retry after a
+    timeout) share the pending attempt and so its idempotency key: Stripe
+    replays, one subscription. A creation that succeeded but is not stored yet
+    is fetched and applied: 409 subscription_exists. Other parameters while
+    one is in flight: 409 operation_in_progress. An older unfinished attempt
+    may have reached Stripe without our hearing back (a crash): Stripe is
+    asked what exists for this customer and that is applied first, so a new
+    attempt cannot make a second subscription.
     """
-    _refuse_if_live(user)
-    pending = attempt_pending(operation="subscription.create", user=user)
-    if pending is not None and pending.params != params:
-        age = (timezone.now() - pending.created_at).total_seconds()
-        if age < IN_FLIGHT_SECONDS:
-            raise Conflict(
-                "A subscription is already being started; try again in a moment.",
-                code="operation_in_progress",
+    for _ in range(3):
+        with transaction.atomic():
+            lock_reader(user)
+            _refuse_if_live(user)
+            # One read of the latest attempt: requests outside the lock only ever
+            # move an attempt from pending to finished, never create one.
+            latest = (
+                StripeAttempt.objects.filter(operation="subscription.create", user=user)
+                .exclude(status=StripeAttempt.Status.FAILED)
+                .order_by("-created_at")
+                .first()
             )
+            if latest is None or (
+                latest.status == StripeAttempt.Status.SUCCEEDED
+                and (
+                    not latest.stripe_object_id
+                    or Subscription.objects.filter(
+                        stripe_subscription_id=latest.stripe_object_id
+                    ).exists()
+                )
+            ):
+                # Read again: a creation may have committed since the first check.
+                _refuse_if_live(user)
+                return attempt_begin(operation="subscription.create", user=user, params=params)
+            if latest.status == StripeAttempt.Status.PENDING:
+                fresh = latest.created_at >= timezone.now() - ATTEMPT_REUSE_WINDOW
+                if latest.params == params and fresh:
+                    return latest  # the same request again: its key makes Stripe replay
+                age = (timezone.now() - latest.created_at).total_seconds()
+                if age < IN_FLIGHT_SECONDS:
+                    raise Conflict(
+                        "A subscription is already being started; try again in a moment.",
+                        code="operation_in_progress",
+                    )
+        # Outside the lock, committed whatever follows: store what Stripe has.
+        if latest.status == StripeAttempt.Status.SUCCEEDED:
+            subscription_sync_from_stripe(
+                stripe_subscription_id=latest.stripe_object_id,
+                actor_type=Actor.SYSTEM,
+                reason="stored a creation that another request made",
+            )
+            continue
         customer = Customer.objects.filter(user=user).first()
         if customer is not None:
             for stripe_sub in gateway.subscription_list_for_customer(
@@ -110,9 +152,11 @@ def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
                     actor_type=Actor.SYSTEM,
                     reason="recovered an unfinished subscription creation",
                 )
-        attempt_abandon(attempt=pending, reason="superseded by a new attempt")
-        _refuse_if_live(user)
-    return attempt_begin(operation="subscription.create", user=user, params=params)
+        attempt_abandon(attempt=latest, reason="superseded by a new attempt")
+    raise Conflict(
+        "A subscription is already being started; try again in a moment.",
+        code="operation_in_progress",
+    )
 
 
 def _attach_card(*, user: User, customer_id: str, payment_method_id: str) -> Any:
@@ -163,8 +207,8 @@ def subscription_start_trial(
     if payment_method_id:
         _check_payment_method_id(payment_method_id)
     params = {"plan": plan.code, "payment_method": payment_method_id, "trial": True}
-    email_key = trial_email_normalize(user.email)
-    if TrialClaim.objects.filter(Q(email_normalized=email_key) | Q(user=user)).exists():
+    email_key = trial_email_digest(user.email)
+    if TrialClaim.objects.filter(Q(email_digest=email_key) | Q(user=user)).exists():
         _refuse_if_live(user)  # a double click after success is told what it is
         raise Conflict("You have already had your free trial.", code="trial_already_used")
     attempt = _begin_creation(user=user, params=params)
@@ -178,7 +222,11 @@ def subscription_start_trial(
                 payment_method_id=payment_method_id,
             )
             fingerprint = _fingerprint(payment_method)
-            if fingerprint and TrialClaim.objects.filter(card_fingerprint=fingerprint).exists():
+            if (
+                settings.TRIAL_ONE_PER_CARD
+                and fingerprint
+                and TrialClaim.objects.filter(card_fingerprint=fingerprint).exists()
+            ):
                 raise Conflict(
                     "This card has already been used for a free trial.",
                     code="trial_already_used",
@@ -197,6 +245,7 @@ def subscription_start_trial(
             payment_method_id=payment_method_id,
             metadata={"user_id": str(user.pk), "plan_code": plan.code},
             idempotency_key=key,
+            trial_end_without_card=settings.TRIAL_END_WITHOUT_CARD,
         ),
     )
     with transaction.atomic():
@@ -207,7 +256,7 @@ def subscription_start_trial(
             action="subscription.trial_started",
         )
         TrialClaim.objects.get_or_create(
-            email_normalized=email_key,
+            email_digest=email_key,
             defaults={"user": user, "card_fingerprint": fingerprint, "subscription": subscription},
         )
         audit_record(

@@ -1,0 +1,74 @@
+"""Double clicks and races: concurrent requests make one subscription (live server, PostgreSQL)."""
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import pytest
+import requests
+from rest_framework.authtoken.models import Token
+
+from billing.models import StripeAttempt, Subscription
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def fire_together(bodies, url, token):
+    barrier = Barrier(len(bodies))
+
+    def post(body):
+        barrier.wait()
+        return requests.post(
+            url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def subscription_creates(stripe):
+    return [
+        r for r in stripe.requests() if r["method"] == "POST" and r["path"] == "/v1/subscriptions"
+    ]
+
+
+def test_twenty_concurrent_trial_starts_make_exactly_one_subscription(
+    plans, reader, stripe, stripe_sdk, live_server
+):
+    token = Token.objects.create(user=reader).key
+
+    responses = fire_together(
+        [{"plan": "monthly"}] * 20, f"{live_server.url}/api/billing/trial/", token
+    )
+
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {201, 409}, [r.text for r in responses if r.status_code not in (201, 409)]
+    assert 201 in codes
+    assert Subscription.objects.filter(user=reader).count() == 1
+    customer = reader.billing_customer.stripe_customer_id
+    remote = stripe_sdk.v1.subscriptions.list(params={"customer": customer, "status": "all"})
+    assert len(remote.data) == 1
+    assert {r.json()["id"] for r in responses if r.status_code == 201} == {remote.data[0].id}
+    # Every create that reached Stripe carried the one attempt's key: replays, not new objects.
+    keys = {r["idempotency_key"] for r in subscription_creates(stripe)}
+    assert keys == {StripeAttempt.objects.get(operation="subscription.create").idempotency_key}
+    assert len(stripe_sdk.v1.customers.list(params={"email": reader.email}).data) == 1
+
+
+def test_concurrent_different_requests_never_make_two_subscriptions(
+    plans, reader, stripe, stripe_sdk, live_server
+):
+    token = Token.objects.create(user=reader).key
+    bodies = [
+        {"plan": "monthly"},
+        {"plan": "yearly"},
+        {"plan": "monthly", "payment_method": "pm_card_visa"},
+        {"plan": "yearly", "payment_method": "pm_card_mastercard"},
+    ]
+
+    responses = fire_together(bodies, f"{live_server.url}/api/billing/trial/", token)
+
+    assert [r.status_code for r in responses].count(201) == 1
+    assert {r.status_code for r in responses} <= {201, 409}
+    customer = reader.billing_customer.stripe_customer_id
+    remote = stripe_sdk.v1.subscriptions.list(params={"customer": customer, "status": "all"})
+    assert len(remote.data) == 1
