@@ -356,5 +356,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
     },
 }
