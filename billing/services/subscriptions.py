@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,19 +402,45 @@ def subscription_cancel_now(
     actor_user: User | None = None,
     reason: str = "",
 ) -> Subscription:
-    stripe_subscription = stripe_write(
-        operation="subscription.cancel",
+    return _write_and_apply(
         user=user,
-        params={"subscription": subscription.stripe_subscription_id},
+        subscription=subscription,
+        operation="subscription.cancel",
+        params={},
         call=lambda key: gateway.subscription_cancel(
             subscription_id=subscription.stripe_subscription_id, idempotency_key=key
         ),
+        actor_type=actor_type,
+        actor_user=actor_user,
+        action="subscription.canceled",
+        reason=reason,
+    )
+
+
+def _write_and_apply(
+    *,
+    user: User | None,
+    subscription: Subscription,
+    operation: str,
+    params: dict[str, Any],
+    call: Callable[[str], Any],
+    actor_type: str,
+    actor_user: User | None,
+    action: str,
+    reason: str,
+) -> Subscription:
+    """One Stripe write on a subscription (as an attempt), then its answer applied."""
+    stripe_subscription = stripe_write(
+        operation=operation,
+        user=user,
+        params={"subscription": subscription.stripe_subscription_id, **params},
+        call=call,
     )
     return subscription_apply_stripe(
         stripe_subscription=stripe_subscription,
         actor_type=actor_type,
         actor_user=actor_user,
-        action="subscription.canceled",
+        action=action,
         reason=reason,
     )
 
@@ -429,18 +456,16 @@ def _update(
     action: str,
     reason: str = "",
 ) -> Subscription:
-    stripe_subscription = stripe_write(
-        operation=operation,
+    return _write_and_apply(
         user=user,
-        params={"subscription": subscription.stripe_subscription_id, **params},
+        subscription=subscription,
+        operation=operation,
+        params=params,
         call=lambda key: gateway.subscription_update(
             subscription_id=subscription.stripe_subscription_id,
             params=params,
             idempotency_key=key,
         ),
-    )
-    return subscription_apply_stripe(
-        stripe_subscription=stripe_subscription,
         actor_type=actor_type,
         actor_user=actor_user,
         action=action,
@@ -459,16 +484,14 @@ def subscription_resume(
             raise Conflict(
                 "Add a card to resume your subscription.", code="payment_method_required"
             )
-        stripe_subscription = stripe_write(
-            operation="subscription.resume",
+        return _write_and_apply(
             user=user,
-            params={"subscription": subscription.stripe_subscription_id},
+            subscription=subscription,
+            operation="subscription.resume",
+            params={},
             call=lambda key: gateway.subscription_resume(
                 subscription_id=subscription.stripe_subscription_id, idempotency_key=key
             ),
-        )
-        return subscription_apply_stripe(
-            stripe_subscription=stripe_subscription,
             actor_type=actor_type,
             actor_user=actor_user or user,
             action="subscription.resumed",
