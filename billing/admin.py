@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from billing.models import AuditLog, Customer, Plan, StripeAttempt, Subscription, TrialClaim
+from billing.models import (
+    AuditLog,
+    Customer,
+    Notification,
+    Plan,
+    StripeAttempt,
+    StripeEvent,
+    Subscription,
+    TrialClaim,
+)
+from billing.services import stripe_event_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -74,3 +85,28 @@ class AuditLogAdmin(ReadOnlyAdmin):
     search_fields = ("reader__email", "actor_user__email", "stripe_object_id", "action")
     list_select_related = ("reader", "actor_user")
     date_hierarchy = "created_at"
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "type", "status", "attempts", "reader", "received_at", "processed_at")
+    list_filter = ("status", "type")
+    search_fields = ("id", "object_id", "reader__email")
+    list_select_related = ("reader",)
+    date_hierarchy = "received_at"
+    actions = ("reprocess",)
+
+    @admin.action(description="Reprocess the selected events", permissions=["view"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+        count = 0
+        for event in queryset:
+            stripe_event_reprocess(event_id=event.id, actor_user=request.user)
+            count += 1
+        self.message_user(request, f"{count} event(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "key", "user", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("key", "user__email")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -149,3 +151,35 @@ class InvoiceListApi(APIView):
             user=request.user, cursor=request.query_params.get("cursor", "")
         )
         return Response(InvoicePageOutput({"results": page.results, "next": page.next}).data)
+
+
+class _RawBody(BaseParser):
+    """Accept any body untouched: the signature is over the exact bytes."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+        return None
+
+
+class StripeWebhookApi(APIView):
+    """Stripe's webhooks: unauthenticated but signed; stored once, processed later.
+
+    A missing, wrong or stale signature, or a malformed or oversized body, is
+    a 400 with nothing stored. No Stripe call happens here: processing is
+    queued after commit, and the answer is a fast 200 (also for a duplicate).
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    parser_classes = (_RawBody,)
+
+    @extend_schema(request=None, responses={200: None}, auth=[])
+    def post(self, request: Request) -> Response:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.STRIPE_WEBHOOK_MAX_BYTES:
+            raise ApplicationError("The body is too large.", code="payload_too_large")
+        _event, created = services.stripe_event_receive(
+            payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")
+        )
+        return Response({"received": True, "duplicate": not created})

@@ -13,6 +13,7 @@ subclasses, which the API shapes as 402 (declined), 400 (invalid) or 503
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -385,3 +386,49 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> Any:
         "payment_intent.retrieve",
         lambda: _client().v1.payment_intents.retrieve(payment_intent_id),
     )
+
+
+# --- webhooks ---------------------------------------------------------------------
+
+
+class WebhookRejected(ApplicationError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid_webhook"
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def webhook_event_verified(*, payload: bytes, signature: str, secrets: list[str]) -> dict[str, Any]:
+    """The event in a webhook body, once its Stripe-Signature matches one of our secrets.
+
+    Several secrets are tried in turn (a secret roll). A missing, wrong or
+    stale signature (older than 300 s), or a body that is not an event, is
+    refused. Verification is the SDK's own.
+    """
+    if not signature:
+        raise WebhookRejected("Missing Stripe-Signature header.", code="missing_signature")
+    if not secrets:
+        raise WebhookRejected("No webhook secret is configured.", code="invalid_signature")
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8", "replace"), signature, secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise WebhookRejected(
+                "The body is not a Stripe event.", code="malformed_event"
+            ) from exc
+        if (
+            not isinstance(data, dict)
+            or not data.get("id")
+            or not data.get("type")
+            or not isinstance(data.get("data"), dict)
+        ):
+            raise WebhookRejected("The body is not a Stripe event.", code="malformed_event")
+        return data
+    raise WebhookRejected("The signature does not match.", code="invalid_signature")

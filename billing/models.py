@@ -258,3 +258,72 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_type} {self.action}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event, stored once (its id is Stripe's) before any processing."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSING = "processing"
+        PROCESSED = "processed"
+        FAILED = "failed"
+        IGNORED = "ignored"
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=128, db_index=True)
+    api_version = models.CharField(max_length=64, blank=True)
+    livemode = models.BooleanField(default=False)
+    object_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stripe_events",
+        help_text="The reader the event concerns, once known.",
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type} ({self.status})"
+
+
+class Notification(models.Model):
+    """An email sent to a reader about billing: each kind at most once per Stripe object."""
+
+    kind = models.CharField(max_length=64)
+    key = models.CharField(
+        max_length=255, help_text="The invoice or subscription event it is about."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="billing_notifications",
+    )
+    stripe_event = models.ForeignKey(
+        StripeEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="billing_notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

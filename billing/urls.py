@@ -25,4 +25,5 @@ urlpatterns = [
     path("payment-method/", api.PaymentMethodApi.as_view(), name="billing-payment-method"),
     path("setup-intent/", api.SetupIntentApi.as_view(), name="billing-setup-intent"),
     path("invoices/", api.InvoiceListApi.as_view(), name="billing-invoices"),
+    path("webhooks/stripe/", api.StripeWebhookApi.as_view(), name="billing-stripe-webhook"),
 ]

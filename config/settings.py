@@ -239,6 +239,15 @@ PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=None)
 TRIAL_END_WITHOUT_CARD = env.str("TRIAL_END_WITHOUT_CARD", default="cancel")
 if TRIAL_END_WITHOUT_CARD not in {"cancel", "pause"}:
     raise ImproperlyConfigured("TRIAL_END_WITHOUT_CARD must be cancel or pause.")
+# Stripe webhooks: body size limit, processing attempts, when "processing" is stuck.
+STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
+STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
+STRIPE_EVENT_STUCK_MINUTES = env.int("STRIPE_EVENT_STUCK_MINUTES", default=10)
+# Links in billing emails.
+BILLING_MANAGE_URL = env.str("BILLING_MANAGE_URL", default=f"{FRONTEND_URL}/account/subscription")
+BILLING_UPDATE_CARD_URL = env.str(
+    "BILLING_UPDATE_CARD_URL", default=f"{FRONTEND_URL}/account/payment-method"
+)
 # One trial per card as well as per mailbox.
 TRIAL_ONE_PER_CARD = env.bool("TRIAL_ONE_PER_CARD", default=True)
 
@@ -270,7 +279,10 @@ BILLING_PLANS = [
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# In process, a task's failure is recorded by the task (events keep their
+# status) rather than raised into the caller, and retries run as they would
+# on a worker (Celery re-applies eager retries only when errors do not propagate).
+CELERY_TASK_EAGER_PROPAGATES = False
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 # JSON only: no pickle, so a message can never execute code.

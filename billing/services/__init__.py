@@ -8,6 +8,13 @@ from billing.services.apply import (
 from billing.services.attempts import stripe_write
 from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
+from billing.services.events import (
+    stripe_event_process,
+    stripe_event_receive,
+    stripe_event_reprocess,
+    stripe_events_requeue,
+    subscriptions_reconcile,
+)
 from billing.services.plans import SyncReport, plan_sync_catalogue
 from billing.services.subscriptions import (
     SubscriptionResult,
@@ -32,6 +39,10 @@ __all__ = [
     "payment_method_update",
     "plan_sync_catalogue",
     "setup_intent_create",
+    "stripe_event_process",
+    "stripe_event_receive",
+    "stripe_event_reprocess",
+    "stripe_events_requeue",
     "stripe_write",
     "subscription_apply_stripe",
     "subscription_cancel",
@@ -42,6 +53,7 @@ __all__ = [
     "subscription_start_trial",
     "subscription_subscribe",
     "subscription_sync_from_stripe",
+    "subscriptions_reconcile",
     "trial_email_digest",
     "trial_email_normalize",
 ]

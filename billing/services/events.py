@@ -1,0 +1,413 @@
+"""Stripe webhook events: stored once on arrival, processed by a Celery task.
+
+Processing claims the row, dispatches through an explicit table, and never
+trusts the event's copy of an object: the current object is re-read from
+Stripe (under the local row's lock) and applied, so a late or reordered
+event cannot overwrite newer state (DESIGN.md, "Sources of truth").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from billing import gateway
+from billing.models import Customer, StripeEvent, Subscription
+from billing.services.apply import from_unix, subscription_sync_from_stripe
+from billing.services.audit import Actor, audit_record
+from billing.services.notifications import format_amount, notification_send_once
+
+logger = logging.getLogger(__name__)
+
+Status = StripeEvent.Status
+
+
+class UnknownCustomer(Exception):
+    """The event concerns a Stripe customer that is not one of our readers."""
+
+
+def stripe_event_record(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Store a verified event once; (event, created). A duplicate delivery changes nothing."""
+    obj = (event.get("data") or {}).get("object") or {}
+    try:
+        with transaction.atomic():
+            stored = StripeEvent.objects.create(
+                id=str(event["id"]),
+                type=str(event["type"])[:128],
+                api_version=str(event.get("api_version") or "")[:64],
+                livemode=bool(event.get("livemode")),
+                object_id=str(obj.get("id") or "")[:255] if isinstance(obj, dict) else "",
+                stripe_created=from_unix(event.get("created")),
+                payload=event,
+            )
+    except IntegrityError:
+        return StripeEvent.objects.get(id=event["id"]), False
+    return stored, True
+
+
+def _claim(event_id: str) -> StripeEvent | None:
+    """Mark the event processing (one worker at a time); None if there is nothing to do."""
+    stale = timezone.now() - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().filter(id=event_id).first()
+        if event is None or event.status in (Status.PROCESSED, Status.IGNORED):
+            return None
+        if (
+            event.status == Status.PROCESSING
+            and event.processing_started_at
+            and event.processing_started_at > stale
+        ):
+            return None  # another worker has it
+        event.status = Status.PROCESSING
+        event.attempts += 1
+        event.processing_started_at = timezone.now()
+        event.save(update_fields=["status", "attempts", "processing_started_at"])
+        return event
+
+
+def _finish(event: StripeEvent, status: str, error: str = "") -> None:
+    StripeEvent.objects.filter(id=event.id).update(
+        status=status,
+        last_error=error[:2000],
+        processed_at=timezone.now() if status in (Status.PROCESSED, Status.IGNORED) else None,
+        reader=event.reader,
+    )
+
+
+def stripe_event_process(*, event_id: str) -> str:
+    """Process one stored event; returns its final status.
+
+    Gateway errors (Stripe unreachable) leave the event failed and propagate,
+    so the task retries with back-off; other errors mark it failed, logged
+    with the event id, for the requeue job or a person to retry.
+    """
+    event = _claim(event_id)
+    if event is None:
+        return (
+            StripeEvent.objects.filter(id=event_id).values_list("status", flat=True).first() or ""
+        )
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        logger.info("stripe event %s of type %s is not handled", event.id, event.type)
+        _finish(event, Status.IGNORED, "not handled")
+        return Status.IGNORED
+    try:
+        handler(event)
+    except UnknownCustomer as exc:
+        logger.info("stripe event %s ignored: %s", event.id, exc)
+        _finish(event, Status.IGNORED, str(exc))
+        return Status.IGNORED
+    except gateway.GatewayError as exc:
+        _finish(event, Status.FAILED, f"{type(exc).__name__}: {exc.detail}")
+        raise
+    except Exception as exc:  # a bug or bad data: recorded, left for a person or the requeue
+        logger.exception("stripe event %s (%s) failed", event.id, event.type)
+        _finish(event, Status.FAILED, f"{type(exc).__name__}: {exc}")
+        return Status.FAILED
+    _finish(event, Status.PROCESSED)
+    return Status.PROCESSED
+
+
+# --- handlers -----------------------------------------------------------------
+
+
+def _object(event: StripeEvent) -> dict[str, Any]:
+    return event.payload["data"]["object"]
+
+
+def _sync_subscription(
+    event: StripeEvent, subscription_id: str, customer_id: str | None = None
+) -> Subscription:
+    if not subscription_id:
+        raise UnknownCustomer("no subscription in the event")
+    customer_id = customer_id or _object(event).get("customer")
+    known = Subscription.objects.filter(stripe_subscription_id=subscription_id).exists()
+    if not known and not Customer.objects.filter(stripe_customer_id=customer_id).exists():
+        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
+    subscription = subscription_sync_from_stripe(
+        stripe_subscription_id=subscription_id,
+        actor_type=Actor.STRIPE,
+        action=f"stripe.{event.type}",
+        reason=f"webhook {event.id}",
+    )
+    event.reader = subscription.user
+    return subscription
+
+
+def on_subscription_changed(event: StripeEvent) -> None:
+    _sync_subscription(event, _object(event)["id"])
+
+
+def on_trial_will_end(event: StripeEvent) -> None:
+    subscription = _sync_subscription(event, _object(event)["id"])
+    if subscription.cancel_at_period_end or subscription.status != "trialing":
+        return  # readers who cancelled get no reminder
+    plan = subscription.plan
+    has_card = bool(
+        subscription.default_payment_method_id or subscription.customer.default_payment_method_id
+    )
+    notification_send_once(
+        kind="trial_will_end",
+        key=f"{subscription.stripe_subscription_id}:{subscription.trial_end:%Y%m%d%H%M%S}",
+        user=subscription.user,
+        stripe_event=event,
+        context={
+            "trial_end": subscription.trial_end,
+            "plan_name": plan.name,
+            "amount": format_amount(plan.amount, plan.currency) if has_card else "",
+            "currency": plan.currency,
+            "interval": plan.interval,
+        },
+    )
+
+
+def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    sub = details.get("subscription") or invoice.get("subscription") or ""
+    return sub if isinstance(sub, str) else str(sub.get("id") or "")
+
+
+def _invoice_event(event: StripeEvent) -> tuple[dict[str, Any], User | None]:
+    """The invoice as Stripe has it now, and the reader it is for."""
+    invoice = gateway.invoice_retrieve(invoice_id=_object(event)["id"])
+    subscription_id = _invoice_subscription_id(invoice)
+    if subscription_id:
+        subscription = _sync_subscription(event, subscription_id, invoice.get("customer"))
+        return invoice, subscription.user
+    customer = Customer.objects.filter(stripe_customer_id=invoice.get("customer")).first()
+    if customer is None:
+        raise UnknownCustomer(f"customer {invoice.get('customer')} is not one of ours")
+    event.reader = customer.user
+    return invoice, customer.user
+
+
+def on_invoice_paid(event: StripeEvent) -> None:
+    invoice, user = _invoice_event(event)
+    if not invoice.get("amount_paid"):
+        return  # the $0 trial invoice needs no receipt
+    notification_send_once(
+        kind="receipt",
+        key=invoice["id"],
+        user=user,
+        stripe_event=event,
+        context={
+            "amount": format_amount(invoice.get("amount_paid"), invoice.get("currency", "")),
+            "currency": invoice.get("currency", ""),
+            "number": invoice.get("number"),
+            "period_end": from_unix(_line_period_end(invoice)),
+            "invoice_url": invoice.get("hosted_invoice_url"),
+        },
+    )
+
+
+def _line_period_end(invoice: dict[str, Any]) -> Any:
+    lines = (invoice.get("lines") or {}).get("data") or []
+    if lines and isinstance(lines[0].get("period"), dict):
+        return lines[0]["period"].get("end")
+    return invoice.get("period_end")
+
+
+def on_invoice_payment_failed(event: StripeEvent) -> None:
+    invoice, user = _invoice_event(event)
+    if invoice.get("status") == "paid":
+        return  # paid since: the failure is old news
+    notification_send_once(
+        kind="payment_failed",
+        key=invoice["id"],
+        user=user,
+        stripe_event=event,
+        context={
+            "amount": format_amount(invoice.get("amount_due"), invoice.get("currency", "")),
+            "currency": invoice.get("currency", ""),
+            "next_attempt": from_unix(invoice.get("next_payment_attempt")),
+            "update_card_url": settings.BILLING_UPDATE_CARD_URL,
+        },
+    )
+
+
+def on_invoice_payment_action_required(event: StripeEvent) -> None:
+    invoice, user = _invoice_event(event)
+    if invoice.get("status") == "paid":
+        return
+    notification_send_once(
+        kind="payment_action_required",
+        key=invoice["id"],
+        user=user,
+        stripe_event=event,
+        context={
+            "amount": format_amount(invoice.get("amount_due"), invoice.get("currency", "")),
+            "currency": invoice.get("currency", ""),
+            "action_url": invoice.get("hosted_invoice_url") or settings.BILLING_UPDATE_CARD_URL,
+        },
+    )
+
+
+def on_customer_deleted(event: StripeEvent) -> None:
+    customer_id = _object(event)["id"]
+    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
+    if customer is None:
+        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
+    event.reader = customer.user
+    if customer.deleted_at is None:
+        customer.deleted_at = timezone.now()
+        customer.save(update_fields=["deleted_at"])
+        audit_record(
+            action="stripe.customer.deleted",
+            actor_type=Actor.STRIPE,
+            reader=customer.user,
+            reason=f"webhook {event.id}",
+            stripe_object_id=customer_id,
+        )
+    for subscription in Subscription.objects.filter(customer=customer).exclude(
+        status__in=("canceled", "incomplete_expired")
+    ):
+        subscription_sync_from_stripe(
+            stripe_subscription_id=subscription.stripe_subscription_id,
+            actor_type=Actor.STRIPE,
+            action="stripe.customer.deleted",
+            reason=f"webhook {event.id}",
+        )
+
+
+HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
+    "customer.subscription.created": on_subscription_changed,
+    "customer.subscription.updated": on_subscription_changed,
+    "customer.subscription.deleted": on_subscription_changed,
+    "customer.subscription.paused": on_subscription_changed,
+    "customer.subscription.resumed": on_subscription_changed,
+    "customer.subscription.trial_will_end": on_trial_will_end,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_payment_failed,
+    "invoice.payment_action_required": on_invoice_payment_action_required,
+    "customer.deleted": on_customer_deleted,
+}
+
+
+# --- receiving, requeueing and reconciling -------------------------------------
+
+
+def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent, bool]:
+    """Verify, store once and enqueue processing after commit. No Stripe call here."""
+    if len(payload) > settings.STRIPE_WEBHOOK_MAX_BYTES:
+        raise gateway.WebhookRejected("The body is too large.", code="payload_too_large")
+    event = gateway.webhook_event_verified(
+        payload=payload, signature=signature, secrets=settings.STRIPE_WEBHOOK_SECRETS
+    )
+    with transaction.atomic():
+        stored, created = stripe_event_record(event=event)
+        if created:
+            _enqueue_on_commit(stored.id)
+    return stored, created
+
+
+def _enqueue_on_commit(event_id: str) -> None:
+    transaction.on_commit(lambda: _enqueue(event_id))
+
+
+def _enqueue(event_id: str) -> None:
+    """Queue processing; never fail the caller (the event is stored, the requeue job retries)."""
+    from billing.tasks import process_stripe_event
+
+    try:
+        process_stripe_event.delay(event_id)
+    except Exception:  # broker down, or (eager, in process) the task itself failed
+        logger.exception("could not run or queue processing of stripe event %s", event_id)
+
+
+def stripe_event_reprocess(*, event_id: str, actor_user: User | None = None) -> None:
+    """Put an event back in the queue (admin action, command, requeue job)."""
+    updated = (
+        StripeEvent.objects.filter(id=event_id)
+        .exclude(status=Status.PROCESSING)
+        .update(status=Status.RECEIVED)
+    )
+    if updated and actor_user is not None:
+        event = StripeEvent.objects.get(id=event_id)
+        audit_record(
+            action="stripe_event.reprocess",
+            actor_type=Actor.STAFF,
+            actor_user=actor_user,
+            reader=event.reader,
+            stripe_object_id=event_id,
+        )
+    with transaction.atomic():
+        _enqueue_on_commit(event_id)
+
+
+def stripe_events_requeue() -> list[str]:
+    """Events that should have been processed but were not: enqueue them again.
+
+    Received for over a minute (a lost enqueue), failed below the attempt cap,
+    or processing for longer than STRIPE_EVENT_STUCK_MINUTES (a dead worker).
+    """
+    now = timezone.now()
+    stuck_before = now - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    due = (
+        Q(status=Status.RECEIVED, received_at__lt=now - timedelta(minutes=1))
+        | Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+        | Q(status=Status.PROCESSING, processing_started_at__lt=stuck_before)
+    )
+    ids = list(
+        StripeEvent.objects.filter(due).order_by("received_at").values_list("id", flat=True)[:1000]
+    )
+    for event_id in ids:
+        with transaction.atomic():
+            _enqueue_on_commit(event_id)
+    if ids:
+        logger.info("requeued %d stripe events", len(ids))
+    return ids
+
+
+def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
+    """Re-read every non-final local subscription from Stripe and apply it.
+
+    Fixes drift and missed webhooks; returns (and logs) the ids that changed.
+    Walks the table in primary-key order, a batch at a time.
+    """
+    from billing.models import FINAL_STATUSES
+
+    changed: list[str] = []
+    last_pk = 0
+    while True:
+        batch = list(
+            Subscription.objects.exclude(status__in=FINAL_STATUSES)
+            .filter(pk__gt=last_pk)
+            .select_related("plan")
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            break
+        for local in batch:
+            last_pk = local.pk
+            before = _mirrored(local)
+            try:
+                after = subscription_sync_from_stripe(
+                    stripe_subscription_id=local.stripe_subscription_id,
+                    actor_type=Actor.SYSTEM,
+                    action="subscription.reconciled",
+                    reason="periodic reconciliation",
+                )
+            except gateway.StripeUnavailable:
+                raise
+            except gateway.GatewayError:
+                logger.exception("reconcile: %s could not be read", local.stripe_subscription_id)
+                continue
+            if _mirrored(after) != before:
+                changed.append(local.stripe_subscription_id)
+    if changed:
+        logger.warning("reconciliation changed %d subscriptions: %s", len(changed), changed)
+    return changed
+
+
+def _mirrored(subscription: Subscription) -> tuple[Any, ...]:
+    from billing.services.apply import MIRRORED_FIELDS
+
+    return tuple(getattr(subscription, name) for name in MIRRORED_FIELDS)

@@ -1,0 +1,49 @@
+"""Thin Celery tasks: take ids, call a service, retry on gateway errors only."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from billing import gateway
+from billing.services import events
+
+logger = logging.getLogger(__name__)
+
+
+def _backoff(retries: int) -> int:
+    """Exponential back-off with full jitter, capped below the broker's visibility timeout."""
+    cap = settings.CELERY_TASK_RETRY_BACKOFF_MAX
+    return random.randint(1, min(cap, 2 ** (retries + 2)))  # noqa: S311 - jitter, not crypto
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def process_stripe_event(self, event_id: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return events.stripe_event_process(event_id=event_id)
+    except gateway.GatewayError as exc:
+        if exc.retryable and self.request.retries + 1 < settings.STRIPE_EVENT_MAX_ATTEMPTS:
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        logger.error(
+            "stripe event %s failed after %d attempts: %s",
+            event_id,
+            self.request.retries + 1,
+            exc.detail,
+        )
+        return "failed"
+
+
+@shared_task
+def requeue_stripe_events() -> int:
+    return len(events.stripe_events_requeue())
+
+
+@shared_task(bind=True, max_retries=3)
+def reconcile_subscriptions(self) -> int:  # type: ignore[no-untyped-def]
+    try:
+        return len(events.subscriptions_reconcile())
+    except gateway.StripeUnavailable as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
