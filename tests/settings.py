@@ -20,8 +20,10 @@ from config.settings import *  # noqa: F403
 # Fast hashing: the suite creates many users; production keeps Django's default.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Tasks run in process unless a test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in process, except in the worker a test starts (tests/worker.py),
+# which listens on this run's own queue so that concurrent runs never meet.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_CELERY_EAGER", "true") == "true"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault("TEST_CELERY_QUEUE", f"tests-{os.getpid()}")
 # No collectstatic before tests: serve static names as they are.
 STORAGES = {
     **STORAGES,  # noqa: F405

@@ -1,0 +1,96 @@
+"""A real Celery worker for tests where asynchrony matters (Redis broker, PostgreSQL).
+
+It runs in its own process on this test run's queue, against the test
+database, with Stripe pointed at the emulator: exactly as production runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Popen[str]]:
+    from config.celery import app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "TEST_CELERY_EAGER": "false",
+        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_SECRET_KEY": stripe_key,
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{settings.CELERY_TASK_DEFAULT_QUEUE}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(
+                destination=[f"{settings.CELERY_TASK_DEFAULT_QUEUE}@{os.uname().nodename}"],
+                timeout=0.5,
+            )
+            if replies:
+                break
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker exited: {worker.stdout.read()}")  # type: ignore[union-attr]
+        else:
+            raise RuntimeError("the worker did not answer within 60 s")
+        yield worker
+    finally:
+        app.conf.task_always_eager = eager
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
