@@ -1,4 +1,6 @@
-"""python -m stripe_emulator [--host 127.0.0.1] [--port 12111] [--state PATH]"""
+"""python -m stripe_emulator [--host 127.0.0.1] [--port 12111] [--state PATH]
+[--webhook-url URL --webhook-secret whsec_...] [--webhook-retries 1,2,4]
+[--payment-retry-days 3,5,7] [--after-retries canceled|unpaid|past_due]"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import signal
 import sys
 import threading
 
+from .scheduler import AFTER_RETRIES
 from .server import EmulatorServer
 
 
@@ -18,6 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", metavar="PATH", help="keep state in this JSON file")
     parser.add_argument("--webhook-url", help="register one endpoint for every event at start")
     parser.add_argument("--webhook-secret", help="its signing secret (whsec_...)")
+    parser.add_argument(
+        "--webhook-retries",
+        default="1,2,4",
+        metavar="S1,S2,...",
+        help="seconds before each webhook retry (Stripe's test-mode schedule, compressed)",
+    )
+    parser.add_argument(
+        "--payment-retry-days",
+        default="3,5,7",
+        metavar="D1,D2,...",
+        help="failed-payment retries: days after the previous attempt (custom schedule)",
+    )
+    parser.add_argument(
+        "--after-retries",
+        default="canceled",
+        choices=AFTER_RETRIES,
+        help="what a subscription becomes when its last payment retry fails",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
@@ -26,7 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.webhook_secret and not args.webhook_secret.startswith("whsec_"):
         parser.error("--webhook-secret must start with whsec_")
 
-    server = EmulatorServer(args.host, args.port, state_path=args.state)
+    try:
+        webhook_retries = _numbers(args.webhook_retries)
+        retry_days = _numbers(args.payment_retry_days)
+    except ValueError:
+        parser.error("retry schedules are comma-separated non-negative numbers")
+    server = EmulatorServer(
+        args.host,
+        args.port,
+        state_path=args.state,
+        webhook_retry_schedule=webhook_retries,
+        payment_retry_days=retry_days,
+        after_retries=args.after_retries,
+    )
     if args.webhook_url:
         existing = [
             e for e in server.emulator.state.all("webhook_endpoint") if e["url"] == args.webhook_url
@@ -46,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     server.stop()
     print("stripe emulator stopped", flush=True)
     return 0
+
+
+def _numbers(text: str) -> list[float]:
+    values = [float(part) for part in text.split(",") if part.strip()]
+    if any(v < 0 for v in values):
+        raise ValueError(text)
+    return values
 
 
 if __name__ == "__main__":

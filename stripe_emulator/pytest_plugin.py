@@ -20,6 +20,7 @@ import pytest
 from .server import EmulatorServer
 
 API_KEY = "sk_test_emulator"
+TEST_WEBHOOK_RETRIES = (0.05, 0.1, 0.2)
 
 
 class ControlError(Exception):
@@ -92,6 +93,50 @@ class EmulatorHandle:
             "POST", f"/_emulator/intents/{intent_id}/authenticate", {"outcome": outcome}
         )
 
+    # -- time and webhooks (part 2) ------------------------------------------------
+    def advance(self, seconds: int | None = None, *, to: int | None = None) -> dict[str, Any]:
+        """Move the emulator clock (objects not on a test clock) by `seconds`, or to the
+        unix time `to`, and run every transition that falls due, in time order, each at
+        its own moment. Returns {"now", "transitions": [{at, transition, object}]}.
+        The clock keeps running in real time afterwards (what then falls due runs too)."""
+        body = {"seconds": int(seconds)} if to is None else {"to": int(to)}
+        return self.control("POST", "/_emulator/clock/advance", body)
+
+    def flush(self, retries: bool = False, timeout: float = 60) -> dict[str, Any]:
+        """Return once advancing test clocks are ready and every delivery due now has been
+        attempted (`retries=True`: until none is left, retries made or given up).
+        Returns counts {pending, in_flight, attempts, delivered, failed}."""
+        return self.control(
+            "POST", "/_emulator/webhooks/flush", {"retries": retries, "timeout": timeout}
+        )
+
+    def register_webhook(
+        self, url: str, secret: str | None = None, events: list[str] | None = None
+    ) -> dict[str, Any]:
+        """A webhook endpoint (all events unless `events`), with a known `secret` if given.
+        Returns the endpoint as Stripe shows it at creation, `secret` included."""
+        body: dict[str, Any] = {"url": url}
+        if secret is not None:
+            body["secret"] = secret
+        if events is not None:
+            body["enabled_events"] = list(events)
+        return self.control("POST", "/_emulator/webhooks/endpoints", body)
+
+    def webhook_attempts(self) -> list[dict[str, Any]]:
+        """Every delivery attempt so far: {event, type, endpoint, url, attempt, t, status,
+        error, ok, retry_in}."""
+        return self.control("GET", "/_emulator/webhooks")["attempts"]
+
+    def pending_webhooks(self) -> list[dict[str, Any]]:
+        return self.control("GET", "/_emulator/webhooks")["pending"]
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Read or change account settings until the next reset: payment_retry_days (list),
+        after_retries ("canceled"|"unpaid"|"past_due"), webhook_retry_schedule (seconds)."""
+        if changes:
+            return self.control("POST", "/_emulator/settings", changes)
+        return self.control("GET", "/_emulator/settings")
+
     def client(self, **options: Any):
         """A StripeClient for this emulator (options: e.g. max_network_retries=2)."""
         import stripe  # noqa: TID251 - test helper; the emulator itself never imports stripe
@@ -102,7 +147,8 @@ class EmulatorHandle:
 
 @pytest.fixture(scope="session")
 def stripe_emulator_server() -> Iterator[EmulatorHandle]:
-    server = EmulatorServer("127.0.0.1", 0).start()
+    # Webhook retries compressed to fractions of a second, so a flush(retries=True) is quick.
+    server = EmulatorServer("127.0.0.1", 0, webhook_retry_schedule=TEST_WEBHOOK_RETRIES).start()
     try:
         yield EmulatorHandle(server)
     finally:

@@ -21,7 +21,9 @@ from .idempotency import check_key, fingerprint
 from .params import get_expand, parse_form
 from .resources import Context, install_hooks, match, validate
 from .resources.misc import webhook_endpoint_object
+from .scheduler import AFTER_RETRIES, Scheduler
 from .store import API_VERSION, State, expand
+from .webhooks import DEFAULT_RETRY_SCHEDULE, Deliveries
 
 log = logging.getLogger("stripe_emulator")
 
@@ -29,19 +31,74 @@ MAX_LOG = 10_000
 
 
 class Emulator:
-    """Everything one emulator holds: state, idempotency keys, faults, request log."""
+    """Everything one emulator holds: state, idempotency keys, faults, request log,
+    the scheduler (time) and the webhook sender."""
 
-    def __init__(self, state_path: str | None = None) -> None:
-        self.state = State(state_path)
+    def __init__(
+        self,
+        state_path: str | None = None,
+        *,
+        webhook_retry_schedule: tuple[float, ...] | list[float] = DEFAULT_RETRY_SCHEDULE,
+        payment_retry_days: list[float] | None = None,
+        after_retries: str | None = None,
+    ) -> None:
+        settings: dict[str, Any] = {}
+        if payment_retry_days is not None:
+            settings["payment_retry_days"] = list(payment_retry_days)
+        if after_retries is not None:
+            settings["after_retries"] = after_retries
+        check_settings(settings)
+        self.state = State(state_path, settings=settings)
         install_hooks(self.state)
         self.idempotency = self.state.idempotency
         self.faults = Faults()
         self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
         self._log_lock = threading.Lock()
+        self.deliveries = Deliveries(self.state, webhook_retry_schedule)
+        self.scheduler = Scheduler(self.state, self.deliveries)
+        self.state.hooks["on_event"] = _to_outbox
+        self.state.hooks["advance_test_clock"] = self.scheduler.start_test_clock
+        with self.state.lock:
+            self.deliveries.restore(self.state.loaded_deliveries)
+            self.state.loaded_deliveries = []
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.deliveries.start()
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        if self._started:
+            self.scheduler.stop()
+            self.deliveries.stop()
+            self._started = False
+
+    def flush(self, *, retries: bool = False, timeout: float = 60.0) -> dict[str, Any]:
+        """Run what is due, wait for advancing test clocks, then for the deliveries."""
+        self.scheduler.wait_idle(timeout)
+        self.scheduler.due_now()
+        return self.deliveries.flush(retries=retries, timeout=timeout)
+
+    def settings(self, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self.state.lock:
+            if changes:
+                schedule = changes.pop("webhook_retry_schedule", None)
+                check_settings(changes)
+                if schedule is not None:
+                    self.deliveries.retry_schedule = _seconds_list(schedule)
+                self.state.settings.update(changes)
+            return {
+                **self.state.settings,
+                "webhook_retry_schedule": list(self.deliveries.retry_schedule),
+            }
 
     def reset(self) -> None:
         with self.state.lock:
             self.state.reset()
+            self.scheduler.clear()
+            self.deliveries.clear()
             self.faults.clear()
             with self._log_lock:
                 self._log.clear()
@@ -69,17 +126,50 @@ class Emulator:
                 pi = ctx.get("payment_intent", intent_id)
                 authenticate_payment_intent(ctx, pi, succeed)
                 result = ctx.render(pi)
+            self.deliveries.release()
             self.state.save()
             return result
 
-    def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
-        """--webhook-url/--webhook-secret: one endpoint with a known secret."""
+    def register_webhook(
+        self, url: str, secret: str | None = None, events: list[str] | None = None
+    ) -> dict[str, Any]:
+        """An endpoint with a known secret (--webhook-url/--webhook-secret, tests).
+        Returns it as created through the API (with its `secret`)."""
         with self.state.lock:
             ctx = Context(self.state, None, None)
             endpoint = webhook_endpoint_object(
-                ctx, {"url": url, "enabled_events": ["*"]}, secret=secret
+                ctx, {"url": url, "enabled_events": list(events or ["*"])}, secret=secret
             )
-            return ctx.insert(endpoint)
+            ctx.insert(endpoint)
+            self.state.save()
+            body = ctx.render(endpoint)
+            body["secret"] = endpoint["_secret"]
+            return body
+
+
+def _to_outbox(state: State, event: dict[str, Any]) -> None:
+    if event["_endpoints"]:
+        state.outbox.append(event)
+
+
+def _seconds_list(value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, int | float) and v >= 0 for v in value
+    ):
+        raise ValueError("a schedule is a list of non-negative numbers")
+    return tuple(float(v) for v in value)
+
+
+def check_settings(settings: dict[str, Any]) -> None:
+    """Raise ValueError for unknown or malformed settings."""
+    for key, value in settings.items():
+        if key == "payment_retry_days":
+            _seconds_list(value)
+        elif key == "after_retries":
+            if value not in AFTER_RETRIES:
+                raise ValueError(f"after_retries must be one of {', '.join(AFTER_RETRIES)}")
+        else:
+            raise ValueError(f"unknown setting {key!r}")
 
 
 def _request_id() -> str:
@@ -172,6 +262,41 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"requests": emu.requests()})
         elif (method, path) == ("GET", "/_emulator/clock"):
             self._send(200, {"now": emu.state.clock.now()})
+        elif (method, path) == ("POST", "/_emulator/clock/advance"):
+            seconds = data.get("seconds")
+            if "to" in data and seconds is None:
+                to = data["to"]
+                seconds = max(0, to - emu.state.clock.now()) if isinstance(to, int) else None
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                self._send(400, {"error": "give seconds (an integer >= 0) or to (a unix time)"})
+                return
+            self._send(200, emu.scheduler.advance(seconds))
+        elif (method, path) == ("POST", "/_emulator/webhooks/flush"):
+            timeout = data.get("timeout", 60)
+            if not isinstance(timeout, int | float) or timeout <= 0:
+                self._send(400, {"error": "timeout must be a positive number of seconds"})
+                return
+            self._send(200, emu.flush(retries=bool(data.get("retries")), timeout=timeout))
+        elif (method, path) == ("GET", "/_emulator/webhooks"):
+            self._send(
+                200,
+                {"attempts": emu.deliveries.attempts(), "pending": emu.deliveries.pending()},
+            )
+        elif (method, path) == ("POST", "/_emulator/webhooks/endpoints"):
+            url, secret, events = data.get("url"), data.get("secret"), data.get("enabled_events")
+            bad_secret = secret is not None and not str(secret).startswith("whsec_")
+            if not isinstance(url, str) or bad_secret:
+                self._send(400, {"error": "url is required; secret, if given, starts with whsec_"})
+                return
+            try:
+                self._send(200, emu.register_webhook(url, secret, events))
+            except StripeError as err:
+                self._send(err.status, err.body())
+        elif path == "/_emulator/settings" and method in ("GET", "POST"):
+            try:
+                self._send(200, emu.settings(data if method == "POST" else None))
+            except ValueError as exc:
+                self._send(400, {"error": str(exc)})
         elif (
             method == "POST"
             and path.startswith("/_emulator/intents/")
@@ -295,6 +420,7 @@ class Handler(BaseHTTPRequestHandler):
                 log.error("handler failed:\n%s", traceback.format_exc())
                 status, payload = 500, errors.api_error().body(request_id)
             body = json.dumps(payload).encode()
+            emu.deliveries.release()
             if key:
                 emu.idempotency.store(key, print_, status, body, request_id)
             if state.path and route.method != "GET":
@@ -311,8 +437,11 @@ class EmulatorServer:
         port: int = 12111,
         state_path: str | None = None,
         emulator: Emulator | None = None,
+        **options: Any,
     ) -> None:
-        self.emulator = emulator or Emulator(state_path)
+        """`options` go to Emulator: webhook_retry_schedule, payment_retry_days,
+        after_retries."""
+        self.emulator = emulator or Emulator(state_path, **options)
         handler = type("BoundHandler", (Handler,), {"emulator": self.emulator})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -331,6 +460,7 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> EmulatorServer:
+        self.emulator.start()
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -338,9 +468,11 @@ class EmulatorServer:
         return self
 
     def serve_forever(self) -> None:
+        self.emulator.start()
         self.httpd.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
+        self.emulator.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:

@@ -67,10 +67,19 @@ def new_id(prefix: str, length: int = 24) -> str:
     return f"{prefix}_" + "".join(chars)
 
 
+# Account-level billing settings (Dashboard > Billing > Revenue recovery), per emulator.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    # Custom retry schedule: each retry N days after the previous attempt [RETRY].
+    "payment_retry_days": [3, 5, 7],
+    # What the subscription becomes when the last retry fails: canceled|unpaid|past_due.
+    "after_retries": "canceled",
+}
+
+
 class State:
     """All emulator objects. Hold `lock` for any read-modify-write."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, settings: dict[str, Any] | None = None) -> None:
         self.lock = threading.RLock()
         self.clock = Clock()
         self.path = path
@@ -78,6 +87,12 @@ class State:
         self.seq = 0
         self.hooks: dict[str, Any] = {}  # kind -> render hook, set by resources
         self.idempotency = IdempotencyStore()
+        self.default_settings = copy.deepcopy(DEFAULT_SETTINGS) | copy.deepcopy(settings or {})
+        self.settings = copy.deepcopy(self.default_settings)
+        # Events recorded but not yet handed to the webhook sender: released when the
+        # request (or transition) that made them is complete, so payloads show final state.
+        self.outbox: list[dict[str, Any]] = []
+        self.loaded_deliveries: list[Any] = []
         if path and os.path.exists(path):
             self.load()
 
@@ -88,6 +103,8 @@ class State:
             self.seq = 0
             self.clock.reset()
             self.idempotency.clear()
+            self.settings = copy.deepcopy(self.default_settings)
+            self.outbox = []
 
     def table(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.collections.setdefault(kind, {})
@@ -117,6 +134,10 @@ class State:
                 "seq": self.seq,
                 "clock_offset": self.clock.offset,
                 "idempotency": self.idempotency.dump(),
+                "settings": self.settings,
+                "deliveries": self.hooks["dump_deliveries"]()
+                if "dump_deliveries" in self.hooks
+                else [],
             }
             directory = os.path.dirname(os.path.abspath(self.path))
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".stripe-emulator-")
@@ -134,6 +155,8 @@ class State:
             self.seq = data["seq"]
             self.clock.reset(data.get("clock_offset", 0))
             self.idempotency.restore(data.get("idempotency", []))
+            self.settings = self.default_settings | data.get("settings", {})
+            self.loaded_deliveries = data.get("deliveries", [])
 
     # -- rendering --------------------------------------------------------
     def render(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -366,6 +366,19 @@ def test_clock_list(ctx: Context, params: dict[str, Any]):
     return paginate(ctx.state, objs, params, "/v1/test_helpers/test_clocks", "test_clock")
 
 
+@route("POST", "/v1/test_helpers/test_clocks/{id}/advance", {"frozen_time": SCALAR})
+def test_clock_advance(ctx: Context, params: dict[str, Any], id: str):
+    """Starts the advance: the clock answers `advancing`; it is `ready` when every
+    transition due up to frozen_time has run (in the background, scheduler.py)."""
+    clock = ctx.get(CLOCK, id)
+    target = get_int(params, "frozen_time", required=True, minimum=0)
+    start = ctx.state.hooks.get("advance_test_clock")
+    if start is None:
+        raise invalid("Test clocks cannot be advanced on this emulator.")
+    start(ctx, clock, target)
+    return ctx.render(clock)
+
+
 @route("DELETE", "/v1/test_helpers/test_clocks/{id}")
 def test_clock_delete(ctx: Context, params: dict[str, Any], id: str):
     """Deleting a clock deletes its customers (which cancels their subscriptions)."""

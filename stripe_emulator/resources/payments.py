@@ -725,6 +725,7 @@ def invoice_attempt(
             "consider adding a default payment method.",
             code="resource_missing",
         )
+        _schedule_retry(ctx, invoice)
         ctx.emit("invoice.payment_failed", invoice)
         ctx.emit("invoice.updated", invoice, before)
         return "no_payment_method", err
@@ -733,6 +734,7 @@ def invoice_attempt(
         invoice_mark_paid(ctx, invoice)
         ctx.emit("invoice.updated", invoice, before)
         return status, None
+    _schedule_retry(ctx, invoice)
     if status == "requires_action":
         ctx.emit("invoice.payment_action_required", invoice)
         ctx.emit("invoice.updated", invoice, before)
@@ -745,6 +747,12 @@ def invoice_attempt(
     ctx.emit("invoice.payment_failed", invoice)
     ctx.emit("invoice.updated", invoice, before)
     return status, err
+
+
+def _schedule_retry(ctx: Context, invoice: dict[str, Any]) -> None:
+    """next_payment_attempt after a failed attempt, from the retry schedule (scheduler.py)."""
+    retry_at = ctx.state.hooks.get("retry_at")
+    invoice["next_payment_attempt"] = retry_at(ctx, invoice) if retry_at else None
 
 
 def settle_subscription(ctx: Context, invoice: dict[str, Any], status: str) -> None:

@@ -42,6 +42,8 @@ MISSING_PM = ("cancel", "create_invoice", "pause")
 PRORATION = ("create_prorations", "none", "always_invoice")
 LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 MAX_TRIAL = days(730)
+FINALIZE_DELAY = 3600  # a subscription's cycle invoice stays a draft about an hour [BTEST]
+TRIAL_WILL_END = days(3)
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in Stripe's "1 x Plan" line texts
 
 TRIAL_SETTINGS_SCHEMA = {
@@ -454,7 +456,8 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     )
     invoice_finalize(ctx, invoice)
     if trial_end:
-        if trial_end - now <= days(3):
+        if trial_end - now <= TRIAL_WILL_END:
+            sub["_twe_for"] = trial_end
             ctx.emit("customer.subscription.trial_will_end", sub)
     elif invoice["status"] == "paid":
         sub["status"] = "active"
@@ -537,10 +540,19 @@ def subscription_item_list(ctx: Context, params: dict[str, Any]):
 # -- trial end -----------------------------------------------------------------
 
 
-def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str) -> None:
-    """The trial is over now: charge a new period, or apply end_behavior without a card."""
+def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str, deferred: bool = False) -> None:
+    """The trial is over now: charge a new period, or apply end_behavior without a card.
+
+    `deferred` is the trial reaching its end by itself (LIFECYCLE.md 1c): the
+    subscription goes active at once with a draft invoice that is finalized
+    and charged about an hour later (the scheduler does that), and
+    customer.subscription.updated is emitted here. Without it (trial_end=now
+    in an update) the invoice is finalized and charged in the request and the
+    caller reports the update.
+    """
     customer = ctx.state.find("customer", sub["customer"])
     now = ctx.now(customer)
+    before = ctx.render(sub)
     sub["trial_end"] = now
     pm = _payment_method(ctx, sub)
     behavior = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
@@ -548,7 +560,6 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str) -> None:
         cancel_now(ctx, sub, reason=None, emit_before=True)
         return
     if pm is None and behavior == "pause":
-        before = ctx.render(sub)
         sub["status"] = "paused"
         sub["status_details"] = {
             "paused": {
@@ -559,24 +570,32 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str) -> None:
         }
         ctx.emit("customer.subscription.paused", sub)
         ctx.emit("customer.subscription.updated", sub, before)
-        sub["_emitted"] = True
+        if not deferred:
+            sub["_emitted"] = True
         return
     end = _next_period_end(ctx, sub, now)
     _set_period(sub, now, end)
     sub["billing_cycle_anchor"] = now
     sub["status"] = "active"
     invoice_id = new_id("in")
+    sub["latest_invoice"] = invoice_id
+    lines = sub["_pending_items"] + _period_lines(ctx, sub, invoice_id, now, end)
+    sub["_pending_items"] = []
+    if deferred:
+        ctx.emit("customer.subscription.updated", sub, before)
     invoice = invoice_create(
         ctx,
         sub=sub,
         customer=customer,
         reason=reason,
-        lines=_period_lines(ctx, sub, invoice_id, now, end),
+        lines=lines,
         period_start=now,
         period_end=now,
         invoice_id=invoice_id,
     )
-    sub["latest_invoice"] = invoice["id"]
+    if deferred:
+        invoice["_finalize_at"] = now + FINALIZE_DELAY
+        return
     invoice_finalize(ctx, invoice)
     if invoice["status"] != "paid":
         status, _ = invoice_attempt(ctx, invoice, pm)
@@ -800,7 +819,8 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
                 item["current_period_end"] = trial_end
         if sub["cancel_at_period_end"]:
             sub["cancel_at"] = trial_end
-        if trial_end - now <= days(3):
+        if trial_end - now <= TRIAL_WILL_END:
+            sub["_twe_for"] = trial_end
             ctx.emit("customer.subscription.trial_will_end", sub)
     elif sub["status"] in ("active", "past_due") and (interval_change or anchor == "now"):
         end = _next_period_end(ctx, sub, now)
@@ -849,7 +869,10 @@ def cancel_now(
     prorate: bool = False,
     invoice_now: bool = False,
     emit_before: bool = False,
+    keep_canceled_at: bool = False,
 ) -> None:
+    """End the subscription now. `keep_canceled_at`: a scheduled end (cancel_at_period_end)
+    keeps canceled_at at the time of the request that asked for it [SDK-sub]."""
     customer = ctx.state.find("customer", sub["customer"])
     now = ctx.now(customer)
     if prorate and sub["status"] in ("active", "past_due"):
@@ -872,7 +895,8 @@ def cancel_now(
             invoice["amount_remaining"] = 0
             ctx.emit("invoice.voided", invoice)
         ctx.emit("invoice.updated", invoice, before_invoice)
-    sub.update(status="canceled", canceled_at=now, ended_at=now)
+    canceled_at = sub["canceled_at"] if keep_canceled_at and sub["canceled_at"] else now
+    sub.update(status="canceled", canceled_at=canceled_at, ended_at=now)
     sub["cancellation_details"]["reason"] = reason
     if sub.get("pending_setup_intent"):
         sub["pending_setup_intent"] = None

@@ -42,3 +42,26 @@ def customer_with_card(client, card: str = "pm_card_visa", **params: Any):
         customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
     )
     return customer, pm
+
+
+@pytest.fixture
+def receiver(stripe_emulator):
+    """A receiver registered as an endpoint for every event (after the reset)."""
+    from .receiver import Receiver
+
+    rec = Receiver()
+    stripe_emulator.register_webhook(rec.url, rec.secret)
+    try:
+        yield rec
+    finally:
+        rec.stop()
+
+
+DAY = 86400
+HOUR = 3600
+
+
+def moment(emulator, receiver) -> set[str]:
+    """The event types delivered since the last moment (Stripe gives no order within one)."""
+    emulator.flush()
+    return {e.type for e in receiver.take()}

@@ -56,6 +56,7 @@ PARAMS = {
     ("GET", "/v1/webhook_endpoints"): "WebhookEndpointListParams",
     ("POST", "/v1/test_helpers/test_clocks"): "TestClockCreateParams",
     ("GET", "/v1/test_helpers/test_clocks"): "TestClockListParams",
+    ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "TestClockAdvanceParams",
 }
 
 
