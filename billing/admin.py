@@ -96,7 +96,10 @@ class StripeEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     actions = ("reprocess",)
 
-    @admin.action(description="Reprocess the selected events", permissions=["view"])
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.reprocess_stripeevent")
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
         count = 0
         for event in queryset:

@@ -432,3 +432,37 @@ def webhook_event_verified(*, payload: bytes, signature: str, secrets: list[str]
             raise WebhookRejected("The body is not a Stripe event.", code="malformed_event")
         return data
     raise WebhookRejected("The signature does not match.", code="invalid_signature")
+
+
+def refund_create(
+    *, payment_intent_id: str, reason: str, metadata: dict[str, str], idempotency_key: str
+) -> Any:
+    return _call(
+        "refund.create",
+        lambda: _client().v1.refunds.create(
+            params={
+                "payment_intent": payment_intent_id,
+                "reason": reason,
+                "metadata": metadata,
+            },  # type: ignore[arg-type]
+            options=_write_options(idempotency_key),
+        ),
+    )
+
+
+def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
+    return _call(
+        "invoice.list",
+        lambda: (
+            _client()
+            .v1.invoices.list(
+                params={
+                    "customer": customer_id,
+                    "status": "paid",
+                    "limit": limit,
+                    "expand": ["data.payments.data.payment.payment_intent"],
+                }  # type: ignore[arg-type]
+            )
+            .data
+        ),
+    )

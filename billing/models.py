@@ -117,6 +117,14 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
+        permissions = [
+            ("cancel_subscription", "Can cancel a reader's subscription"),
+            ("resume_subscription", "Can resume a reader's subscription"),
+            ("extend_trial", "Can extend a trial by up to 30 days"),
+            ("extend_trial_long", "Can extend a trial by more than 30 days"),
+            ("resync_subscription", "Can resync a reader's billing from Stripe"),
+            ("refund_payment", "Can refund a reader's last payment"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"],
@@ -296,6 +304,7 @@ class StripeEvent(models.Model):
 
     class Meta:
         ordering = ("-received_at",)
+        permissions = [("reprocess_stripeevent", "Can reprocess a Stripe event")]
 
     def __str__(self) -> str:
         return f"{self.id} {self.type} ({self.status})"

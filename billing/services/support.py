@@ -1,0 +1,179 @@
+"""What customer-support staff can do to a reader's billing, each step audited.
+
+Every action names its staff member and a reason, goes through Stripe first
+(Stripe refuses: nothing changes here, and Stripe's message is raised), then
+applies Stripe's answer. Permission checks happen here, on the server, so
+that no caller (admin action, command, future API) can skip them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import User
+from billing import gateway
+from billing.models import Customer, Subscription, SubscriptionStatus
+from billing.services.apply import subscription_sync_from_stripe
+from billing.services.attempts import stripe_write
+from billing.services.audit import Actor, audit_record
+from billing.services.subscriptions import (
+    _write_and_apply,
+    subscription_cancel,
+    subscription_resume,
+)
+from config.errors import ApplicationError, Conflict
+
+# Trial extensions and grants up to this many days need only the "support" role.
+SUPPORT_MAX_DAYS = 30
+
+
+def _require(staff: User, permission: str) -> None:
+    if not (staff.is_active and staff.is_staff and staff.has_perm(permission)):
+        raise PermissionDenied(f"{staff} may not do this ({permission}).")
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Say why: a reason is required.", code="reason_required")
+    return reason
+
+
+def support_cancel(*, staff: User, reader: User, at_period_end: bool, reason: str) -> Subscription:
+    _require(staff, "billing.cancel_subscription")
+    return subscription_cancel(
+        user=reader,
+        at_period_end=at_period_end,
+        actor_type=Actor.STAFF,
+        actor_user=staff,
+        reason=_require_reason(reason),
+    )
+
+
+def support_resume(*, staff: User, reader: User, reason: str) -> Subscription:
+    _require(staff, "billing.resume_subscription")
+    return subscription_resume(
+        user=reader, actor_type=Actor.STAFF, actor_user=staff, reason=_require_reason(reason)
+    )
+
+
+def support_extend_trial(*, staff: User, reader: User, days: int, reason: str) -> Subscription:
+    """Move a running trial's end N days later, in Stripe (trial_end), then here."""
+    _require(staff, "billing.extend_trial")
+    if days < 1:
+        raise ApplicationError("Extend by at least one day.", code="invalid_days")
+    if days > SUPPORT_MAX_DAYS:
+        _require(staff, "billing.extend_trial_long")
+    reason = _require_reason(reason)
+    subscription = (
+        Subscription.objects.filter(user=reader, status=SubscriptionStatus.TRIALING)
+        .select_related("plan")
+        .first()
+    )
+    if subscription is None or subscription.trial_end is None:
+        raise Conflict("This reader has no running trial.", code="no_trial")
+    new_end = subscription.trial_end + timedelta(days=days)
+    params: dict[str, Any] = {
+        "trial_end": int(new_end.timestamp()),
+        "proration_behavior": "none",
+    }
+    return _write_and_apply(
+        user=reader,
+        subscription=subscription,
+        operation="subscription.extend_trial",
+        params=params,
+        call=lambda key: gateway.subscription_update(
+            subscription_id=subscription.stripe_subscription_id,
+            params=params,
+            idempotency_key=key,
+        ),
+        actor_type=Actor.STAFF,
+        actor_user=staff,
+        action="subscription.trial_extended",
+        reason=f"+{days} days: {reason}",
+    )
+
+
+def support_resync(*, staff: User, reader: User, reason: str = "") -> list[Subscription]:
+    """Read every subscription of the reader from Stripe again and apply it."""
+    _require(staff, "billing.resync_subscription")
+    customer = Customer.objects.filter(user=reader).first()
+    if customer is None:
+        return []
+    synced = []
+    for remote in gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id):
+        synced.append(
+            subscription_sync_from_stripe(
+                stripe_subscription_id=remote["id"],
+                actor_type=Actor.STAFF,
+                actor_user=staff,
+                action="subscription.resynced",
+                reason=reason or "resync from Stripe",
+            )
+        )
+    audit_record(
+        action="billing.resynced",
+        actor_type=Actor.STAFF,
+        actor_user=staff,
+        reader=reader,
+        reason=reason,
+        after={"subscriptions": [s.stripe_subscription_id for s in synced]},
+    )
+    return synced
+
+
+def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> dict[str, Any]:
+    """Refund the reader's most recent paid invoice in full; returns Stripe's refund."""
+    _require(staff, "billing.refund_payment")
+    reason = _require_reason(reason)
+    customer = Customer.objects.filter(user=reader).first()
+    if customer is None:
+        raise Conflict("This reader has never paid.", code="nothing_to_refund")
+    for invoice in gateway.invoice_list_paid(customer_id=customer.stripe_customer_id):
+        if not invoice.get("amount_paid"):
+            continue
+        intent = _paid_intent(invoice)
+        if intent is None:
+            continue
+        refund = stripe_write(
+            operation="refund.create",
+            user=reader,
+            params={"invoice": invoice["id"]},
+            call=lambda key, intent=intent, invoice=invoice: gateway.refund_create(
+                payment_intent_id=intent,
+                reason="requested_by_customer",
+                metadata={"invoice": invoice["id"], "staff": str(staff.pk)},
+                idempotency_key=key,
+            ),
+        )
+        audit_record(
+            action="payment.refunded",
+            actor_type=Actor.STAFF,
+            actor_user=staff,
+            reader=reader,
+            reason=reason,
+            after={
+                "invoice": invoice["id"],
+                "amount": refund.get("amount"),
+                "currency": refund.get("currency"),
+                "refund": refund.get("id"),
+            },
+            stripe_object_id=refund.get("id", ""),
+        )
+        return refund
+    raise Conflict("This reader has no paid invoice to refund.", code="nothing_to_refund")
+
+
+def _paid_intent(invoice: dict[str, Any]) -> str | None:
+    for payment in (invoice.get("payments") or {}).get("data") or []:
+        if payment.get("status") not in (None, "paid"):
+            continue
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if isinstance(intent, dict):
+            intent = intent.get("id")
+        if intent:
+            return str(intent)
+    return None
