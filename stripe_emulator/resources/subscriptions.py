@@ -998,6 +998,10 @@ def subscription_resume(ctx: Context, params: dict[str, Any], id: str):
         status, _ = invoice_attempt(ctx, invoice, _payment_method(ctx, sub))
         if status == "succeeded":
             _mark_resumed(ctx, sub)
+    else:
+        # Not attempted in the resume response [PAUSE]; automatic collection charges it
+        # about an hour later, like other subscription invoices (I).
+        invoice["next_payment_attempt"] = now + FINALIZE_DELAY
     ctx.emit("customer.subscription.updated", sub, before)
     return ctx.render(sub)
 

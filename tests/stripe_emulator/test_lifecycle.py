@@ -3,6 +3,7 @@ every event received by a real endpoint that verifies its signature with the SDK
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -181,3 +182,265 @@ def test_trial_to_cancellation_after_failed_renewal(
     # Nothing more happens afterwards.
     stripe_emulator.advance(60 * DAY)
     assert moment(stripe_emulator, receiver) == set()
+
+
+def test_trial_will_end_at_once_when_less_than_three_days_remain(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client)
+    moment(stripe_emulator, receiver)
+    sub = trial(stripe_client, customer, price, days=2)
+    assert moment(stripe_emulator, receiver) == TRIAL_CREATED | {
+        "customer.subscription.trial_will_end"
+    }
+    stripe_emulator.advance(to=sub.trial_end - 60)
+    assert moment(stripe_emulator, receiver) == set()  # not sent a second time
+
+
+def _cardless_trial(client, price, behavior):
+    customer = client.v1.customers.create(params={"email": "nocard@example.com"})
+    return trial(
+        client,
+        customer,
+        price,
+        trial_settings={"end_behavior": {"missing_payment_method": behavior}},
+    )
+
+
+def test_trial_end_without_a_card_cancels(stripe_emulator, stripe_client, price, receiver):
+    sub = _cardless_trial(stripe_client, price, "cancel")
+    stripe_emulator.advance(to=sub.trial_end - 3 * DAY)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=sub.trial_end)
+    assert moment(stripe_emulator, receiver) == {"customer.subscription.deleted"}
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert sub.status == "canceled"
+    assert sub.ended_at == sub.trial_end
+    assert invoice.billing_reason == "subscription_create"  # no new invoice
+    stripe_emulator.advance(40 * DAY)
+    assert moment(stripe_emulator, receiver) == set()
+
+
+def test_trial_end_without_a_card_pauses_then_resumes(
+    stripe_emulator, stripe_client, price, receiver
+):
+    sub = _cardless_trial(stripe_client, price, "pause")
+    stripe_emulator.advance(to=sub.trial_end - 3 * DAY)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=sub.trial_end)
+    assert moment(stripe_emulator, receiver) == {
+        "customer.subscription.paused",
+        "customer.subscription.updated",
+    }
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert sub.status == "paused"
+    assert sub.status_details.paused.subscription.type == "trial_end_without_payment_method"
+    # Paused: no invoices, no cycling, however long.
+    stripe_emulator.advance(70 * DAY)
+    assert moment(stripe_emulator, receiver) == set()
+    assert latest_invoice(stripe_client, sub.id)[1].id == invoice.id
+
+    # A card, then resume: the resumption invoice is finalized now, charged about an hour
+    # later, and that attempt makes the subscription active.
+    pm = stripe_client.v1.payment_methods.attach("pm_card_visa", params={"customer": sub.customer})
+    stripe_client.v1.subscriptions.update(sub.id, params={"default_payment_method": pm.id})
+    moment(stripe_emulator, receiver)
+    resumed = stripe_client.v1.subscriptions.resume(sub.id, params={"expand": ["latest_invoice"]})
+    now = resumed.latest_invoice.status_transitions.finalized_at
+    assert (resumed.status, resumed.latest_invoice.status) == ("paused", "open")
+    assert resumed.latest_invoice.next_payment_attempt == now + HOUR
+    assert resumed["items"].data[0].current_period_start == now
+    assert moment(stripe_emulator, receiver) == {
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+    }
+    stripe_emulator.advance(to=now + HOUR)
+    assert moment(stripe_emulator, receiver) == (CHARGED - {"invoice.finalized"}) | {
+        "customer.subscription.resumed",
+        "customer.subscription.updated",
+    }
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, sub.status_details, invoice.status) == ("active", None, "paid")
+
+
+def test_trial_end_without_a_card_invoices_and_goes_past_due(
+    stripe_emulator, stripe_client, price, receiver
+):
+    sub = _cardless_trial(stripe_client, price, "create_invoice")
+    stripe_emulator.advance(to=sub.trial_end - 3 * DAY)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=sub.trial_end)
+    assert moment(stripe_emulator, receiver) == {"customer.subscription.updated", "invoice.created"}
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "active"
+    stripe_emulator.advance(to=sub.trial_end + HOUR)
+    assert moment(stripe_emulator, receiver) == {
+        "invoice.finalized",
+        "payment_intent.created",
+        "invoice.payment_failed",
+        "invoice.updated",
+        "customer.subscription.updated",
+    }
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status, invoice.attempt_count) == ("past_due", "open", 1)
+    assert invoice.amount_due == 999
+
+
+def test_a_card_added_during_dunning_pays_the_open_invoice(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client, "pm_card_chargeCustomerFail")
+    sub = trial(stripe_client, customer, price)
+    stripe_emulator.advance(to=sub.trial_end + HOUR)
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status, invoice.attempt_count) == ("past_due", "open", 1)
+    # The reader adds a working card; it becomes the default and pays the open invoice.
+    pm = stripe_client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    stripe_client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    moment(stripe_emulator, receiver)
+    paid = stripe_client.v1.invoices.pay(invoice.id)
+    assert (paid.status, paid.next_payment_attempt) == ("paid", None)
+    assert moment(stripe_emulator, receiver) == {
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice_payment.paid",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "invoice.updated",
+        "customer.subscription.updated",
+    }
+    sub = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert sub.status == "active"
+    # No retry is left on it.
+    stripe_emulator.advance(10 * DAY)
+    assert moment(stripe_emulator, receiver) == set()
+
+
+def test_the_next_retry_uses_a_card_added_during_dunning(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client, "pm_card_chargeCustomerFail")
+    sub = trial(stripe_client, customer, price)
+    stripe_emulator.advance(to=sub.trial_end + HOUR)
+    pm = stripe_client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    stripe_client.v1.subscriptions.update(sub.id, params={"default_payment_method": pm.id})
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(3 * DAY)
+    events = moment(stripe_emulator, receiver)
+    assert {"charge.succeeded", "invoice.paid", "customer.subscription.updated"} <= events
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status, invoice.attempt_count) == ("active", "paid", 2)
+
+
+def test_after_the_last_retry_the_subscription_can_be_left_unpaid(
+    stripe_emulator, stripe_client, price, receiver
+):
+    stripe_emulator.settings(payment_retry_days=[1, 1], after_retries="unpaid")
+    customer, _ = customer_with_card(stripe_client, "pm_card_chargeCustomerFail")
+    sub = trial(stripe_client, customer, price, days=5)
+    stripe_emulator.advance(to=sub.trial_end + HOUR + DAY)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(DAY)
+    assert moment(stripe_emulator, receiver) == FAILED_AGAIN | {"customer.subscription.updated"}
+    sub, first = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, first.attempt_count, first.next_payment_attempt) == ("unpaid", 3, None)
+    # Unpaid: renewals keep making invoices, left as drafts, never attempted.
+    stripe_emulator.advance(to=sub["items"].data[0].current_period_end + 2 * HOUR)
+    assert moment(stripe_emulator, receiver) == {"customer.subscription.updated", "invoice.created"}
+    sub, renewal = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, renewal.status, renewal.auto_advance) == ("unpaid", "draft", False)
+    assert stripe_client.v1.invoices.retrieve(first.id).status == "open"
+
+
+def test_renewals_move_the_item_periods_every_month(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    ends = [sub["items"].data[0].current_period_end]
+    for _ in range(3):
+        moment(stripe_emulator, receiver)
+        stripe_emulator.advance(to=ends[-1] + HOUR)
+        assert moment(stripe_emulator, receiver) == CHARGED | {
+            "customer.subscription.updated",
+            "invoice.created",
+        }
+        sub, invoice = latest_invoice(stripe_client, sub.id)
+        item = sub["items"].data[0]
+        assert item.current_period_start == ends[-1]
+        assert (invoice.status, invoice.billing_reason) == ("paid", "subscription_cycle")
+        assert (invoice.period_start, invoice.period_end) == (
+            ends[-2] if len(ends) > 1 else sub.start_date,
+            ends[-1],
+        )
+        assert invoice.lines.data[0].period.start == ends[-1]
+        ends.append(item.current_period_end)
+    gaps = {round((b - a) / DAY) for a, b in itertools.pairwise(ends)}
+    assert gaps <= {28, 29, 30, 31}
+    invoices = stripe_client.v1.invoices.list(params={"subscription": sub.id}).data
+    assert len(invoices) == 4
+
+
+def test_cancel_at_period_end_ends_at_the_period_end(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    asked = stripe_client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
+    period_end = asked["items"].data[0].current_period_end
+    stripe_emulator.advance(to=period_end - 60)
+    moment(stripe_emulator, receiver)
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "active"
+    stripe_emulator.advance(to=period_end)
+    assert moment(stripe_emulator, receiver) == {"customer.subscription.deleted"}
+    ended = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert (ended.status, ended.cancel_at_period_end) == ("canceled", True)
+    assert ended.ended_at == period_end
+    assert ended.canceled_at == asked.canceled_at
+    assert ended.cancellation_details.reason == "cancellation_requested"
+    stripe_emulator.advance(40 * DAY)
+    assert moment(stripe_emulator, receiver) == set()
+
+
+def test_cancel_at_period_end_during_a_trial_ends_it_at_trial_end(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client)
+    sub = trial(stripe_client, customer, price, cancel_at_period_end=True)
+    stripe_emulator.advance(to=sub.trial_end - 60)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=sub.trial_end)
+    assert moment(stripe_emulator, receiver) == {"customer.subscription.deleted"}
+    ended, invoice = latest_invoice(stripe_client, sub.id)
+    assert (ended.status, ended.ended_at) == ("canceled", sub.trial_end)
+    assert invoice.billing_reason == "subscription_create"  # never charged
+
+
+def test_a_renewal_that_needs_authentication(stripe_emulator, stripe_client, price, receiver):
+    customer, _ = customer_with_card(stripe_client, "pm_card_authenticationRequired")
+    sub = trial(stripe_client, customer, price)
+    stripe_emulator.advance(to=sub.trial_end)
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=sub.trial_end + HOUR)
+    assert moment(stripe_emulator, receiver) == {
+        "invoice.finalized",
+        "payment_intent.created",
+        "payment_intent.requires_action",
+        "invoice.payment_action_required",
+        "invoice.updated",
+        "customer.subscription.updated",
+    }
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status) == ("past_due", "open")
+    pi_id = invoice.payments.data[0].payment.payment_intent
+    assert stripe_client.v1.payment_intents.retrieve(pi_id).status == "requires_action"
+    # The reader completes 3DS (Stripe.js): paid, active again.
+    stripe_emulator.authenticate(pi_id)
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status) == ("active", "paid")
