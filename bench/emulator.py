@@ -1,4 +1,4 @@
-"""Subscription creates per second through the official SDK against the emulator.
+"""Subscription creates and webhook deliveries per second against the emulator.
 
 House way: print the figure and a ratio against a baseline measured in the
 same process (customer retrieves, the cheapest SDK round trip), never assert
@@ -78,12 +78,75 @@ def main() -> None:
                 }
             )
         trials = rate(n // 3, time.perf_counter() - started)
+
+        # Webhooks: a month of renewals for every subscription above, delivered to a
+        # receiver that checks each signature with the SDK (advance + flush, timed).
+        receiver = _Receiver()
+        try:
+            server.emulator.register_webhook(receiver.url, receiver.secret)
+            started = time.perf_counter()
+            server.emulator.scheduler.advance(32 * 86400)
+            result = server.emulator.flush(timeout=300)
+            elapsed = time.perf_counter() - started
+            if result["failed"] or result["pending"] or receiver.rejected:
+                raise SystemExit(f"deliveries went wrong: {result}, {receiver.rejected[:1]}")
+            delivered = result["delivered"]
+            events = rate(delivered, elapsed)
+        finally:
+            receiver.stop()
     finally:
         server.stop()
 
     print(f"customer retrieves (baseline): {baseline:8.1f}/s  (n={n})")
     print(f"subscription creates (charged): {creates:8.1f}/s  ratio {creates / baseline:.2f}")
     print(f"subscription creates (trial):   {trials:8.1f}/s  ratio {trials / baseline:.2f}")
+    print(
+        f"events delivered (signed, verified): {events:8.1f}/s  ratio {events / baseline:.2f}"
+        f"  (n={delivered}, renewals and trial ends run by one advance)"
+    )
+
+
+class _Receiver:
+    """A loopback endpoint answering 200 to deliveries the SDK verifies."""
+
+    secret = "whsec_bench"  # noqa: S105 - a fixed secret for a loopback bench
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.rejected: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                try:
+                    stripe.Webhook.construct_event(
+                        body, self.headers["Stripe-Signature"], receiver.secret
+                    )
+                    status = 200
+                except stripe.SignatureVerificationError as exc:
+                    receiver.rejected.append(str(exc))
+                    status = 400
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 if __name__ == "__main__":

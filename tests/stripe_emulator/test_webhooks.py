@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from .conftest import DAY, HOUR
@@ -215,3 +216,51 @@ def test_verification_fails_for_a_tampered_payload(stripe_emulator, stripe_clien
         pass
     else:
         raise AssertionError("a tampered payload passed verification")
+
+
+def test_pending_deliveries_survive_a_restart(tmp_path):
+    from stripe_emulator.pytest_plugin import EmulatorHandle
+    from stripe_emulator.server import EmulatorServer
+
+    state = str(tmp_path / "stripe.json")
+    port = free_port()
+    first = EmulatorServer("127.0.0.1", 0, state_path=state, webhook_retry_schedule=(30,))
+    first.start()
+    try:
+        handle = EmulatorHandle(first)
+        handle.register_webhook(f"http://127.0.0.1:{port}/hook", "whsec_receiver_test_secret")
+        customer = handle.client().v1.customers.create()
+        assert handle.flush()["pending"] == 1  # refused, a retry waits 30 s
+    finally:
+        first.stop()
+    receiver = Receiver(port=port)
+    second = EmulatorServer("127.0.0.1", 0, state_path=state, webhook_retry_schedule=(30,))
+    second.start()
+    try:
+        result = EmulatorHandle(second).flush()
+        assert (result["pending"], result["delivered"]) == (0, 1)
+        assert [e.data.object.id for e in receiver.take()] == [customer.id]
+    finally:
+        second.stop()
+        receiver.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_emulator/clock/advance", {"seconds": -5}),
+        ("/_emulator/clock/advance", {"seconds": "soon"}),
+        ("/_emulator/webhooks/flush", {"timeout": 0}),
+        ("/_emulator/settings", {"after_retries": "forgiven"}),
+        ("/_emulator/settings", {"payment_retry_days": [-1]}),
+        ("/_emulator/settings", {"smart_retries": True}),
+        ("/_emulator/webhooks/endpoints", {"url": "http://x", "secret": "nope"}),
+    ],
+)
+def test_control_calls_refuse_bad_input(stripe_emulator, path, body):
+    from stripe_emulator.pytest_plugin import ControlError
+
+    with pytest.raises(ControlError) as err:
+        stripe_emulator.control("POST", path, body)
+    assert err.value.status == 400
+    assert stripe_emulator.settings()["after_retries"] == "canceled"
