@@ -25,7 +25,9 @@ Transitions (LIFECYCLE.md sections 1-4; (I) where it infers):
   one fails the subscription becomes settings["after_retries"];
 - period_end: cancel_at_period_end -> canceled at the period end; else the
   renewal: item periods move, a subscription_cycle draft invoice (not
-  attempted while the subscription is unpaid).
+  attempted while the subscription is unpaid);
+- expire: an incomplete subscription 23 h after creation -> incomplete_expired,
+  its invoice voided.
 """
 
 from __future__ import annotations
@@ -68,7 +70,15 @@ MAX_TRANSITIONS = 100_000
 AFTER_RETRIES = ("canceled", "unpaid", "past_due")
 
 # Order of transitions falling due at the same second.
-PRIORITY = {"trial_will_end": 0, "trial_end": 1, "finalize": 2, "attempt": 3, "period_end": 4}
+PRIORITY = {
+    "trial_will_end": 0,
+    "trial_end": 1,
+    "finalize": 2,
+    "attempt": 3,
+    "period_end": 4,
+    "expire": 5,
+}
+INCOMPLETE_WINDOW = 23 * 3600  # an unpaid first invoice expires the subscription [OVR]
 
 
 # -- what is due ---------------------------------------------------------------
@@ -98,6 +108,8 @@ def _due(state: State, scope: str | None, until: int) -> tuple[int, int, int, st
             consider(trial_end, "trial_end", sub)
         elif status in ("active", "past_due", "unpaid"):
             consider(sub["items"]["data"][0]["current_period_end"], "period_end", sub)
+        elif status == "incomplete":
+            consider(sub["created"] + INCOMPLETE_WINDOW, "expire", sub)
     for invoice in state.table("invoice").values():
         if invoice.get("test_clock") != scope or not invoice["auto_advance"]:
             continue
@@ -191,7 +203,26 @@ def _period_end(ctx: Context, sub: dict[str, Any]) -> None:
         invoice["_finalize_at"] = end + FINALIZE_DELAY
 
 
+def _expire(ctx: Context, sub: dict[str, Any]) -> None:
+    """incomplete -> incomplete_expired: terminal, the open invoice voided [OVR]. Reported
+    as customer.subscription.updated (Obs.: pay-rails/pay#91)."""
+    now = ctx.now(sub["customer"])
+    before = ctx.render(sub)
+    invoice = ctx.state.find("invoice", sub["latest_invoice"] or "")
+    if invoice is not None and invoice["status"] in ("open", "draft"):
+        before_invoice = ctx.render(invoice)
+        invoice.update(
+            status="void", amount_remaining=0, auto_advance=False, next_payment_attempt=None
+        )
+        invoice["status_transitions"]["voided_at"] = now
+        ctx.emit("invoice.voided", invoice)
+        ctx.emit("invoice.updated", invoice, before_invoice)
+    sub.update(status="incomplete_expired", canceled_at=now, ended_at=now)
+    ctx.emit("customer.subscription.updated", sub, before)
+
+
 ACTIONS = {
+    "expire": _expire,
     "trial_will_end": _trial_will_end,
     "trial_end": _trial_end,
     "finalize": _finalize,

@@ -53,6 +53,10 @@ def receiver(stripe_emulator):
     stripe_emulator.register_webhook(rec.url, rec.secret)
     try:
         yield rec
+        stripe_emulator.flush()
+        # Every delivery of the test passed the SDK's signature check.
+        assert rec.rejected == []
+        assert rec.deliveries or not stripe_emulator.webhook_attempts()
     finally:
         rec.stop()
 

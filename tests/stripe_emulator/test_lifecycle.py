@@ -444,3 +444,25 @@ def test_a_renewal_that_needs_authentication(stripe_emulator, stripe_client, pri
     stripe_emulator.authenticate(pi_id)
     sub, invoice = latest_invoice(stripe_client, sub.id)
     assert (sub.status, invoice.status) == ("active", "paid")
+
+
+def test_an_unpaid_first_invoice_expires_the_subscription_after_23_hours(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client, "pm_card_chargeCustomerFail")
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    assert sub.status == "incomplete"
+    stripe_emulator.advance(to=sub.created + 23 * HOUR - 60)
+    moment(stripe_emulator, receiver)
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "incomplete"
+    stripe_emulator.advance(to=sub.created + 23 * HOUR)
+    assert moment(stripe_emulator, receiver) == {
+        "invoice.voided",
+        "invoice.updated",
+        "customer.subscription.updated",
+    }
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert (sub.status, invoice.status) == ("incomplete_expired", "void")
+    assert sub.ended_at == sub.created + 23 * HOUR
