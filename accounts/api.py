@@ -10,16 +10,28 @@ from rest_framework.response import Response
 
 from accounts.services import user_delete_account
 from accounts.throttles import AUTH_THROTTLES
+from entitlements.services import meter_merge_from_request
 
 
 class LoginApi(LoginView):
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "login"
 
+    def login(self) -> None:
+        super().login()
+        # The free articles read before signing in count on the account too.
+        meter_merge_from_request(user=self.user, request=self.request)
+
 
 class RegistrationApi(RegisterView):
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "registration"
+
+    def perform_create(self, serializer):  # type: ignore[no-untyped-def]
+        user = super().perform_create(serializer)
+        # The free articles read before signing up count on the new account.
+        meter_merge_from_request(user=user, request=self.request)
+        return user
 
 
 class PasswordResetApi(PasswordResetView):

@@ -231,6 +231,11 @@ _production_value(
 
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=30)
 FREE_ARTICLES_PER_MONTH = env.int("FREE_ARTICLES_PER_MONTH", default=3)
+# Entitlements: how long a cached decision may live at most (it is invalidated on
+# every change anyway; this bounds staleness when an invalidation is lost to a
+# cache outage), and how often a service API key's last use is written.
+ENTITLEMENTS_CACHE_SECONDS = env.int("ENTITLEMENTS_CACHE_SECONDS", default=300)
+ENTITLEMENTS_API_KEY_TOUCH_SECONDS = env.int("ENTITLEMENTS_API_KEY_TOUCH_SECONDS", default=60)
 # A past_due subscription keeps access while Stripe retries the card (unset),
 # or only this many days after the failed renewal.
 PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=None)

@@ -1,0 +1,145 @@
+"""Entitlements endpoints: one APIView per operation (DESIGN.md, "Entitlements").
+
+Readers call them with their Token, or anonymously (metered by their signed
+reader id); server-side surfaces call them with an Api-Key on a reader's
+behalf (X-User-Id or X-Reader-Id).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+from entitlements.authentication import ApiKeyAuthentication, HasApiKey
+from entitlements.readers import (
+    READER_ID_COOKIE,
+    READER_ID_HEADER,
+    Reader,
+    reader_id_new,
+    reader_id_presented,
+    reader_id_verify,
+)
+from entitlements.selectors import entitlement_decide
+from entitlements.serializers import EntitlementSerializer, ReadOutcomeSerializer
+from entitlements.services import ServiceKey, entitlement_read_article
+
+USER_ID_HEADER = "X-User-Id"
+_USER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+
+READER_PARAMETERS = [
+    OpenApiParameter(
+        READER_ID_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="The anonymous reader's signed id (or the reader_id cookie); "
+        "a new one comes back in this header when none is sent.",
+    ),
+    OpenApiParameter(
+        USER_ID_HEADER,
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        description="With an Api-Key only: the account to answer for.",
+    ),
+]
+ERRORS = {
+    400: OpenApiResponse(description="invalid_reader_id, invalid_user_id, invalid_article_id"),
+    401: OpenApiResponse(description="wrong or revoked credentials"),
+    403: OpenApiResponse(description="api_key_required: X-User-Id without an Api-Key"),
+    404: OpenApiResponse(description="reader_not_found"),
+}
+
+
+def _reader_for(request: Request) -> tuple[Reader, str | None]:
+    """The reader a request is about, and a newly minted reader id to hand back (or None)."""
+    is_service = isinstance(request.auth, ServiceKey)
+    user_id = request.headers.get(USER_ID_HEADER)
+    if user_id is not None:
+        if not is_service:
+            raise ApplicationError(
+                "X-User-Id is only for server-side callers with an Api-Key.",
+                code="api_key_required",
+                status_code=403,
+            )
+        if not _USER_ID.match(user_id):
+            raise ApplicationError("X-User-Id must be a user id.", code="invalid_user_id")
+        return Reader(user_id=int(user_id)), None
+    if request.user.is_authenticated:
+        return Reader.for_user(request.user), None
+    token = reader_id_presented(headers=request.headers, cookies=request.COOKIES)
+    if token is None:
+        return reader_id_new()
+    return reader_id_verify(token), None
+
+
+def _hand_back(response: Response, token: str | None) -> Response:
+    if token is not None:
+        response[READER_ID_HEADER] = token
+        response.set_cookie(
+            READER_ID_COOKIE,
+            token,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=not settings.DEBUG,
+        )
+    return response
+
+
+def _entitlement_data(decision: Any) -> dict[str, Any]:
+    return EntitlementSerializer(decision).data  # type: ignore[return-value]
+
+
+class _ReaderApi(APIView):
+    authentication_classes = [ApiKeyAuthentication, TokenAuthentication]
+    permission_classes = [AllowAny]
+
+
+class EntitlementMeApi(_ReaderApi):
+    @extend_schema(
+        operation_id="entitlements_me",
+        parameters=READER_PARAMETERS,
+        responses={200: EntitlementSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        reader, token = _reader_for(request)
+        decision = entitlement_decide(reader=reader)
+        return _hand_back(Response(_entitlement_data(decision)), token)
+
+
+class ArticleReadApi(_ReaderApi):
+    @extend_schema(
+        operation_id="entitlements_article_read",
+        request=None,
+        parameters=READER_PARAMETERS,
+        responses={200: ReadOutcomeSerializer, **ERRORS},
+    )
+    def post(self, request: Request, article_id: str) -> Response:
+        reader, token = _reader_for(request)
+        outcome = entitlement_read_article(reader=reader, article_id=article_id)
+        return _hand_back(Response(ReadOutcomeSerializer(outcome).data), token)
+
+
+class ReaderEntitlementApi(APIView):
+    """A server-side surface asks about one account by id (Api-Key only)."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+
+    @extend_schema(
+        operation_id="entitlements_reader",
+        responses={200: EntitlementSerializer, 401: ERRORS[401], 404: ERRORS[404]},
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        decision = entitlement_decide(reader=Reader(user_id=user_id))
+        return Response(_entitlement_data(decision))

@@ -1,0 +1,196 @@
+"""The one decision: may this reader read, and how much (DESIGN.md, "Entitlements").
+
+entitlement_decide answers from the cache when it can (zero database queries)
+and from the database otherwise, caching what it computed. The rules, in
+order, the first that applies:
+
+1. the reader's subscription grants access now (billing's access selector,
+   the one rule for subscriptions, PAST_DUE_GRACE_DAYS included):
+   "trialing", "active" or "past_due_grace", until the subscription's end;
+2. a complimentary grant running now: "grant", until its end;
+3. a staff account: "staff", no end;
+4. otherwise metered: FREE_ARTICLES_PER_MONTH distinct articles per calendar
+   month (UTC): "metered", or "limit_reached" once they are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import SubscriptionStatus
+from billing.selectors import subscription_access_until, subscription_get_current
+from config.errors import ApplicationError
+from entitlements import cache
+from entitlements.models import Grant, MeteredRead
+from entitlements.readers import Reader
+
+UNLIMITED = "unlimited"
+METERED = "metered"
+LIMIT_REACHED = "limit_reached"
+GRANT = "grant"
+STAFF = "staff"
+PAST_DUE_GRACE = "past_due_grace"
+
+_SUBSCRIPTION_REASONS = {
+    SubscriptionStatus.TRIALING: "trialing",
+    SubscriptionStatus.ACTIVE: "active",
+    SubscriptionStatus.PAST_DUE: PAST_DUE_GRACE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterState:
+    limit: int
+    used: int
+    remaining: int
+    resets_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    access: str  # "unlimited" | "metered"
+    reason: str
+    until: datetime | None
+    metered: MeterState | None
+    # The articles already counted this month (a re-read of one is free).
+    articles: tuple[str, ...] = ()
+
+    @property
+    def unlimited(self) -> bool:
+        return self.access == UNLIMITED
+
+
+class ReaderNotFound(ApplicationError):
+    status_code = 404
+    code = "reader_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No reader has this id.")
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of now's calendar month, in UTC."""
+    now = now.astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_next(start: datetime) -> datetime:
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decision:
+    """The reader's entitlement now: from the cache (no query) or from the database."""
+    now = now or timezone.now()
+    key = reader.key
+    generation, cached = cache.read_pair(key)
+    if (
+        generation is not None
+        and cached is not None
+        and cached[0] == generation
+        and now.timestamp() < cached[1]
+        and cached[2] == settings.FREE_ARTICLES_PER_MONTH
+    ):
+        return _from_cached(cached)
+    if reader.is_new:
+        # A reader id minted for this request has read nothing: no query, nothing to cache.
+        return _metered(articles=(), now=now)
+    if generation is None and cached is not cache.FAILED:
+        generation = cache.generation_ensure(key)
+    decision, expires = _compute(reader=reader, now=now)
+    if generation is not None:
+        cache.store(
+            cache.decision_key(key),
+            _to_cached(decision, generation=generation, expires=expires),
+            timeout=min((expires - now).total_seconds(), settings.ENTITLEMENTS_CACHE_SECONDS),
+        )
+    return decision
+
+
+def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
+    """The decision from the database, and until when it holds unless something changes."""
+    expires = month_next(month_start(now))
+    if reader.user_id is not None:
+        user = reader.user
+        if user is None:
+            user = User.objects.only("id", "is_staff").filter(pk=reader.user_id).first()
+            if user is None:
+                raise ReaderNotFound()
+        subscription = subscription_get_current(user=user)
+        if subscription is not None:
+            until = subscription_access_until(subscription, now=now)
+            if until is not None:
+                reason = _SUBSCRIPTION_REASONS[SubscriptionStatus(subscription.status)]
+                return Decision(UNLIMITED, reason, until, None), min(until, expires)
+        grants = list(
+            Grant.objects.filter(
+                reader_id=reader.user_id, revoked_at__isnull=True, ends_at__gt=now
+            ).values_list("starts_at", "ends_at")
+        )
+        running = [ends for starts, ends in grants if starts <= now]
+        upcoming = [starts for starts, _ in grants if starts > now]
+        if upcoming:
+            expires = min(expires, *upcoming)
+        if running:
+            until = max(running)
+            return Decision(UNLIMITED, GRANT, until, None), min(until, expires)
+        if user.is_staff:
+            return Decision(UNLIMITED, STAFF, None, None), expires
+    articles = tuple(
+        MeteredRead.objects.filter(
+            meter__month=month_start(now).date(), **reader.meter_filter("meter__")
+        )
+        .order_by("read_at", "id")
+        .values_list("article_id", flat=True)
+    )
+    return _metered(articles=articles, now=now), expires
+
+
+def _metered(*, articles: tuple[str, ...], now: datetime) -> Decision:
+    limit = settings.FREE_ARTICLES_PER_MONTH
+    used = len(articles)
+    remaining = max(limit - used, 0)
+    return Decision(
+        METERED,
+        METERED if remaining else LIMIT_REACHED,
+        None,
+        MeterState(limit, used, remaining, month_next(month_start(now))),
+        articles,
+    )
+
+
+# The cached form: a flat tuple, quick to pickle and unpickle.
+# (generation, expires_ts, limit setting, access, reason, until, used, resets_at, articles)
+
+
+def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tuple[Any, ...]:
+    meter = decision.metered
+    return (
+        generation,
+        expires.timestamp(),
+        settings.FREE_ARTICLES_PER_MONTH,
+        decision.access,
+        decision.reason,
+        decision.until,
+        meter.used if meter else None,
+        meter.resets_at if meter else None,
+        decision.articles,
+    )
+
+
+def _from_cached(cached: tuple[Any, ...]) -> Decision:
+    _, _, limit, access, reason, until, used, resets_at, articles = cached
+    if access == UNLIMITED:
+        return Decision(access, reason, until, None)
+    return Decision(
+        access,
+        reason,
+        until,
+        MeterState(limit, used, max(limit - used, 0), resets_at),
+        articles,
+    )

@@ -1,0 +1,345 @@
+"""Every write of entitlements state (STYLE.md): reads counted, meters merged,
+grants given and revoked, service keys created and revoked, caches invalidated."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from billing.services import Actor, audit_record
+from config.errors import ApplicationError
+from entitlements import cache
+from entitlements.models import ApiKey, Grant, Meter, MeteredRead
+from entitlements.readers import Reader, anonymous_reader_from_request
+from entitlements.selectors import (
+    LIMIT_REACHED,
+    METERED,
+    UNLIMITED,
+    entitlement_decide,
+    month_start,
+)
+
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+# --- Invalidation -------------------------------------------------------------
+
+
+def entitlement_invalidate(*, reader: Reader) -> None:
+    """Forget every cached decision for this reader (the next one is computed afresh)."""
+    cache.generation_bump(reader.key)
+
+
+def entitlement_invalidate_on_commit(*, reader: Reader) -> None:
+    """Invalidate now, for this transaction's own later reads, and again once committed.
+
+    The second one matters: a concurrent request may recompute from the state
+    before the commit in between, and its decision must not survive the commit.
+    """
+    if transaction.get_connection().in_atomic_block:
+        entitlement_invalidate(reader=reader)
+    transaction.on_commit(lambda: entitlement_invalidate(reader=reader))
+
+
+def subscription_changed(user: User | None) -> None:
+    """billing.services.subscription_changed_hooks calls this after every subscription change."""
+    if user is not None:
+        entitlement_invalidate(reader=Reader(user_id=user.pk))
+
+
+# --- Metering -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOutcome:
+    granted: bool
+    access: str
+    reason: str
+    remaining: int | None
+
+
+def article_id_validate(article_id: str) -> str:
+    if not ARTICLE_ID.match(article_id):
+        raise ApplicationError(
+            "An article id is 1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'.",
+            code="invalid_article_id",
+        )
+    return article_id
+
+
+def entitlement_read_article(
+    *, reader: Reader, article_id: str, now: datetime | None = None
+) -> ReadOutcome:
+    """May this reader read this article now? Counts it against the meter when it must.
+
+    Unlimited readers, re-reads of a counted article and readers past the limit
+    are answered from the cached decision (no query when it is warm). Only a new
+    article for a metered reader goes to the database, under the meter's lock.
+    """
+    article_id_validate(article_id)
+    now = now or timezone.now()
+    decision = entitlement_decide(reader=reader, now=now)
+    if decision.metered is None:
+        return ReadOutcome(True, UNLIMITED, decision.reason, None)
+    if article_id in decision.articles:
+        return ReadOutcome(True, METERED, METERED, decision.metered.remaining)
+    if decision.metered.remaining <= 0:
+        return ReadOutcome(False, METERED, LIMIT_REACHED, 0)
+    granted, used = meter_record_read(reader=reader, article_id=article_id, now=now)
+    remaining = max(settings.FREE_ARTICLES_PER_MONTH - used, 0)
+    return ReadOutcome(granted, METERED, METERED if granted else LIMIT_REACHED, remaining)
+
+
+def _meter_locked(*, reader: Reader, month: datetime) -> Meter:
+    """The reader's meter for the month, created if missing, locked until the transaction ends."""
+    where = {"month": month.date(), **reader.meter_filter()}
+    Meter.objects.bulk_create([Meter(**where)], ignore_conflicts=True)
+    return Meter.objects.select_for_update().get(**where)
+
+
+def meter_record_read(
+    *, reader: Reader, article_id: str, now: datetime | None = None
+) -> tuple[bool, int]:
+    """Count one article read against the reader's month: (granted, articles used).
+
+    The meter row's lock serialises one reader's reads, so that two different
+    articles read at once cannot both take the last free article; the unique
+    (meter, article) constraint counts an article once.
+    """
+    now = now or timezone.now()
+    limit = settings.FREE_ARTICLES_PER_MONTH
+    with transaction.atomic():
+        meter = _meter_locked(reader=reader, month=month_start(now))
+        counted = set(MeteredRead.objects.filter(meter=meter).values_list("article_id", flat=True))
+        if article_id in counted:
+            return True, len(counted)
+        if len(counted) >= limit:
+            return False, len(counted)
+        MeteredRead.objects.create(meter=meter, article_id=article_id, read_at=now)
+        entitlement_invalidate_on_commit(reader=reader)
+    return True, len(counted) + 1
+
+
+def meter_merge_anonymous(*, user: User, anonymous: Reader, now: datetime | None = None) -> int:
+    """On registration or login: this month's anonymous reads join the account's meter.
+
+    Never above the limit: the account's own reads stay, and the anonymous ones
+    (oldest first) fill what room is left. The anonymous meter is kept, so
+    signing out does not hand out fresh free articles. Returns how many joined.
+    """
+    now = now or timezone.now()
+    month = month_start(now)
+    limit = settings.FREE_ARTICLES_PER_MONTH
+    reader = Reader(user_id=user.pk)
+    with transaction.atomic():
+        meter = _meter_locked(reader=reader, month=month)
+        counted = set(MeteredRead.objects.filter(meter=meter).values_list("article_id", flat=True))
+        room = limit - len(counted)
+        if room <= 0:
+            return 0
+        incoming = [
+            (article_id, read_at)
+            for article_id, read_at in MeteredRead.objects.filter(
+                meter__month=month.date(), **anonymous.meter_filter("meter__")
+            )
+            .order_by("read_at", "id")
+            .values_list("article_id", "read_at")
+            if article_id not in counted
+        ][:room]
+        MeteredRead.objects.bulk_create(
+            [MeteredRead(meter=meter, article_id=a, read_at=at) for a, at in incoming]
+        )
+        if incoming:
+            entitlement_invalidate_on_commit(reader=reader)
+    return len(incoming)
+
+
+def meter_merge_from_request(*, user: User, request: Any) -> int:
+    """Merge the anonymous meter a sign-in request presents (header or cookie), if any.
+
+    A missing or invalid reader id merges nothing and never stops the sign-in.
+    """
+    anonymous = anonymous_reader_from_request(request)
+    if anonymous is None:
+        return 0
+    return meter_merge_anonymous(user=user, anonymous=anonymous)
+
+
+# --- Complimentary grants -----------------------------------------------------
+
+
+def _grant_snapshot(grant: Grant) -> dict[str, str | None]:
+    return {
+        "starts_at": grant.starts_at.isoformat(),
+        "ends_at": grant.ends_at.isoformat(),
+        "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+    }
+
+
+def grant_create(
+    *,
+    reader: User,
+    ends_at: datetime,
+    reason: str,
+    granted_by: User | None,
+    starts_at: datetime | None = None,
+) -> Grant:
+    """Complimentary unlimited access from starts_at (default now) to ends_at, audited."""
+    starts_at = starts_at or timezone.now()
+    if ends_at <= starts_at:
+        raise ApplicationError(
+            "A grant must end after it starts.",
+            code="invalid_grant_period",
+            fields={"ends_at": ["Must be after the start."]},
+        )
+    if not reason.strip():
+        raise ApplicationError(
+            "Say why the access is granted.",
+            code="reason_required",
+            fields={"reason": ["This field is required."]},
+        )
+    with transaction.atomic():
+        grant = Grant.objects.create(
+            reader=reader,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason.strip(),
+            granted_by=granted_by,
+        )
+        audit_record(
+            action="entitlement.grant_created",
+            actor_type=Actor.STAFF if granted_by else Actor.SYSTEM,
+            actor_user=granted_by,
+            reader=reader,
+            reason=grant.reason,
+            after=_grant_snapshot(grant),
+        )
+        entitlement_invalidate_on_commit(reader=Reader(user_id=reader.pk))
+    return grant
+
+
+def grant_revoke(*, grant: Grant, revoked_by: User | None, reason: str = "") -> Grant:
+    """End a grant now (audited); revoking a revoked grant changes nothing."""
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().get(pk=grant.pk)
+        if grant.revoked_at is not None:
+            return grant
+        before = _grant_snapshot(grant)
+        grant.revoked_at = timezone.now()
+        grant.revoked_by = revoked_by
+        grant.save(update_fields=["revoked_at", "revoked_by"])
+        audit_record(
+            action="entitlement.grant_revoked",
+            actor_type=Actor.STAFF if revoked_by else Actor.SYSTEM,
+            actor_user=revoked_by,
+            reader=grant.reader,
+            reason=reason,
+            before=before,
+            after=_grant_snapshot(grant),
+        )
+        entitlement_invalidate_on_commit(reader=Reader(user_id=grant.reader_id))
+    return grant
+
+
+# --- Service API keys ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    key: str  # shown once: only its digest is stored
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKey:
+    """The authenticated server-side caller (request.auth)."""
+
+    id: int
+    name: str
+
+
+_REVOKED = "revoked"
+
+
+def api_key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _api_key_cache_key(digest: str) -> str:
+    return f"ent:k:{digest}"
+
+
+def api_key_create(*, name: str, created_by: User | None = None) -> CreatedApiKey:
+    prefix = secrets.token_hex(4)
+    key = f"{prefix}.{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            name=name, prefix=prefix, key_hash=api_key_digest(key), created_by=created_by
+        )
+        audit_record(
+            action="entitlement.api_key_created",
+            actor_type=Actor.STAFF if created_by else Actor.SYSTEM,
+            actor_user=created_by,
+            after={"id": api_key.pk, "name": name, "prefix": prefix},
+        )
+    return CreatedApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:
+    with transaction.atomic():
+        api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if api_key.revoked_at is not None:
+            return api_key
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            action="entitlement.api_key_revoked",
+            actor_type=Actor.STAFF if revoked_by else Actor.SYSTEM,
+            actor_user=revoked_by,
+            before={"id": api_key.pk, "name": api_key.name, "prefix": api_key.prefix},
+        )
+        # A tombstone, not a deletion: a request that read the key as valid just
+        # before cannot cache it again (it only adds), and the tombstone sends
+        # everyone to the database, which says "revoked" once this commits.
+        cache_key = _api_key_cache_key(api_key.key_hash)
+        timeout = settings.ENTITLEMENTS_API_KEY_TOUCH_SECONDS + 5
+        cache.store(cache_key, _REVOKED, timeout=timeout)
+        transaction.on_commit(lambda: cache.store(cache_key, _REVOKED, timeout=timeout))
+    return api_key
+
+
+def api_key_authenticate(*, key: str) -> ServiceKey | None:
+    """The caller a key belongs to, or None for a wrong or revoked key; records its use.
+
+    A known key is cached for ENTITLEMENTS_API_KEY_TOUCH_SECONDS (revoking it
+    removes it from the cache); last_used_at is written at most that often.
+    """
+    digest = api_key_digest(key)
+    cache_key = _api_key_cache_key(digest)
+    cached = cache.fetch(cache_key)
+    if cached is not None and cached != _REVOKED:
+        return ServiceKey(*cached)
+    found = (
+        ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True)
+        .values_list("id", "name")
+        .first()
+    )
+    if found is None:
+        return None
+    now = timezone.now()
+    touch = settings.ENTITLEMENTS_API_KEY_TOUCH_SECONDS
+    ApiKey.objects.filter(pk=found[0]).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=touch))
+    ).update(last_used_at=now)
+    cache.store_if_absent(cache_key, found, timeout=touch)
+    return ServiceKey(*found)
