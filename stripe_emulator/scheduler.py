@@ -175,7 +175,14 @@ def _period_end(ctx: Context, sub: dict[str, Any]) -> None:
     item = sub["items"]["data"][0]
     start, end = item["current_period_start"], item["current_period_end"]
     if sub["cancel_at_period_end"] or (sub["cancel_at"] and sub["cancel_at"] <= end):
-        cancel_now(ctx, sub, reason="cancellation_requested", keep_canceled_at=True)
+        # Pending prorations stay and are collected at the period end [CANCEL].
+        cancel_now(
+            ctx,
+            sub,
+            reason="cancellation_requested",
+            keep_canceled_at=True,
+            invoice_now=bool(sub["_pending_items"]),
+        )
         return
     customer = ctx.state.find("customer", sub["customer"])
     before = ctx.render(sub)

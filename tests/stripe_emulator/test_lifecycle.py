@@ -466,3 +466,27 @@ def test_an_unpaid_first_invoice_expires_the_subscription_after_23_hours(
     sub, invoice = latest_invoice(stripe_client, sub.id)
     assert (sub.status, invoice.status) == ("incomplete_expired", "void")
     assert sub.ended_at == sub.created + 23 * HOUR
+
+
+def test_pending_prorations_are_collected_when_the_period_end_cancels(
+    stripe_emulator, stripe_client, price, receiver
+):
+    customer, _ = customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    item = sub["items"].data[0]
+    stripe_emulator.advance(10 * DAY)
+    stripe_client.v1.subscriptions.update(
+        sub.id,
+        params={"items": [{"id": item.id, "quantity": 2}], "cancel_at_period_end": True},
+    )
+    moment(stripe_emulator, receiver)
+    stripe_emulator.advance(to=item.current_period_end)
+    events = moment(stripe_emulator, receiver)
+    assert {"invoice.created", "invoice.paid", "customer.subscription.deleted"} <= events
+    sub, invoice = latest_invoice(stripe_client, sub.id)
+    assert sub.status == "canceled"
+    assert invoice.status == "paid"
+    assert all(line.parent.subscription_item_details.proration for line in invoice.lines.data)
+    assert invoice.amount_paid > 0
