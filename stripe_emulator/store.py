@@ -134,7 +134,6 @@ class State:
                 "seq": self.seq,
                 "clock_offset": self.clock.offset,
                 "idempotency": self.idempotency.dump(),
-                "settings": self.settings,
                 "deliveries": self.hooks["dump_deliveries"]()
                 if "dump_deliveries" in self.hooks
                 else [],
@@ -155,7 +154,7 @@ class State:
             self.seq = data["seq"]
             self.clock.reset(data.get("clock_offset", 0))
             self.idempotency.restore(data.get("idempotency", []))
-            self.settings = self.default_settings | data.get("settings", {})
+            # Settings are configuration: the flags of this start win over the saved ones.
             self.loaded_deliveries = data.get("deliveries", [])
 
     # -- rendering --------------------------------------------------------
