@@ -12,6 +12,7 @@ COPY billing ./billing
 COPY entitlements ./entitlements
 COPY config ./config
 COPY stripe_emulator ./stripe_emulator
+COPY templates ./templates
 COPY manage.py ./
 # Static files are collected at build time (DEBUG only for this step) and
 # served by WhiteNoise from the web process.

@@ -1,15 +1,121 @@
+"""The reader page: support staff find a reader and see, in one place, why they
+can or cannot read, then act through the billing services (billing/admin_actions.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from accounts.models import User
+
+# Other apps add panels to the reader page: (title, function(user) -> html).
+READER_PANELS: list[tuple[str, Callable[[User], SafeString]]] = []
+
+
+def _dt(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _subscriptions_panel(user: User) -> SafeString:
+    from billing.models import Subscription
+    from billing.selectors import subscription_access_until
+
+    rows = Subscription.objects.filter(user=user).select_related("plan").order_by("-created_at")
+    if not rows:
+        return format_html("<p>No subscription.</p>")
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                s.stripe_subscription_id,
+                s.plan.code,
+                s.status,
+                f"{_dt(s.trial_start)} → {_dt(s.trial_end)}",
+                f"{_dt(s.current_period_start)} → {_dt(s.current_period_end)}",
+                "yes" if s.cancel_at_period_end else "no",
+                _dt(s.canceled_at),
+                _dt(s.ended_at),
+                _dt(subscription_access_until(s)) if subscription_access_until(s) else "no access",
+                _dt(s.synced_at),
+            )
+            for s in rows
+        ),
+    )
+    return format_html(
+        '<table class="reader-subscriptions"><thead><tr><th>Stripe id</th><th>Plan</th>'
+        "<th>Status</th><th>Trial</th><th>Period</th><th>Cancels at end</th><th>Canceled at</th>"
+        "<th>Ended at</th><th>Grants access until</th><th>Synced</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        body,
+    )
+
+
+def _trial_claim_panel(user: User) -> SafeString:
+    from billing.models import TrialClaim
+
+    claim = TrialClaim.objects.filter(user=user).first()
+    if claim is None:
+        return format_html("<p>No trial claimed yet: this reader may start one.</p>")
+    return format_html(
+        "<p>Trial claimed {} ({}). One trial per reader, mailbox and card.</p>",
+        _dt(claim.claimed_at),
+        "with a card" if claim.card_fingerprint else "without a card",
+    )
+
+
+def _timeline_panel(user: User) -> SafeString:
+    from billing.selectors import reader_timeline
+
+    entries = reader_timeline(user=user)
+    if not entries:
+        return format_html("<p>Nothing yet.</p>")
+    return format_html(
+        '<table class="reader-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th>'
+        "<th>Detail</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((_dt(e.at), e.title, e.actor, e.detail, e.object_id) for e in entries),
+        ),
+    )
+
+
+def _actions_panel(request: HttpRequest, user: User) -> SafeString:
+    from billing.admin_actions import actions_for
+
+    allowed = actions_for(request.user)
+    if not allowed:
+        return format_html("<p>You have no billing actions.</p>")
+    return format_html_join(
+        " ",
+        '<a class="button" href="{}">{}</a>',
+        (
+            (reverse("admin:accounts_user_billing_action", args=[user.pk, a.slug]), a.label)
+            for a in allowed
+        ),
+    )
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("-date_joined",)
     list_display = ("email", "is_staff", "is_active", "date_joined", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active")
-    search_fields = ("email",)
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    # Partial, case-insensitive email; exact Stripe customer and subscription ids.
+    search_fields = (
+        "email",
+        "=billing_customer__stripe_customer_id",
+        "=subscriptions__stripe_subscription_id",
+    )
     readonly_fields = ("date_joined", "last_login")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -18,3 +124,45 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        queryset, _duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    def get_urls(self) -> list[Any]:
+        from billing.admin_actions import support_action_view
+
+        def view(request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
+            return support_action_view(
+                request, site=self.admin_site, reader_id=int(object_id), slug=slug
+            )
+
+        return [
+            path(
+                "<path:object_id>/billing/<slug:slug>/",
+                self.admin_site.admin_view(view),
+                name="accounts_user_billing_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        user = self.get_object(request, object_id)
+        if user is not None and request.user.has_perm("billing.view_subscription"):
+            panels = [
+                ("Access and actions", _actions_panel(request, user)),
+                ("Subscriptions", _subscriptions_panel(user)),
+                ("Trial", _trial_claim_panel(user)),
+                *[(title, render(user)) for title, render in READER_PANELS],
+                ("Timeline (newest first)", _timeline_panel(user)),
+            ]
+            extra_context["reader_panels"] = panels
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from billing.models import (
     AuditLog,
@@ -48,6 +50,22 @@ class CustomerAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
 
 
+class TrialEndingSoonFilter(admin.SimpleListFilter):
+    title = "trial ending"
+    parameter_name = "trial_ending"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("3d", "in the next 3 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> Any:
+        if self.value() != "3d":
+            return queryset
+        now = timezone.now()
+        return queryset.filter(
+            status="trialing", trial_end__gte=now, trial_end__lte=now + timedelta(days=3)
+        )
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -59,7 +77,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         "current_period_end",
         "cancel_at_period_end",
     )
-    list_filter = ("status", "plan", "cancel_at_period_end")
+    list_filter = ("status", TrialEndingSoonFilter, "plan", "cancel_at_period_end")
     search_fields = ("stripe_subscription_id", "user__email", "customer__stripe_customer_id")
     list_select_related = ("user", "plan")
     date_hierarchy = "created_at"
@@ -81,7 +99,7 @@ class StripeAttemptAdmin(ReadOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_type", "actor_user", "action", "reader", "reason")
-    list_filter = ("actor_type", "action")
+    list_filter = ("actor_type", "action", ("reader", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reader__email", "actor_user__email", "stripe_object_id", "action")
     list_select_related = ("reader", "actor_user")
     date_hierarchy = "created_at"

@@ -116,3 +116,46 @@ def subscription_client_secret(*, subscription: Subscription) -> str:
         if isinstance(intent, dict) and intent.get("status") == "requires_action":
             return str(intent.get("client_secret") or "")
     return ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "audit" or "stripe"
+    title: str
+    detail: str
+    actor: str
+    object_id: str
+
+
+def reader_timeline(*, user: User, limit: int = 100) -> list[TimelineEntry]:
+    """Audit entries and Stripe events for one reader, newest first."""
+    from billing.models import AuditLog, StripeEvent
+
+    entries = [
+        TimelineEntry(
+            at=entry.created_at,
+            kind="audit",
+            title=entry.action,
+            detail=entry.reason,
+            actor=entry.get_actor_type_display()
+            + (f" ({entry.actor_user.email})" if entry.actor_user_id and entry.actor_user else ""),
+            object_id=entry.stripe_object_id,
+        )
+        for entry in AuditLog.objects.filter(reader=user)
+        .select_related("actor_user")
+        .order_by("-created_at", "-id")[:limit]
+    ]
+    entries += [
+        TimelineEntry(
+            at=event.received_at,
+            kind="stripe",
+            title=event.type,
+            detail=f"{event.status}" + (f": {event.last_error}" if event.last_error else ""),
+            actor="Stripe",
+            object_id=event.id,
+        )
+        for event in StripeEvent.objects.filter(reader=user).order_by("-received_at")[:limit]
+    ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]

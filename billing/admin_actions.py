@@ -1,0 +1,124 @@
+"""Support actions on a reader, as admin views: confirm, give a reason, run the service.
+
+Mounted on the reader page (accounts' User admin) at
+<user id>/billing/<action>/. Each view checks its permission before showing
+the form and again (in the service) when it runs; Stripe's refusal is shown
+as the error and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from accounts.models import User
+from billing.forms import DaysActionForm, SupportActionForm
+from billing.services import support
+from config.errors import ApplicationError
+
+
+@dataclass(frozen=True)
+class SupportAction:
+    slug: str
+    label: str
+    permission: str
+    form: type[SupportActionForm]
+    run: Callable[..., Any]
+    warning: str = ""
+
+
+ACTIONS: dict[str, SupportAction] = {
+    a.slug: a
+    for a in (
+        SupportAction(
+            "cancel-at-period-end", "Cancel at period end", "billing.cancel_subscription",
+            SupportActionForm,
+            lambda staff, reader, data: support.support_cancel(
+                staff=staff, reader=reader, at_period_end=True, reason=data["reason"]
+            ),
+            "The reader keeps access until the end of the period, then it stops.",
+        ),
+        SupportAction(
+            "cancel-now", "Cancel now", "billing.cancel_subscription", SupportActionForm,
+            lambda staff, reader, data: support.support_cancel(
+                staff=staff, reader=reader, at_period_end=False, reason=data["reason"]
+            ),
+            "Access stops at once. Nothing is refunded.",
+        ),
+        SupportAction(
+            "resume", "Resume", "billing.resume_subscription", SupportActionForm,
+            lambda staff, reader, data: support.support_resume(
+                staff=staff, reader=reader, reason=data["reason"]
+            ),
+        ),
+        SupportAction(
+            "extend-trial", "Extend trial", "billing.extend_trial", DaysActionForm,
+            lambda staff, reader, data: support.support_extend_trial(
+                staff=staff, reader=reader, days=data["days"], reason=data["reason"]
+            ),
+            f"Up to {support.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
+        ),
+        SupportAction(
+            "resync", "Resync from Stripe", "billing.resync_subscription", SupportActionForm,
+            lambda staff, reader, data: support.support_resync(
+                staff=staff, reader=reader, reason=data["reason"]
+            ),
+        ),
+        SupportAction(
+            "refund", "Refund last payment", "billing.refund_payment", SupportActionForm,
+            lambda staff, reader, data: support.support_refund_last_payment(
+                staff=staff, reader=reader, reason=data["reason"]
+            ),
+            "The reader's most recent payment is refunded in full, through Stripe.",
+        ),
+    )
+}  # fmt: skip
+
+
+def register_action(action: SupportAction) -> None:
+    """Other apps (entitlements: grants) add their support actions here."""
+    ACTIONS[action.slug] = action
+
+
+def actions_for(user: Any) -> list[SupportAction]:
+    return [a for a in ACTIONS.values() if user.has_perm(a.permission)]
+
+
+def support_action_view(
+    request: HttpRequest, *, site: AdminSite, reader_id: int, slug: str
+) -> HttpResponse:
+    action = ACTIONS.get(slug)
+    if action is None or not request.user.has_perm(action.permission):
+        raise PermissionDenied
+    reader = get_object_or_404(User, pk=reader_id)
+    back = reverse(f"{site.name}:accounts_user_change", args=[reader.pk])
+    form = action.form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action.run(request.user, reader, form.cleaned_data)
+        except PermissionDenied:
+            raise
+        except ApplicationError as exc:
+            form.add_error(None, exc.detail)
+        else:
+            messages.success(request, f"{action.label}: done for {reader.email}.")
+            return HttpResponseRedirect(back)
+    context = {
+        **site.each_context(request),
+        "title": f"{action.label}: {reader.email}",
+        "action": action,
+        "reader": reader,
+        "form": form,
+        "back": back,
+        "opts": User._meta,
+    }
+    return TemplateResponse(request, "admin/billing/support_action.html", context)

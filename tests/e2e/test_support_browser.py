@@ -1,0 +1,112 @@
+"""End to end in a real browser: support finds a reader by part of their email and
+extends their trial by 7 days, then sees the new date and the audit entry.
+
+Playwright drives Debian's chromium (/usr/bin/chromium) headless; the service
+is the live test server, Stripe the emulator.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+
+from billing.models import AuditLog, Subscription
+from tests.conftest import REQUIRE_SERVICES
+from tests.factories import UserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "support-password-for-e2e"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def roles(transactional_db):
+    """The support groups, as their migration makes them.
+
+    Earlier transactional tests flush the tables, taking the data that
+    migrations wrote with them: run the roles migration back and forth again.
+    """
+    from django.core.management import call_command
+
+    call_command("migrate", "billing", "0004", verbosity=0)
+    call_command("migrate", "billing", verbosity=0)
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        sync_playwright = None
+    if sync_playwright is None or not shutil.which(CHROMIUM):
+        reason = "needs playwright and Debian's chromium (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # Playwright's sync API runs an event loop in this thread; the ORM is only
+    # used before and after it here, never while a page is open.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def test_support_extends_a_trial_from_the_admin(
+    roles, plans, reader, reader_client, live_server, settings, browser_page
+):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http here
+    trial_id = reader_client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()[
+        "id"
+    ]
+    before = Subscription.objects.get(stripe_subscription_id=trial_id).trial_end
+    support = UserFactory(email="agent@example.com", is_staff=True)
+    support.set_password(PASSWORD)
+    support.save()
+    support.groups.add(Group.objects.get(name="support"))
+    expected = (before + timedelta(days=7)).strftime("%Y-%m-%d %H:%M UTC")
+
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/accounts/user/")
+    page.fill("#id_username", "agent@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.fill("#searchbar", "ader@exam")  # part of reader@example.com
+    page.press("#searchbar", "Enter")
+    page.click("text=reader@example.com")
+    page.click("text=Extend trial")
+    page.fill("#id_days", "7")
+    page.fill("#id_reason", "Apology for the outage")
+    page.check("#id_confirm")
+    page.click("input[name=_run]")
+    page.wait_for_selector("text=Extend trial: done for reader@example.com")
+    subscriptions = page.inner_text("table.reader-subscriptions")
+    timeline = page.inner_text("table.reader-timeline")
+
+    assert expected in subscriptions
+    assert "subscription.trial_extended" in timeline
+    assert "agent@example.com" in timeline
+    assert Subscription.objects.get(
+        stripe_subscription_id=trial_id
+    ).trial_end == before + timedelta(days=7)
+    assert AuditLog.objects.filter(
+        action="subscription.trial_extended", actor_user=support
+    ).exists()
