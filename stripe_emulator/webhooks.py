@@ -227,6 +227,10 @@ class Deliveries:
                     self._cond.notify_all()
 
     def _attempt(self, delivery: Delivery) -> None:
+        endpoint = self.state.find("webhook_endpoint", delivery.endpoint_id)
+        if endpoint is None or endpoint["status"] != "enabled":
+            self._settled(delivery)  # deleted or disabled since: Stripe stops sending
+            return
         timestamp = int(time.time())
         status, error = self._post(delivery, timestamp)
         ok = status is not None and 200 <= status < 300

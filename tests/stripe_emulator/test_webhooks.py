@@ -264,3 +264,13 @@ def test_control_calls_refuse_bad_input(stripe_emulator, path, body):
         stripe_emulator.control("POST", path, body)
     assert err.value.status == 400
     assert stripe_emulator.settings()["after_retries"] == "canceled"
+
+
+def test_nothing_more_is_sent_to_a_deleted_endpoint(stripe_emulator, stripe_client):
+    stripe_emulator.settings(webhook_retry_schedule=[0.3, 0.3])
+    endpoint = stripe_emulator.register_webhook(f"http://127.0.0.1:{free_port()}/x", "whsec_x")
+    stripe_client.v1.customers.create()
+    assert stripe_emulator.flush()["attempts"] == 1
+    stripe_client.v1.webhook_endpoints.delete(endpoint["id"])
+    result = stripe_emulator.flush(retries=True)
+    assert (result["pending"], result["attempts"]) == (0, 1)
