@@ -15,3 +15,5 @@ class SupportActionForm(forms.Form):
 
 class DaysActionForm(SupportActionForm):
     days = forms.IntegerField(min_value=1, max_value=3650, initial=7)
+
+    field_order = ("days", "reason", "confirm")
