@@ -29,7 +29,7 @@ def _subscriptions_panel(user: User) -> SafeString:
 
     rows = Subscription.objects.filter(user=user).select_related("plan").order_by("-created_at")
     if not rows:
-        return format_html("<p>No subscription.</p>")
+        return format_html("<p>{}</p>", "No subscription.")
     body = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td>"
@@ -64,7 +64,7 @@ def _trial_claim_panel(user: User) -> SafeString:
 
     claim = TrialClaim.objects.filter(user=user).first()
     if claim is None:
-        return format_html("<p>No trial claimed yet: this reader may start one.</p>")
+        return format_html("<p>{}</p>", "No trial claimed yet: this reader may start one.")
     return format_html(
         "<p>Trial claimed {} ({}). One trial per reader, mailbox and card.</p>",
         _dt(claim.claimed_at),
@@ -77,7 +77,7 @@ def _timeline_panel(user: User) -> SafeString:
 
     entries = reader_timeline(user=user)
     if not entries:
-        return format_html("<p>Nothing yet.</p>")
+        return format_html("<p>{}</p>", "Nothing yet.")
     return format_html(
         '<table class="reader-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th>'
         "<th>Detail</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
@@ -89,12 +89,62 @@ def _timeline_panel(user: User) -> SafeString:
     )
 
 
+def _access_panel(user: User) -> SafeString:
+    """Why this reader can or cannot read, right now: the entitlements decision."""
+    from entitlements.readers import Reader
+    from entitlements.selectors import entitlement_decide
+
+    decision = entitlement_decide(reader=Reader.for_user(user))
+    if decision.access == "unlimited":
+        return format_html(
+            "<p><strong>Unlimited access</strong> ({}) until {}.</p>",
+            decision.reason,
+            _dt(decision.until) if decision.until else "further notice",
+        )
+    meter = decision.metered
+    return format_html(
+        "<p><strong>Metered</strong> ({}): {} of {} free articles read this month, {} left; "
+        "the meter resets {}.</p>",
+        decision.reason,
+        meter.used if meter else 0,
+        meter.limit if meter else 0,
+        meter.remaining if meter else 0,
+        _dt(meter.resets_at) if meter else "—",
+    )
+
+
+def _grants_panel(user: User) -> SafeString:
+    from entitlements.models import Grant
+
+    grants = Grant.objects.filter(reader=user).select_related("granted_by", "revoked_by")
+    if not grants:
+        return format_html("<p>{}</p>", "No complimentary access.")
+    return format_html(
+        '<table class="reader-grants"><thead><tr><th>From</th><th>To</th><th>Reason</th>'
+        "<th>Granted by</th><th>Revoked</th></tr></thead><tbody>{}</tbody></table>",
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    _dt(g.starts_at),
+                    _dt(g.ends_at),
+                    g.reason,
+                    g.granted_by.email if g.granted_by else "system",
+                    _dt(g.revoked_at) if g.revoked_at else "—",
+                )
+                for g in grants
+            ),
+        ),
+    )
+
+
 def _actions_panel(request: HttpRequest, user: User) -> SafeString:
     from billing.admin_actions import actions_for
 
     allowed = actions_for(request.user)
     if not allowed:
-        return format_html("<p>You have no billing actions.</p>")
+        return format_html("<p>{}</p>", "You have no billing actions.")
     return format_html_join(
         " ",
         '<a class="button" href="{}">{}</a>',
@@ -158,9 +208,11 @@ class UserAdmin(BaseUserAdmin):
         user = self.get_object(request, object_id)
         if user is not None and request.user.has_perm("billing.view_subscription"):
             panels = [
-                ("Access and actions", _actions_panel(request, user)),
+                ("Access now", _access_panel(user)),
+                ("Actions", _actions_panel(request, user)),
                 ("Subscriptions", _subscriptions_panel(user)),
                 ("Trial", _trial_claim_panel(user)),
+                ("Complimentary access", _grants_panel(user)),
                 *[(title, render(user)) for title, render in READER_PANELS],
                 ("Timeline (newest first)", _timeline_panel(user)),
             ]

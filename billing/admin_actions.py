@@ -80,6 +80,21 @@ ACTIONS: dict[str, SupportAction] = {
             ),
             "The reader's most recent payment is refunded in full, through Stripe.",
         ),
+        SupportAction(
+            "grant", "Grant free access", "billing.grant_access", DaysActionForm,
+            lambda staff, reader, data: support.support_grant(
+                staff=staff, reader=reader, days=data["days"], reason=data["reason"]
+            ),
+            f"Unlimited reading from now, whatever the subscription. Up to "
+            f"{support.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
+        ),
+        SupportAction(
+            "revoke-grant", "Revoke free access", "billing.revoke_grant", SupportActionForm,
+            lambda staff, reader, data: support.support_revoke_grants(
+                staff=staff, reader=reader, reason=data["reason"]
+            ),
+            "Every running or future grant of this reader ends now.",
+        ),
     )
 }  # fmt: skip
 

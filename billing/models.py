@@ -124,6 +124,9 @@ class Subscription(models.Model):
             ("extend_trial_long", "Can extend a trial by more than 30 days"),
             ("resync_subscription", "Can resync a reader's billing from Stripe"),
             ("refund_payment", "Can refund a reader's last payment"),
+            ("grant_access", "Can grant complimentary access for up to 30 days"),
+            ("grant_access_long", "Can grant complimentary access for more than 30 days"),
+            ("revoke_grant", "Can revoke complimentary access"),
         ]
         constraints = [
             models.UniqueConstraint(

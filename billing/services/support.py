@@ -177,3 +177,43 @@ def _paid_intent(invoice: dict[str, Any]) -> str | None:
         if intent:
             return str(intent)
     return None
+
+
+def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
+    """Complimentary unlimited access from now for N days (entitlements' Grant), audited."""
+    from django.utils import timezone
+
+    from entitlements.services import grant_create
+
+    _require(staff, "billing.grant_access")
+    if days < 1:
+        raise ApplicationError("Grant at least one day.", code="invalid_days")
+    if days > SUPPORT_MAX_DAYS:
+        _require(staff, "billing.grant_access_long")
+    now = timezone.now()
+    return grant_create(
+        reader=reader,
+        starts_at=now,
+        ends_at=now + timedelta(days=days),
+        reason=_require_reason(reason),
+        granted_by=staff,
+    )
+
+
+def support_revoke_grants(*, staff: User, reader: User, reason: str) -> int:
+    """End every complimentary grant of the reader that is running or to come."""
+    from django.utils import timezone
+
+    from entitlements.models import Grant
+    from entitlements.services import grant_revoke
+
+    _require(staff, "billing.revoke_grant")
+    reason = _require_reason(reason)
+    grants = list(
+        Grant.objects.filter(reader=reader, revoked_at__isnull=True, ends_at__gt=timezone.now())
+    )
+    if not grants:
+        raise Conflict("This reader has no grant to revoke.", code="no_grant")
+    for grant in grants:
+        grant_revoke(grant=grant, revoked_by=staff, reason=reason)
+    return len(grants)

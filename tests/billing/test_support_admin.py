@@ -40,9 +40,10 @@ def test_the_roles_exist_as_groups():
     )
 
     assert {"view_user", "view_subscription", "extend_trial", "cancel_subscription"} <= support
-    assert "refund_payment" not in support
-    assert "extend_trial_long" not in support
-    assert support | {"refund_payment", "extend_trial_long"} == lead
+    assert {"grant_access", "revoke_grant", "view_grant", "view_apikey"} <= support
+    lead_only = {"refund_payment", "extend_trial_long", "grant_access_long"}
+    assert not lead_only & support
+    assert support | lead_only == lead
 
 
 @pytest.mark.parametrize(
@@ -173,3 +174,63 @@ def test_subscriptions_can_be_filtered_by_trial_ending_soon(support_client, tria
 
     assert trial.stripe_subscription_id.encode() not in none_yet.content
     assert trial.stripe_subscription_id.encode() in ending.content
+
+
+def test_the_reader_page_says_why_the_reader_can_read(support_client, trial, reader):
+    page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
+
+    assert "Unlimited access</strong> (trialing)" in page
+
+
+def test_a_metered_reader_page_shows_the_meter(support_client, plans):
+    metered = UserFactory(email="metered@example.com")
+
+    page = support_client.get(f"/admin/accounts/user/{metered.pk}/change/").content.decode()
+
+    assert "Metered</strong> (metered): 0 of 3 free articles" in page
+    assert "No complimentary access." in page
+
+
+def test_support_grants_free_access_and_can_revoke_it(support_client, plans):
+    from entitlements.readers import Reader
+    from entitlements.selectors import entitlement_decide
+
+    metered = UserFactory(email="metered@example.com")
+
+    granted = support_client.post(
+        action_url(metered, "grant"), {"days": 14, "reason": "press pass", "confirm": "on"}
+    )
+    decision = entitlement_decide(reader=Reader.for_user(metered))
+    revoked = support_client.post(
+        action_url(metered, "revoke-grant"), {"reason": "pass expired early", "confirm": "on"}
+    )
+    after = entitlement_decide(reader=Reader.for_user(metered))
+
+    assert (granted.status_code, revoked.status_code) == (302, 302)
+    assert (decision.access, decision.reason) == ("unlimited", "grant")
+    assert after.access == "metered"
+    actions = set(
+        AuditLog.objects.filter(reader=metered, actor_type="staff").values_list("action", flat=True)
+    )
+    assert actions == {"entitlement.grant_created", "entitlement.grant_revoked"}
+
+
+def test_grants_beyond_thirty_days_are_for_leads(client, plans):
+    metered = UserFactory(email="metered@example.com")
+    body = {"days": 90, "reason": "partner", "confirm": "on"}
+
+    client.force_login(member_of("support"))
+    assert client.post(action_url(metered, "grant"), body).status_code == 403
+    client.force_login(member_of("support-lead"))
+    assert client.post(action_url(metered, "grant"), body).status_code == 302
+
+
+def test_revoking_when_there_is_no_grant_says_so(support_client, plans):
+    metered = UserFactory(email="metered@example.com")
+
+    response = support_client.post(
+        action_url(metered, "revoke-grant"), {"reason": "x", "confirm": "on"}
+    )
+
+    assert response.status_code == 200
+    assert b"no grant to revoke" in response.content
