@@ -8,7 +8,6 @@ behalf (X-User-Id or X-Reader-Id).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +29,12 @@ from entitlements.readers import (
     reader_id_verify,
 )
 from entitlements.selectors import entitlement_decide
-from entitlements.serializers import EntitlementSerializer, ReadOutcomeSerializer
+from entitlements.serializers import (
+    EntitlementSerializer,
+    ReadOutcomeSerializer,
+    entitlement_data,
+    read_outcome_data,
+)
 from entitlements.services import ServiceKey, entitlement_read_article
 
 USER_ID_HEADER = "X-User-Id"
@@ -96,10 +100,6 @@ def _hand_back(response: Response, token: str | None) -> Response:
     return response
 
 
-def _entitlement_data(decision: Any) -> dict[str, Any]:
-    return EntitlementSerializer(decision).data  # type: ignore[return-value]
-
-
 class _ReaderApi(APIView):
     authentication_classes = [ApiKeyAuthentication, TokenAuthentication]
     permission_classes = [AllowAny]
@@ -114,7 +114,7 @@ class EntitlementMeApi(_ReaderApi):
     def get(self, request: Request) -> Response:
         reader, token = _reader_for(request)
         decision = entitlement_decide(reader=reader)
-        return _hand_back(Response(_entitlement_data(decision)), token)
+        return _hand_back(Response(entitlement_data(decision)), token)
 
 
 class ArticleReadApi(_ReaderApi):
@@ -127,7 +127,7 @@ class ArticleReadApi(_ReaderApi):
     def post(self, request: Request, article_id: str) -> Response:
         reader, token = _reader_for(request)
         outcome = entitlement_read_article(reader=reader, article_id=article_id)
-        return _hand_back(Response(ReadOutcomeSerializer(outcome).data), token)
+        return _hand_back(Response(read_outcome_data(outcome)), token)
 
 
 class ReaderEntitlementApi(APIView):
@@ -142,4 +142,4 @@ class ReaderEntitlementApi(APIView):
     )
     def get(self, request: Request, user_id: int) -> Response:
         decision = entitlement_decide(reader=Reader(user_id=user_id))
-        return Response(_entitlement_data(decision))
+        return Response(entitlement_data(decision))

@@ -1,6 +1,15 @@
 """Output shapes of the entitlements endpoints (DESIGN.md, REST contract)."""
 
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from entitlements.selectors import Decision
+    from entitlements.services import ReadOutcome
 
 ACCESS = ("unlimited", "metered")
 REASONS = (
@@ -33,3 +42,42 @@ class ReadOutcomeSerializer(serializers.Serializer):
     access = serializers.ChoiceField(choices=ACCESS)
     reason = serializers.ChoiceField(choices=REASONS)
     remaining = serializers.IntegerField(allow_null=True)
+
+
+# The hot path renders with these plain functions: instantiating DRF serializers
+# (a deep copy of their declared fields each time) costs more than the decision
+# itself. The serializers above describe the same shapes for the OpenAPI schema,
+# and a test holds the two to the same output.
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def entitlement_data(decision: Decision) -> dict[str, Any]:
+    meter = decision.metered
+    return {
+        "access": decision.access,
+        "reason": decision.reason,
+        "until": _iso(decision.until),
+        "metered": None
+        if meter is None
+        else {
+            "limit": meter.limit,
+            "used": meter.used,
+            "remaining": meter.remaining,
+            "resets_at": _iso(meter.resets_at),
+        },
+    }
+
+
+def read_outcome_data(outcome: ReadOutcome) -> dict[str, Any]:
+    return {
+        "granted": outcome.granted,
+        "access": outcome.access,
+        "reason": outcome.reason,
+        "remaining": outcome.remaining,
+    }

@@ -175,6 +175,18 @@ def meter_merge_from_request(*, user: User, request: Any) -> int:
     return meter_merge_anonymous(user=user, anonymous=anonymous)
 
 
+def meter_erase_for_user(*, user: User) -> int:
+    """Forget which articles an account read (a reader leaving: personal data goes).
+
+    Returns how many counted reads were erased.
+    """
+    with transaction.atomic():
+        erased, _ = MeteredRead.objects.filter(meter__user=user).delete()
+        Meter.objects.filter(user=user).delete()
+        entitlement_invalidate_on_commit(reader=Reader(user_id=user.pk))
+    return erased
+
+
 # --- Complimentary grants -----------------------------------------------------
 
 
@@ -322,7 +334,8 @@ def api_key_authenticate(*, key: str) -> ServiceKey | None:
     """The caller a key belongs to, or None for a wrong or revoked key; records its use.
 
     A known key is cached for ENTITLEMENTS_API_KEY_TOUCH_SECONDS (revoking it
-    removes it from the cache); last_used_at is written at most that often.
+    leaves a tombstone that sends everyone back to the database), and
+    last_used_at is written at most that often.
     """
     digest = api_key_digest(key)
     cache_key = _api_key_cache_key(digest)

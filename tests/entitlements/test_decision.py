@@ -9,7 +9,7 @@ from django.utils import timezone
 from billing.models import Subscription
 from billing.services import Actor, subscription_sync_from_stripe
 from entitlements.readers import Reader
-from entitlements.selectors import entitlement_decide
+from entitlements.selectors import Decision, MeterState, entitlement_decide
 from entitlements.services import grant_create
 from tests.entitlements.conftest import ME, read
 from tests.factories import UserFactory
@@ -233,3 +233,35 @@ def test_the_hot_copy_lives_in_redis_and_a_hit_makes_no_query(
         again = entitlement_decide(reader=me)
 
     assert again == first
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        Decision("unlimited", "staff", None, None),
+        Decision("unlimited", "grant", datetime(2026, 5, 1, 12, 30, 1, 5, tzinfo=UTC), None),
+        Decision(
+            "metered",
+            "limit_reached",
+            None,
+            MeterState(3, 3, 0, datetime(2027, 1, 1, tzinfo=UTC)),
+            ("a", "b", "c"),
+        ),
+    ],
+)
+def test_the_fast_rendering_matches_the_documented_serializer(decision):
+    from entitlements.serializers import EntitlementSerializer, entitlement_data
+
+    assert entitlement_data(decision) == EntitlementSerializer(decision).data
+
+
+def test_the_read_outcome_rendering_matches_its_serializer():
+    from entitlements.serializers import ReadOutcomeSerializer, read_outcome_data
+    from entitlements.services import ReadOutcome
+
+    outcomes = (
+        ReadOutcome(True, "unlimited", "active", None),
+        ReadOutcome(False, "metered", "limit_reached", 0),
+    )
+    for outcome in outcomes:
+        assert read_outcome_data(outcome) == ReadOutcomeSerializer(outcome).data

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
 from entitlements.models import MeteredRead
 from entitlements.readers import Reader
@@ -178,3 +179,19 @@ def test_good_article_ids_are_counted(reader_client, article_id):
 
     assert response.status_code == 200
     assert MeteredRead.objects.get().article_id == article_id
+
+
+def test_a_leaving_reader_s_reading_history_can_be_erased(reader, reader_client):
+    from entitlements.models import Meter
+    from entitlements.services import meter_erase_for_user
+
+    read(reader_client, "a1")
+    read(reader_client, "a2")
+    other = read(APIClient(), "a1")  # an anonymous reader's meter stays
+
+    assert meter_erase_for_user(user=reader) == 2
+
+    assert other.status_code == 200
+    assert not Meter.objects.filter(user=reader).exists()
+    assert MeteredRead.objects.count() == 1
+    assert reader_client.get(ME).json()["metered"]["used"] == 0

@@ -1,0 +1,28 @@
+"""The real API plus the bench's baseline: a bare DRF view returning constant JSON.
+
+The bare view keeps the project's DRF defaults (Token authentication,
+IsAuthenticated), so that both sides of the ratio pay for the same request
+handling and authentication; the difference is the entitlements decision.
+"""
+
+from django.urls import path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.urls import urlpatterns as project_urlpatterns
+
+CONSTANT = {
+    "access": "metered",
+    "reason": "metered",
+    "until": None,
+    "metered": {"limit": 3, "used": 1, "remaining": 2, "resets_at": "2026-12-01T00:00:00Z"},
+}
+
+
+class BareApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(CONSTANT)
+
+
+urlpatterns = [path("bench/bare/", BareApi.as_view()), *project_urlpatterns]
