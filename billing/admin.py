@@ -1,4 +1,8 @@
-"""Read-only mirrors of Stripe state; support actions arrive with the admin issue."""
+"""Billing in admin: read-only mirrors of Stripe state and the audit log.
+
+Nothing Stripe mirrors is edited by hand; support acts through the reader
+page (accounts admin, billing/admin_actions.py) and the reprocess action here.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from billing.forms import SupportActionForm
 from billing.models import (
     AuditLog,
     Customer,
@@ -99,7 +105,12 @@ class StripeAttemptAdmin(ReadOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_type", "actor_user", "action", "reader", "reason")
-    list_filter = ("actor_type", "action", ("reader", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "actor_type",
+        "action",
+        ("actor_user", admin.RelatedOnlyFieldListFilter),
+        ("reader", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("reader__email", "actor_user__email", "stripe_object_id", "action")
     list_select_related = ("reader", "actor_user")
     date_hierarchy = "created_at"
@@ -118,12 +129,32 @@ class StripeEventAdmin(ReadOnlyAdmin):
         return request.user.has_perm("billing.reprocess_stripeevent")
 
     @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
-        count = 0
-        for event in queryset:
-            stripe_event_reprocess(event_id=event.id, actor_user=request.user)
-            count += 1
-        self.message_user(request, f"{count} event(s) queued again.", messages.SUCCESS)
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> Any:
+        """Ask for a confirmation and a reason first (an intermediate page)."""
+        form = SupportActionForm(request.POST if "_run" in request.POST else None)
+        if form.is_valid():
+            for event in queryset:
+                stripe_event_reprocess(
+                    event_id=event.id,
+                    actor_user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            self.message_user(
+                request, f"{queryset.count()} event(s) queued again.", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/billing/reprocess_events.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reprocess Stripe events",
+                "events": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(Notification)

@@ -322,7 +322,9 @@ def _enqueue(event_id: str) -> None:
         logger.exception("could not run or queue processing of stripe event %s", event_id)
 
 
-def stripe_event_reprocess(*, event_id: str, actor_user: User | None = None) -> None:
+def stripe_event_reprocess(
+    *, event_id: str, actor_user: User | None = None, reason: str = ""
+) -> None:
     """Put an event back in the queue (admin action, command, requeue job)."""
     updated = (
         StripeEvent.objects.filter(id=event_id)
@@ -335,6 +337,7 @@ def stripe_event_reprocess(*, event_id: str, actor_user: User | None = None) -> 
             action="stripe_event.reprocess",
             actor_type=Actor.STAFF,
             actor_user=actor_user,
+            reason=reason,
             reader=event.reader,
             stripe_object_id=event_id,
         )

@@ -43,18 +43,31 @@ def test_admin_reprocess_action_processes_the_event_and_is_audited(
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
 
+    confirm_page = client.post(
+        "/admin/billing/stripeevent/",
+        {"action": "reprocess", "_selected_action": [failed_event.id]},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/admin/billing/stripeevent/",
-            {"action": "reprocess", "_selected_action": [failed_event.id]},
+            {
+                "action": "reprocess",
+                "_selected_action": [failed_event.id],
+                "_run": "1",
+                "reason": "Stripe was down",
+                "confirm": "on",
+            },
         )
 
+    assert confirm_page.status_code == 200
+    assert b"will be processed again" in confirm_page.content
     assert response.status_code == 302
     failed_event.refresh_from_db()
     assert failed_event.status == "processed"
     assert failed_event.attempts == 2
     entry = AuditLog.objects.get(action="stripe_event.reprocess")
     assert entry.actor_user == staff
+    assert entry.reason == "Stripe was down"
 
 
 def test_the_command_reprocesses_every_failed_event(
