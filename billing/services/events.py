@@ -189,21 +189,27 @@ def _invoice_event(event: StripeEvent) -> tuple[dict[str, Any], User | None]:
     return invoice, customer.user
 
 
-def on_invoice_paid(event: StripeEvent) -> None:
+def _notify_invoice(
+    event: StripeEvent, *, kind: str, amount_field: str, skip_status: str, **context: Any
+) -> None:
+    """One mail of this kind about the invoice (as Stripe has it now), unless it is moot."""
     invoice, user = _invoice_event(event)
-    if not invoice.get("amount_paid"):
-        return  # the $0 trial invoice needs no receipt
+    if invoice.get("status") == skip_status or not invoice.get(amount_field):
+        return  # paid since (a failure is old news), or nothing was owed (the trial's $0)
+    currency = invoice.get("currency", "")
     notification_send_once(
-        kind="receipt",
+        kind=kind,
         key=invoice["id"],
         user=user,
         stripe_event=event,
         context={
-            "amount": format_amount(invoice.get("amount_paid"), invoice.get("currency", "")),
-            "currency": invoice.get("currency", ""),
+            "amount": format_amount(invoice.get(amount_field), currency),
+            "currency": currency,
             "number": invoice.get("number"),
             "period_end": from_unix(_line_period_end(invoice)),
             "invoice_url": invoice.get("hosted_invoice_url"),
+            "next_attempt": from_unix(invoice.get("next_payment_attempt")),
+            **context,
         },
     )
 
@@ -215,38 +221,27 @@ def _line_period_end(invoice: dict[str, Any]) -> Any:
     return invoice.get("period_end")
 
 
+def on_invoice_paid(event: StripeEvent) -> None:
+    _notify_invoice(event, kind="receipt", amount_field="amount_paid", skip_status="")
+
+
 def on_invoice_payment_failed(event: StripeEvent) -> None:
-    invoice, user = _invoice_event(event)
-    if invoice.get("status") == "paid":
-        return  # paid since: the failure is old news
-    notification_send_once(
+    _notify_invoice(
+        event,
         kind="payment_failed",
-        key=invoice["id"],
-        user=user,
-        stripe_event=event,
-        context={
-            "amount": format_amount(invoice.get("amount_due"), invoice.get("currency", "")),
-            "currency": invoice.get("currency", ""),
-            "next_attempt": from_unix(invoice.get("next_payment_attempt")),
-            "update_card_url": settings.BILLING_UPDATE_CARD_URL,
-        },
+        amount_field="amount_due",
+        skip_status="paid",
+        update_card_url=settings.BILLING_UPDATE_CARD_URL,
     )
 
 
 def on_invoice_payment_action_required(event: StripeEvent) -> None:
-    invoice, user = _invoice_event(event)
-    if invoice.get("status") == "paid":
-        return
-    notification_send_once(
+    _notify_invoice(
+        event,
         kind="payment_action_required",
-        key=invoice["id"],
-        user=user,
-        stripe_event=event,
-        context={
-            "amount": format_amount(invoice.get("amount_due"), invoice.get("currency", "")),
-            "currency": invoice.get("currency", ""),
-            "action_url": invoice.get("hosted_invoice_url") or settings.BILLING_UPDATE_CARD_URL,
-        },
+        amount_field="amount_due",
+        skip_status="paid",
+        update_card_url=settings.BILLING_UPDATE_CARD_URL,  # if Stripe gives no invoice page
     )
 
 
