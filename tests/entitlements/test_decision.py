@@ -265,3 +265,28 @@ def test_the_read_outcome_rendering_matches_its_serializer():
     )
     for outcome in outcomes:
         assert read_outcome_data(outcome) == ReadOutcomeSerializer(outcome).data
+
+
+def test_a_decision_computed_before_an_invalidation_is_never_served_after_it(reader):
+    """The race a plain delete would lose: a request computes from the database,
+    the state changes and invalidates, then the request stores what it computed."""
+    from entitlements import cache
+    from entitlements.selectors import _to_cached
+    from entitlements.services import entitlement_invalidate
+
+    me = Reader(user_id=reader.pk)
+    generation = cache.generation_ensure(me.key)  # the slow request starts under it
+    stale = entitlement_decide(reader=me)  # metered, as the database said then
+    grant_create(
+        reader=reader, ends_at=timezone.now() + timedelta(days=1), reason="x", granted_by=None
+    )
+    entitlement_invalidate(reader=me)  # the change commits and invalidates
+
+    # ... and only then does the slow request store its (now stale) decision.
+    cache.store(
+        cache.decision_key(me.key),
+        _to_cached(stale, generation=generation, expires=timezone.now() + timedelta(hours=1)),
+        timeout=3600,
+    )
+
+    assert entitlement_decide(reader=me).reason == "grant"
