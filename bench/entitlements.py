@@ -379,10 +379,10 @@ def main() -> None:
         ratio = statistics.median(ratios)
         report.add(
             "GET /me/ (warm) vs bare DRF view, req/s",
-            f"{ratio:.2f} ({statistics.median(me):.0f}/s vs {statistics.median(bare):.0f}/s)",
+            f"{ratio:.3f} ({statistics.median(me):.0f}/s vs {statistics.median(bare):.0f}/s)",
             ">= 0.8",
             ratio >= 0.8,
-            "" if ratio >= 0.8 else f"short by {0.8 - ratio:.2f}: {WHY_HTTP}",
+            "" if ratio >= 0.8 else f"short by {0.8 - ratio:.3f}: {WHY_HTTP}",
         )
 
         # --- 2. in process: the cache-hit decision against one raw Redis GET ----
