@@ -57,8 +57,11 @@ def _erase_personal_data(user: User) -> None:
     from allauth.account.models import EmailAddress
     from rest_framework.authtoken.models import Token
 
+    from entitlements.services import meter_erase_for_user
+
     Token.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
+    meter_erase_for_user(user=user)  # which articles they read is personal too
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.set_unusable_password()
     user.is_active = False

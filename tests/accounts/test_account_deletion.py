@@ -100,3 +100,14 @@ def test_stripe_down_leaves_the_account_untouched(plans, reader, reader_client, 
 
 def test_anonymous_cannot_delete(client):
     assert client.delete("/api/auth/user/").status_code == 401
+
+
+def test_leaving_erases_the_reading_history(plans, reader, reader_client):
+    from entitlements.models import MeteredRead
+
+    reader_client.post("/api/entitlements/articles/politics-2026-11-25/read/")
+    assert MeteredRead.objects.filter(meter__user=reader).exists()
+
+    reader_client.delete("/api/auth/user/")
+
+    assert not MeteredRead.objects.filter(meter__user=reader).exists()
