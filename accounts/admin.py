@@ -142,9 +142,11 @@ def _grants_panel(user: User) -> SafeString:
 def _actions_panel(request: HttpRequest, user: User) -> SafeString:
     from billing.admin_actions import actions_for
 
-    allowed = actions_for(request.user)
+    allowed = actions_for(request.user, user)
     if not allowed:
-        return format_html("<p>{}</p>", "You have no billing actions.")
+        return format_html(
+            "<p>{}</p>", "No billing action applies to this reader, or none is yours."
+        )
     return format_html_join(
         " ",
         '<a class="button" href="{}">{}</a>',

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from billing.forms import DaysActionForm, SupportActionForm
@@ -34,6 +35,14 @@ class SupportAction:
     form: type[SupportActionForm]
     run: Callable[..., Any]
     warning: str = ""
+    # Whether the action makes sense for this reader now (its button is shown).
+    applies: Callable[[User], bool] = lambda reader: True
+
+
+def _live(reader: User, **filters: Any) -> bool:
+    from billing.models import LIVE_STATUSES, Subscription
+
+    return Subscription.objects.filter(user=reader, status__in=LIVE_STATUSES, **filters).exists()
 
 
 ACTIONS: dict[str, SupportAction] = {
@@ -46,6 +55,7 @@ ACTIONS: dict[str, SupportAction] = {
                 staff=staff, reader=reader, at_period_end=True, reason=data["reason"]
             ),
             "The reader keeps access until the end of the period, then it stops.",
+            lambda reader: _live(reader, cancel_at_period_end=False),
         ),
         SupportAction(
             "cancel-now", "Cancel now", "billing.cancel_subscription", SupportActionForm,
@@ -53,11 +63,16 @@ ACTIONS: dict[str, SupportAction] = {
                 staff=staff, reader=reader, at_period_end=False, reason=data["reason"]
             ),
             "Access stops at once. Nothing is refunded.",
+            _live,
         ),
         SupportAction(
             "resume", "Resume", "billing.resume_subscription", SupportActionForm,
             lambda staff, reader, data: support.support_resume(
                 staff=staff, reader=reader, reason=data["reason"]
+            ),
+            "",
+            lambda reader: (
+                _live(reader, cancel_at_period_end=True) or _live(reader, status="paused")
             ),
         ),
         SupportAction(
@@ -66,6 +81,7 @@ ACTIONS: dict[str, SupportAction] = {
                 staff=staff, reader=reader, days=data["days"], reason=data["reason"]
             ),
             f"Up to {support.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
+            lambda reader: _live(reader, status="trialing"),
         ),
         SupportAction(
             "resync", "Resync from Stripe", "billing.resync_subscription", SupportActionForm,
@@ -94,6 +110,9 @@ ACTIONS: dict[str, SupportAction] = {
                 staff=staff, reader=reader, reason=data["reason"]
             ),
             "Every running or future grant of this reader ends now.",
+            lambda reader: reader.entitlement_grants.filter(
+                revoked_at__isnull=True, ends_at__gt=timezone.now()
+            ).exists(),
         ),
     )
 }  # fmt: skip
@@ -104,8 +123,13 @@ def register_action(action: SupportAction) -> None:
     ACTIONS[action.slug] = action
 
 
-def actions_for(user: Any) -> list[SupportAction]:
-    return [a for a in ACTIONS.values() if user.has_perm(a.permission)]
+def actions_for(user: Any, reader: User | None = None) -> list[SupportAction]:
+    """The actions this staff member may take, and (given a reader) that apply to them now."""
+    return [
+        a
+        for a in ACTIONS.values()
+        if user.has_perm(a.permission) and (reader is None or a.applies(reader))
+    ]
 
 
 def support_action_view(

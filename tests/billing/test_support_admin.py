@@ -234,3 +234,23 @@ def test_revoking_when_there_is_no_grant_says_so(support_client, plans):
 
     assert response.status_code == 200
     assert b"no grant to revoke" in response.content
+
+
+def test_only_the_actions_that_apply_are_offered(support_client, trial, reader, reader_client):
+    def buttons():
+        page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
+        labels = (
+            "Cancel at period end",
+            "Cancel now",
+            "Resume",
+            "Extend trial",
+            "Revoke free access",
+        )
+        return {label for label in labels if f">{label}</a>" in page}
+
+    trialing = buttons()
+    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": True}, format="json")
+    cancelling = buttons()
+
+    assert trialing == {"Cancel at period end", "Cancel now", "Extend trial"}
+    assert cancelling == {"Cancel now", "Resume", "Extend trial"}
