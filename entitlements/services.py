@@ -356,3 +356,22 @@ def api_key_authenticate(*, key: str) -> ServiceKey | None:
     ).update(last_used_at=now)
     cache.store_if_absent(cache_key, found, timeout=touch)
     return ServiceKey(*found)
+
+
+# --- Housekeeping ---------------------------------------------------------------
+
+
+def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
+    """Delete meters (and their counted reads) of months before the last `keep_months`.
+
+    Only the current month decides anything; a little history is kept for
+    support. Returns how many meters went. Cached decisions are unaffected:
+    they only ever hold the current month.
+    """
+    if keep_months < 1:
+        raise ValueError("keep at least the current month")
+    start = month_start(now or timezone.now())
+    for _ in range(keep_months - 1):
+        start = month_start(start - timedelta(days=1))
+    _total, per_model = Meter.objects.filter(month__lt=start.date()).delete()
+    return per_model.get(Meter._meta.label, 0)

@@ -1,0 +1,37 @@
+"""Meters of past months are purged; the current and the previous month stay."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from entitlements.models import Meter, MeteredRead
+from entitlements.services import meters_purge
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def meter(user, month):
+    m = Meter.objects.create(user=user, month=month)
+    MeteredRead.objects.create(meter=m, article_id="a-1", read_at=datetime(2026, 1, 1, tzinfo=UTC))
+    return m
+
+
+def test_meters_older_than_last_month_go_with_their_reads():
+    user = UserFactory()
+    old = meter(user, date(2026, 9, 1))
+    last_month = meter(user, date(2026, 10, 1))
+    current = meter(user, date(2026, 11, 1))
+
+    purged = meters_purge(keep_months=2, now=datetime(2026, 11, 25, tzinfo=UTC))
+
+    assert purged == 1
+    assert set(Meter.objects.values_list("pk", flat=True)) == {last_month.pk, current.pk}
+    assert not MeteredRead.objects.filter(meter_id=old.pk).exists()
+
+
+def test_the_purge_is_scheduled_daily():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="entitlements.tasks.purge_old_meters")
+    assert (task.interval.every, task.interval.period) == (1, "days")
