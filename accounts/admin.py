@@ -44,7 +44,7 @@ def _subscriptions_panel(user: User) -> SafeString:
                 "yes" if s.cancel_at_period_end else "no",
                 _dt(s.canceled_at),
                 _dt(s.ended_at),
-                _dt(subscription_access_until(s)) if subscription_access_until(s) else "no access",
+                _dt(until) if (until := subscription_access_until(s)) else "no access",
                 _dt(s.synced_at),
             )
             for s in rows

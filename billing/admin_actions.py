@@ -118,11 +118,6 @@ ACTIONS: dict[str, SupportAction] = {
 }  # fmt: skip
 
 
-def register_action(action: SupportAction) -> None:
-    """Other apps (entitlements: grants) add their support actions here."""
-    ACTIONS[action.slug] = action
-
-
 def actions_for(user: Any, reader: User | None = None) -> list[SupportAction]:
     """The actions this staff member may take, and (given a reader) that apply to them now."""
     return [

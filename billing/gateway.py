@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe  # noqa: TID251 - this module is the one allowed importer
@@ -122,6 +123,11 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
     return StripeUnavailable("The payment provider is not available right now; try again.")
 
 
+def from_unix(value: Any) -> datetime | None:
+    """A Stripe timestamp (unix seconds) as an aware UTC datetime; None for none."""
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
 def _plain(value: Any) -> Any:
     """Stripe objects as plain dicts and lists: services see data, not SDK types."""
     if isinstance(value, stripe.StripeObject):
@@ -200,10 +206,6 @@ def price_set_active(*, price_id: str, active: bool, idempotency_key: str) -> An
             price_id, params={"active": active}, options=_write_options(idempotency_key)
         ),
     )
-
-
-def price_retrieve(*, price_id: str) -> Any:
-    return _call("price.retrieve", lambda: _client().v1.prices.retrieve(price_id))
 
 
 # --- customers and payment methods --------------------------------------------
@@ -378,13 +380,6 @@ def invoice_retrieve(*, invoice_id: str, expand: list[str] | None = None) -> Any
     return _call(
         "invoice.retrieve",
         lambda: _client().v1.invoices.retrieve(invoice_id, params={"expand": expand or []}),
-    )
-
-
-def payment_intent_retrieve(*, payment_intent_id: str) -> Any:
-    return _call(
-        "payment_intent.retrieve",
-        lambda: _client().v1.payment_intents.retrieve(payment_intent_id),
     )
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing import gateway
+from billing.gateway import from_unix
 from billing.models import LIVE_STATUSES, Customer, Plan, Subscription, SubscriptionStatus
-from billing.services.apply import from_unix
 from config.errors import ApplicationError
 
 
@@ -103,18 +103,32 @@ def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> I
     return InvoicePage(results=results, next=data[-1]["id"] if has_more and data else None)
 
 
+def payment_intent_in(invoice: dict[str, Any]) -> Any:
+    """The invoice's payment intent, an id or (expanded) an object; since Basil it sits
+    under invoice.payments."""
+    for payment in (invoice.get("payments") or {}).get("data") or []:
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if intent:
+            return intent
+    return None
+
+
+def invoice_payment_intent(*, invoice_id: str) -> dict[str, Any] | None:
+    """The payment intent of an invoice, as Stripe has it now."""
+    invoice = gateway.invoice_retrieve(
+        invoice_id=invoice_id, expand=["payments.data.payment.payment_intent"]
+    )
+    intent = payment_intent_in(invoice)
+    return intent if isinstance(intent, dict) else None
+
+
 def subscription_client_secret(*, subscription: Subscription) -> str:
     """The client secret Stripe.js needs to finish an incomplete subscription's payment."""
     if subscription.status != SubscriptionStatus.INCOMPLETE or not subscription.latest_invoice_id:
         return ""
-    invoice = gateway.invoice_retrieve(
-        invoice_id=subscription.latest_invoice_id,
-        expand=["payments.data.payment.payment_intent"],
-    )
-    for payment in (invoice.get("payments") or {}).get("data") or []:
-        intent = (payment.get("payment") or {}).get("payment_intent")
-        if isinstance(intent, dict) and intent.get("status") == "requires_action":
-            return str(intent.get("client_secret") or "")
+    intent = invoice_payment_intent(invoice_id=subscription.latest_invoice_id)
+    if intent is not None and intent.get("status") == "requires_action":
+        return str(intent.get("client_secret") or "")
     return ""
 
 

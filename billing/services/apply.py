@@ -7,13 +7,14 @@ periodic reconciliation alike (DESIGN.md, "Sources of truth").
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from billing.gateway import from_unix
 from billing.models import Customer, Plan, Subscription
 from billing.services.audit import audit_record
 from config.errors import ApplicationError
@@ -35,10 +36,6 @@ MIRRORED_FIELDS = (
 # Called with the reader after every change of their subscription: the
 # entitlements cache registers its invalidation here (no import cycle).
 subscription_changed_hooks: list[Any] = []
-
-
-def from_unix(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:

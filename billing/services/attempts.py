@@ -35,20 +35,6 @@ def _digest(params: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def attempt_pending(*, operation: str, user: User | None) -> StripeAttempt | None:
-    """The newest unfinished attempt of this operation for this reader, if recent."""
-    return (
-        StripeAttempt.objects.filter(
-            operation=operation,
-            user=user,
-            status=StripeAttempt.Status.PENDING,
-            created_at__gte=timezone.now() - ATTEMPT_REUSE_WINDOW,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def attempt_begin(*, operation: str, user: User | None, params: dict[str, Any]) -> StripeAttempt:
     """Reuse the pending attempt with these parameters, or record a new one (committed)."""
     digest = _digest(params)

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing import gateway
+from billing.gateway import from_unix
 from billing.models import Customer, StripeEvent, Subscription
-from billing.services.apply import from_unix, subscription_sync_from_stripe
+from billing.services.apply import subscription_sync_from_stripe
 from billing.services.audit import Actor, audit_record
 from billing.services.notifications import format_amount, notification_send_once
 

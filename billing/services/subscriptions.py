@@ -25,6 +25,7 @@ from billing.models import (
     SubscriptionStatus,
     TrialClaim,
 )
+from billing.selectors import invoice_payment_intent
 from billing.services.apply import subscription_apply_stripe, subscription_sync_from_stripe
 from billing.services.attempts import (
     ATTEMPT_REUSE_WINDOW,
@@ -271,22 +272,6 @@ def subscription_start_trial(
     return SubscriptionResult(subscription)
 
 
-def _payment_intent_of(invoice: Any) -> Any | None:
-    """The invoice's payment intent (since Basil: under invoice.payments)."""
-    if not invoice or isinstance(invoice, str):
-        return None
-    payments = (invoice.get("payments") or {}).get("data") or []
-    for payment in payments:
-        intent = (payment.get("payment") or {}).get("payment_intent")
-        if intent:
-            return (
-                gateway.payment_intent_retrieve(payment_intent_id=intent)
-                if isinstance(intent, str)
-                else intent
-            )
-    return None
-
-
 def subscription_subscribe(
     *, user: User, plan_code: str, payment_method_id: str
 ) -> SubscriptionResult:
@@ -325,13 +310,7 @@ def subscription_subscribe(
     if subscription.status != SubscriptionStatus.INCOMPLETE:
         return SubscriptionResult(subscription)
 
-    intent = _payment_intent_of(stripe_subscription.get("latest_invoice"))
-    if intent is None:
-        invoice_id = subscription.latest_invoice_id
-        invoice = gateway.invoice_retrieve(
-            invoice_id=invoice_id, expand=["payments.data.payment.payment_intent"]
-        )
-        intent = _payment_intent_of(invoice)
+    intent = invoice_payment_intent(invoice_id=subscription.latest_invoice_id)
     if intent is not None and intent.get("status") == "requires_action":
         return SubscriptionResult(subscription, client_secret=str(intent.get("client_secret")))
     # The first charge was declined: end the incomplete subscription so that the

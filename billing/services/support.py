@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from accounts.models import User
 from billing import gateway
 from billing.models import Customer, Subscription, SubscriptionStatus
+from billing.selectors import payment_intent_in
 from billing.services.apply import subscription_sync_from_stripe
 from billing.services.attempts import stripe_write
 from billing.services.audit import Actor, audit_record
@@ -135,8 +136,9 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
     for invoice in gateway.invoice_list_paid(customer_id=customer.stripe_customer_id):
         if not invoice.get("amount_paid"):
             continue
-        intent = _paid_intent(invoice)
-        if intent is None:
+        found = payment_intent_in(invoice)
+        intent = found.get("id") if isinstance(found, dict) else found
+        if not intent:
             continue
         refund = stripe_write(
             operation="refund.create",
@@ -165,18 +167,6 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
         )
         return refund
     raise Conflict("This reader has no paid invoice to refund.", code="nothing_to_refund")
-
-
-def _paid_intent(invoice: dict[str, Any]) -> str | None:
-    for payment in (invoice.get("payments") or {}).get("data") or []:
-        if payment.get("status") not in (None, "paid"):
-            continue
-        intent = (payment.get("payment") or {}).get("payment_intent")
-        if isinstance(intent, dict):
-            intent = intent.get("id")
-        if intent:
-            return str(intent)
-    return None
 
 
 def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
