@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_support_groups'),
+        ('billing', '0004_support_permissions'),
     ]
 
     operations = [

@@ -24,19 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def roles(transactional_db):
-    """The support groups, as their migration makes them.
-
-    Earlier transactional tests flush the tables, taking the data that
-    migrations wrote with them: run the roles migration back and forth again.
-    """
-    from django.core.management import call_command
-
-    call_command("migrate", "billing", "0004", verbosity=0)
-    call_command("migrate", "billing", verbosity=0)
-
-
-@pytest.fixture
 def browser_page(monkeypatch):
     try:
         from playwright.sync_api import sync_playwright
@@ -71,7 +58,7 @@ def browser_page(monkeypatch):
 
 
 def test_support_extends_a_trial_from_the_admin(
-    roles, plans, reader, reader_client, live_server, settings, browser_page
+    plans, reader, reader_client, live_server, settings, browser_page
 ):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http here
     trial_id = reader_client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()[
