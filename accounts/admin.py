@@ -185,14 +185,14 @@ class UserAdmin(BaseUserAdmin):
     def get_urls(self) -> list[Any]:
         from billing.admin_actions import support_action_view
 
-        def view(request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
+        def view(request: HttpRequest, object_id: int, slug: str) -> HttpResponse:
             return support_action_view(
-                request, site=self.admin_site, reader_id=int(object_id), slug=slug
+                request, site=self.admin_site, reader_id=object_id, slug=slug
             )
 
         return [
             path(
-                "<path:object_id>/billing/<slug:slug>/",
+                "<int:object_id>/billing/<slug:slug>/",
                 self.admin_site.admin_view(view),
                 name="accounts_user_billing_action",
             ),

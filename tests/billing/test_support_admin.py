@@ -254,3 +254,14 @@ def test_only_the_actions_that_apply_are_offered(support_client, trial, reader, 
 
     assert trialing == {"Cancel at period end", "Cancel now", "Extend trial"}
     assert cancelling == {"Cancel now", "Resume", "Extend trial"}
+
+
+def test_an_unknown_reader_or_action_is_a_404_or_403_not_an_error(support_client, plans):
+    assert (
+        support_client.get("/admin/accounts/user/999999/billing/extend-trial/").status_code == 404
+    )
+    assert support_client.get("/admin/accounts/user/1/billing/launch-rockets/").status_code == 403
+    assert support_client.get("/admin/accounts/user/abc/billing/extend-trial/").status_code in (
+        302,
+        404,
+    )
