@@ -1,4 +1,4 @@
-"""Settings, read from the environment with django-environ (DESIGN.md, "Configuration").
+"""Settings, read from the environment with django-environ (the README's configuration table).
 
 With nothing set the service runs on SQLite, an in-memory cache and eager
 Celery, but refuses to start unless DEBUG is on: a missing variable makes the
