@@ -1,5 +1,6 @@
-"""Lifecycles in simulated time (LIFECYCLE.md sections 1-4), driven by the SDK, with
-every event received by a real endpoint that verifies its signature with the SDK."""
+"""Lifecycles in simulated time (docs/emulator-lifecycle.md, trials to cancellations),
+driven by the SDK, with every event received by a real endpoint that verifies its
+signature with the SDK."""
 
 from __future__ import annotations
 
