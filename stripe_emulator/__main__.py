@@ -8,7 +8,7 @@ import argparse
 import logging
 import signal
 import sys
-import threading
+import time
 
 from .scheduler import AFTER_RETRIES
 from .server import EmulatorServer
@@ -66,19 +66,32 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if not existing:
             server.emulator.register_webhook(args.webhook_url, args.webhook_secret)
-    stop = threading.Event()
+    _wait_for_a_stop_signal(server)
+    server.stop()
+    print("stripe emulator stopped", flush=True)
+    return 0
+
+
+def _wait_for_a_stop_signal(server: EmulatorServer) -> None:
+    """Serve until SIGINT or SIGTERM; the handler only sets a flag.
+
+    A signal handler runs in the main thread between two bytecodes, possibly
+    inside code holding a lock: one that takes a lock itself (Event.set, a
+    server's shutdown) can deadlock. So the handler assigns a flag and the
+    main thread, polling it, shuts down (saving included) outside any handler.
+    """
+    signals: list[int] = []
 
     def on_signal(signum: int, frame: object) -> None:
-        stop.set()
+        signals.append(signum)
 
+    # Installed even where the shell started us with SIGINT ignored (a background job).
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
     print(f"stripe emulator listening on {server.url}", flush=True)
-    stop.wait()
-    server.stop()
-    print("stripe emulator stopped", flush=True)
-    return 0
+    while not signals:
+        time.sleep(0.1)
 
 
 def _numbers(text: str) -> list[float]:

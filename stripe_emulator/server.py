@@ -472,9 +472,13 @@ class EmulatorServer:
         self.httpd.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
-        self.emulator.stop()
+        """Stop taking requests, then stop the clock and the senders, then save (with
+        --state): every write answered before is in the file, and so is every webhook
+        not yet delivered. Call from a thread other than the serving one (shutdown()
+        waits for serve_forever to return)."""
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.emulator.stop()
         self.emulator.state.save()

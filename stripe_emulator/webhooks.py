@@ -82,6 +82,7 @@ class Deliveries:
         self._cond = threading.Condition()
         self._heap: list[Delivery] = []
         self._inflight = 0
+        self._in_flight: dict[int, Delivery] = {}  # by id(): being attempted now
         self._generation = 0
         self._seq = itertools.count()
         self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
@@ -98,18 +99,23 @@ class Deliveries:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 2.0) -> None:
+        """Stop sending. Attempts still in flight after `grace` seconds (a receiver
+        that does not answer) are abandoned, not awaited: they stay in dump(), so
+        a saved state delivers them again after a restart (at least once)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        deadline = time.monotonic() + grace
         for thread in self._threads:
-            thread.join(timeout=self.timeout + 1)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def clear(self) -> None:
         """Forget every pending delivery and the log; attempts in flight are disowned."""
         with self._cond:
             self._generation += 1
             self._heap.clear()
+            self._in_flight.clear()
             self._log.clear()
             self.retry_schedule = self.default_schedule
             self.counts = {"attempts": 0, "delivered": 0, "failed": 0}
@@ -155,8 +161,11 @@ class Deliveries:
 
     # -- persistence -----------------------------------------------------
     def dump(self) -> list[list[Any]]:
+        """Every delivery not yet settled: queued, and in flight (an attempt whose
+        answer has not come yet is not a delivery yet)."""
         with self._cond:
-            return [[d.event_id, d.endpoint_id, d.attempts] for d in self._heap]
+            pending = [*self._heap, *self._in_flight.values()]
+            return [[d.event_id, d.endpoint_id, d.attempts] for d in pending]
 
     def restore(self, rows: list[list[Any]]) -> None:
         """Re-queue deliveries saved by --state (call with state.lock held)."""
@@ -220,11 +229,13 @@ class Deliveries:
                     return
                 delivery = heapq.heappop(self._heap)
                 self._inflight += 1
+                self._in_flight[id(delivery)] = delivery
             try:
                 self._attempt(delivery)
             finally:
                 with self._cond:
                     self._inflight -= 1
+                    self._in_flight.pop(id(delivery), None)
                     self._cond.notify_all()
 
     def _attempt(self, delivery: Delivery) -> None:
@@ -237,6 +248,7 @@ class Deliveries:
         ok = status is not None and 200 <= status < 300
         delivery.attempts += 1
         with self._cond:
+            self._in_flight.pop(id(delivery), None)  # settled below, or queued again
             if delivery.generation != self._generation:
                 return  # a reset happened while this was in flight
             self.counts["attempts"] += 1

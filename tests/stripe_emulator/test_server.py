@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
+from tests.stripe_emulator.receiver import Receiver
+
 ROOT = Path(__file__).resolve().parents[2]
+SECRET = "whsec_shutdown_test"
 
 
 class Process:
@@ -154,3 +160,99 @@ def test_the_emulator_does_not_import_the_stripe_sdk():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=20, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+class SilentReceiver:
+    """A webhook endpoint that accepts connections and never answers (a hung app)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.sock.settimeout(0.05)
+        self.held: list[socket.socket] = []
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                self.held.append(self.sock.accept()[0])
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join()
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def _create_customers_until_refused(url: str, created: list[str]) -> None:
+    while True:
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            url + "/v1/customers",
+            data=b"email=busy%40example.com",
+            headers={"Authorization": "Bearer sk_test_cli"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                created.append(json.loads(response.read())["id"])
+        except OSError:
+            return
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_sigterm_while_serving_and_delivering_stops_fast_and_keeps_everything(tmp_path, attempt):
+    """SIGTERM in the middle of requests and of webhook attempts to a receiver that
+    never answers: the process exits 0 within a few seconds, its state file holds
+    every customer it answered for, and the undelivered webhooks go out after a
+    restart (at least once)."""
+    state = tmp_path / "stripe.json"
+    hung = SilentReceiver()
+    first = Process("--state", str(state), "--webhook-url", hung.url, "--webhook-secret", SECRET)
+    created: list[str] = []
+    workers = [
+        threading.Thread(target=_create_customers_until_refused, args=(first.url, created))
+        for _ in range(3)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 10
+        while len(created) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hung.held, "no webhook attempt reached the receiver"
+        signalled = time.monotonic()
+        first.proc.send_signal(signal.SIGTERM)
+        code = first.proc.wait(timeout=30)
+        took = time.monotonic() - signalled
+    finally:
+        if first.proc.poll() is None:
+            first.proc.kill()
+        for worker in workers:
+            worker.join(timeout=10)
+        hung.close()
+    assert code == 0
+    assert took < 5, f"took {took:.1f}s to stop"
+    saved = json.loads(state.read_text())
+    assert set(created) <= set(saved["collections"]["customer"])
+
+    # The app answers again, on the same address, and the emulator starts again.
+    receiver = Receiver(secret=SECRET, port=hung.port)
+    second = Process("--state", str(state))
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - loopback
+            urllib.request.Request(  # noqa: S310
+                second.url + "/_emulator/webhooks/flush",
+                data=b'{"retries": true}',
+                headers={"Content-Type": "application/json"},
+            ),
+            timeout=60,
+        ) as response:
+            assert json.loads(response.read())["pending"] == 0
+        delivered = {e.data.object.id for e in receiver.take() if e.type == "customer.created"}
+        assert set(created) <= delivered
+    finally:
+        receiver.stop()
+        assert second.stop() == 0
