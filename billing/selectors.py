@@ -304,10 +304,17 @@ def _stripe_cancellation(subscription: Subscription) -> dict[str, Any]:
     return {}
 
 
-def _last_decline(subscription: Subscription) -> tuple[str, int]:
-    """The decline message of the subscription's last failed invoice payment, and how many
-    attempts had failed, read from the stored events (invoice.payment_failed, then the
-    payment intent's or charge's failure)."""
+def _decline_text(message: Any, code: Any) -> str:
+    return f"{message} ({code})" if message and code else str(message or "")
+
+
+def _payment_error(intent: dict[str, Any]) -> str:
+    error = intent.get("last_payment_error") or {}
+    return _decline_text(error.get("message"), error.get("decline_code") or error.get("code"))
+
+
+def _last_failed_invoice(subscription: Subscription) -> dict[str, Any] | None:
+    """The subscription's newest invoice.payment_failed, as the stored event carries it."""
     from billing.models import StripeEvent
 
     failures = StripeEvent.objects.filter(type="invoice.payment_failed").order_by(
@@ -318,28 +325,50 @@ def _last_decline(subscription: Subscription) -> tuple[str, int]:
     for payload in failures.values_list("payload", flat=True)[:50]:
         invoice = (payload.get("data") or {}).get("object") or {}
         details = (invoice.get("parent") or {}).get("subscription_details") or {}
-        if details.get("subscription") != subscription.stripe_subscription_id:
-            continue
-        attempts = int(invoice.get("attempt_count") or 0)
-        intent = payment_intent_in(invoice)
-        intent_id = intent.get("id") if isinstance(intent, dict) else intent
-        if not intent_id:
-            return "", attempts
+        if details.get("subscription") == subscription.stripe_subscription_id:
+            return invoice
+    return None
+
+
+def _last_decline(subscription: Subscription) -> tuple[str, int]:
+    """The decline message of the subscription's last failed invoice payment, and how many
+    attempts had failed.
+
+    Read from the stored events when Stripe sent them (invoice.payment_failed,
+    then payment_intent.payment_failed or charge.failed for the message); what
+    they do not say is read from the invoice in Stripe, its payment intent
+    expanded. Stripe unreachable: the message is left out, the page still shows.
+    """
+    from billing.models import StripeEvent
+
+    invoice = _last_failed_invoice(subscription)
+    invoice_id = (invoice or {}).get("id") or subscription.latest_invoice_id
+    intent = payment_intent_in(invoice) if invoice else None
+    intent_id = intent.get("id") if isinstance(intent, dict) else intent
+    if intent_id:
         stored = StripeEvent.objects.order_by("-stripe_created", "-received_at")
         failed = stored.filter(type="payment_intent.payment_failed", object_id=intent_id).first()
         if failed is not None:
-            error = failed.payload["data"]["object"].get("last_payment_error") or {}
-            message, code = error.get("message"), error.get("decline_code") or error.get("code")
-            return (f"{message} ({code})" if code else str(message or "")), attempts
+            attempts = int((invoice or {}).get("attempt_count") or 0)
+            return _payment_error(failed.payload["data"]["object"]), attempts
         charge = stored.filter(
             type="charge.failed", payload__data__object__payment_intent=intent_id
         ).first()
         if charge is not None:
             obj = charge.payload["data"]["object"]
-            message, code = obj.get("failure_message"), obj.get("failure_code")
-            return (f"{message} ({code})" if code else str(message or "")), attempts
-        return "", attempts
-    return "", 0
+            attempts = int((invoice or {}).get("attempt_count") or 0)
+            return _decline_text(obj.get("failure_message"), obj.get("failure_code")), attempts
+    if not invoice_id:
+        return "", 0
+    try:
+        remote = gateway.invoice_retrieve(
+            invoice_id=invoice_id, expand=["payments.data.payment.payment_intent"]
+        )
+    except gateway.GatewayError:
+        return "", int((invoice or {}).get("attempt_count") or 0)
+    found = payment_intent_in(remote)
+    message = _payment_error(found) if isinstance(found, dict) else ""
+    return message, int(remote.get("attempt_count") or 0)
 
 
 def subscription_ending(*, subscription: Subscription) -> SubscriptionEnding | None:
@@ -367,7 +396,7 @@ def subscription_ending(*, subscription: Subscription) -> SubscriptionEnding | N
         return SubscriptionEnding(
             cause="dunning",
             summary=f"Canceled by Stripe{tries}: the renewal could not be charged.",
-            reason=decline or "Stripe's decline message was not received.",
+            reason=decline or "The decline message is not known: Stripe could not be reached.",
             at=subscription.ended_at,
         )
     request = _end_request(subscription)
