@@ -12,6 +12,7 @@ from django.utils.html import strip_tags
 from billing.models import AuditLog, StripeEvent, Subscription
 from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.factories import UserFactory
+from tests.stripe_time import HOUR, SLACK, past_renewal, unix
 
 pytestmark = pytest.mark.django_db
 
@@ -450,7 +451,8 @@ def test_a_subscription_support_canceled_says_who_and_why(client, trial, reader)
     assert "Card reported stolen" in ending
 
 
-HOUR, DAY = 3_600, 86_400
+def local(sub_id):
+    return Subscription.objects.get(stripe_subscription_id=sub_id)
 
 
 @pytest.fixture
@@ -476,7 +478,7 @@ def hooked_as_configured(request, stripe, live_server):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_subscription_ended_by_dunning_shows_the_last_decline(
-    hooked_as_configured, plans, reader, reader_client, client
+    hooked_as_configured, plans, reader, reader_client, client, stripe_sdk
 ):
     stripe = hooked_as_configured
     sub_id = reader_client.post(
@@ -489,17 +491,16 @@ def test_a_subscription_ended_by_dunning_shows_the_last_decline(
         {"payment_method": "pm_card_chargeCustomerFail"},
         format="json",
     )
-    # The renewal invoice is attempted an hour after the period ends, then retried
-    # after each of the account's retry delays; after the last, Stripe cancels.
-    moment = int(
-        Subscription.objects.get(stripe_subscription_id=sub_id).current_period_end.timestamp()
-    )
-    moment += HOUR + 60
-    stripe.advance(to=moment)
+    # The renewal is charged an hour after the period ends, then retried at each of
+    # the invoice's next attempts; after the last one fails, Stripe cancels.
+    past_renewal(stripe, local(sub_id))
     stripe.flush(retries=True)
-    for days in stripe.settings()["payment_retry_days"]:
-        moment += days * DAY + 60
-        stripe.advance(to=moment)
+    for _retry in range(len(stripe.settings()["payment_retry_days"]) + 1):
+        if local(sub_id).status != "past_due":
+            break
+        invoice = stripe_sdk.v1.invoices.retrieve(local(sub_id).latest_invoice_id)
+        assert invoice.next_payment_attempt is not None, "past_due with no retry planned"
+        stripe.advance(to=invoice.next_payment_attempt + SLACK)
         stripe.flush(retries=True)
     assert Subscription.objects.get(stripe_subscription_id=sub_id).status == "canceled"
     client.force_login(member_of("support"))
@@ -524,7 +525,7 @@ def test_a_subscription_whose_first_payment_was_never_completed_shows_it_expired
     ).json()["id"]
     created = Subscription.objects.get(stripe_subscription_id=sub_id).stripe_created
     # Stripe expires an incomplete subscription 23 hours after its creation.
-    stripe.advance(to=int(created.timestamp()) + 23 * HOUR + 60)
+    stripe.advance(to=unix(created) + 23 * HOUR + SLACK)
     stripe.flush(retries=True)
     assert Subscription.objects.get(stripe_subscription_id=sub_id).status == "incomplete_expired"
     client.force_login(member_of("support"))
