@@ -118,16 +118,21 @@ def _timeline_panel(request: HttpRequest, user: User) -> SafeString:
 
     def what(e: Any) -> SafeString:
         if e.event_id:
-            return _change_link(request, StripeEvent, e.event_id, e.title)
-        return _change_link(request, AuditLog, e.audit_id, e.title)
+            link = _change_link(request, StripeEvent, e.event_id, e.title)
+        else:
+            link = _change_link(request, AuditLog, e.audit_id, e.title)
+        stripe_id = e.event_id or e.object_id
+        if not stripe_id:
+            return link
+        return format_html('{}<br><span class="stripe-id">{}</span>', link, stripe_id)
 
     return format_html(
         '<table class="reader-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th>'
-        "<th>Outcome</th><th>Detail</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
+        "<th>Outcome</th><th>Detail</th></tr></thead><tbody>{}</tbody></table>",
         format_html_join(
             "",
             '<tr class="timeline-{}" data-event="{}"><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="outcome outcome-{}">{}</td><td>{}</td><td>{}</td></tr>',
+            '<td class="outcome outcome-{}">{}</td><td>{}</td></tr>',
             (
                 (
                     e.kind,
@@ -138,7 +143,6 @@ def _timeline_panel(request: HttpRequest, user: User) -> SafeString:
                     e.outcome or "none",
                     e.outcome,
                     e.detail,
-                    e.event_id or e.object_id,
                 )
                 for e in entries
             ),
