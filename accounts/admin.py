@@ -3,11 +3,13 @@ can or cannot read, then act through the billing services (billing/admin_actions
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import ReadOnlyPasswordHashWidget
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -19,15 +21,28 @@ from accounts.models import User
 READER_PANELS: list[tuple[str, Callable[[User], SafeString]]] = []
 
 
-def _dt(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def _dt(value: Any, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    return value.strftime(fmt) if value else "—"
 
 
-def _subscriptions_panel(user: User) -> SafeString:
+def _change_link(request: HttpRequest, model: Any, pk: Any, text: str) -> SafeString:
+    """A link to an object's admin page, only for staff whose role lets them open it: the
+    same check (has_view_or_change_permission) that Django's change view makes."""
+    model_admin = admin.site._registry.get(model)
+    if model_admin is None or not model_admin.has_view_or_change_permission(request):
+        return format_html("{}", text)
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+def _subscriptions_panel(request: HttpRequest, user: User) -> SafeString:
     from billing.models import Subscription
-    from billing.selectors import subscription_access_until
+    from billing.selectors import subscription_access_until, subscription_ending
 
-    rows = Subscription.objects.filter(user=user).select_related("plan").order_by("-created_at")
+    rows = list(
+        Subscription.objects.filter(user=user).select_related("plan").order_by("-created_at")
+    )
     if not rows:
         return format_html("<p>{}</p>", "No subscription.")
     body = format_html_join(
@@ -36,7 +51,7 @@ def _subscriptions_panel(user: User) -> SafeString:
         "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                s.stripe_subscription_id,
+                _change_link(request, Subscription, s.pk, s.stripe_subscription_id),
                 s.plan.code,
                 s.status,
                 f"{_dt(s.trial_start)} → {_dt(s.trial_end)}",
@@ -50,12 +65,33 @@ def _subscriptions_panel(user: User) -> SafeString:
             for s in rows
         ),
     )
+    endings = [(s, ending) for s in rows if (ending := subscription_ending(subscription=s))]
+    why = format_html_join(
+        "",
+        '<li class="ending-{}"><strong>{}</strong> ended {}: {}{}{}</li>',
+        (
+            (
+                ending.cause,
+                s.stripe_subscription_id,
+                _dt(s.ended_at),
+                ending.summary,
+                format_html(" By {}.", ending.by) if ending.by else "",
+                format_html(" <q>{}</q>", ending.reason)
+                if ending.reason
+                else (" No reason given." if ending.cause in ("reader", "support") else ""),
+            )
+            for s, ending in endings
+        ),
+    )
     return format_html(
         '<table class="reader-subscriptions"><thead><tr><th>Stripe id</th><th>Plan</th>'
         "<th>Status</th><th>Trial</th><th>Period</th><th>Cancels at end</th><th>Canceled at</th>"
         "<th>Ended at</th><th>Grants access until</th><th>Synced</th></tr></thead>"
-        "<tbody>{}</tbody></table>",
+        "<tbody>{}</tbody></table>{}",
         body,
+        format_html('<h3>Why it ended</h3><ul class="subscription-endings">{}</ul>', why)
+        if endings
+        else "",
     )
 
 
@@ -72,19 +108,44 @@ def _trial_claim_panel(user: User) -> SafeString:
     )
 
 
-def _timeline_panel(user: User) -> SafeString:
+def _timeline_panel(request: HttpRequest, user: User) -> SafeString:
+    from billing.models import AuditLog, StripeEvent
     from billing.selectors import reader_timeline
 
     entries = reader_timeline(user=user)
     if not entries:
         return format_html("<p>{}</p>", "Nothing yet.")
+
+    def what(e: Any) -> SafeString:
+        if e.event_id:
+            link = _change_link(request, StripeEvent, e.event_id, e.title)
+        else:
+            link = _change_link(request, AuditLog, e.audit_id, e.title)
+        stripe_id = e.event_id or e.object_id
+        if not stripe_id:
+            return link
+        return format_html('{}<br><span class="stripe-id">{}</span>', link, stripe_id)
+
     return format_html(
         '<table class="reader-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th>'
-        "<th>Detail</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
+        "<th>Outcome</th><th>Detail</th></tr></thead><tbody>{}</tbody></table>",
         format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((_dt(e.at), e.title, e.actor, e.detail, e.object_id) for e in entries),
+            '<tr class="timeline-{}" data-event="{}"><td>{}</td><td>{}</td><td>{}</td>'
+            '<td class="outcome outcome-{}">{}</td><td>{}</td></tr>',
+            (
+                (
+                    e.kind,
+                    e.event_id,
+                    _dt(e.at, "%Y-%m-%d %H:%M:%S UTC"),
+                    what(e),
+                    e.actor,
+                    e.outcome or "none",
+                    e.outcome,
+                    e.detail,
+                )
+                for e in entries
+            ),
         ),
     )
 
@@ -157,6 +218,21 @@ def _actions_panel(request: HttpRequest, user: User) -> SafeString:
     )
 
 
+class PasswordHashWidget(ReadOnlyPasswordHashWidget):
+    """The password summary, with its "Reset password" button only for staff who may use it."""
+
+    template_name = "accounts/password_hash.html"
+
+    def __init__(self, *, can_reset: bool) -> None:
+        super().__init__()
+        self.can_reset = can_reset
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["can_reset"] = self.can_reset
+        return context
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("-date_joined",)
@@ -177,6 +253,18 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
     change_form_template = "admin/accounts/user/change_form.html"
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "password" in form.base_fields:
+            # Django's password view (user_change_password) answers 403 unless
+            # has_change_permission: the button shows on that same check.
+            field = copy.deepcopy(form.base_fields["password"])
+            field.widget = PasswordHashWidget(can_reset=self.has_change_permission(request, obj))
+            form.base_fields["password"] = field
+        return form
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         queryset, _duplicates = super().get_search_results(request, queryset, search_term)
@@ -212,11 +300,11 @@ class UserAdmin(BaseUserAdmin):
             panels = [
                 ("Access now", _access_panel(user)),
                 ("Actions", _actions_panel(request, user)),
-                ("Subscriptions", _subscriptions_panel(user)),
+                ("Subscriptions", _subscriptions_panel(request, user)),
                 ("Trial", _trial_claim_panel(user)),
                 ("Complimentary access", _grants_panel(user)),
                 *[(title, render(user)) for title, render in READER_PANELS],
-                ("Timeline (newest first)", _timeline_panel(user)),
+                ("Timeline (newest first)", _timeline_panel(request, user)),
             ]
             extra_context["reader_panels"] = panels
         return super().change_view(request, object_id, form_url, extra_context)

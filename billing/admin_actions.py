@@ -118,12 +118,20 @@ ACTIONS: dict[str, SupportAction] = {
 }  # fmt: skip
 
 
+def action_allowed(user: Any, action: SupportAction | None) -> bool:
+    """Whether this staff member may use the action: the one check that both the reader
+    page (which buttons to show) and the action's view (403 otherwise) make."""
+    return (
+        action is not None and user.is_active and user.is_staff and user.has_perm(action.permission)
+    )
+
+
 def actions_for(user: Any, reader: User | None = None) -> list[SupportAction]:
     """The actions this staff member may take, and (given a reader) that apply to them now."""
     return [
         a
         for a in ACTIONS.values()
-        if user.has_perm(a.permission) and (reader is None or a.applies(reader))
+        if action_allowed(user, a) and (reader is None or a.applies(reader))
     ]
 
 
@@ -131,7 +139,7 @@ def support_action_view(
     request: HttpRequest, *, site: AdminSite, reader_id: int, slug: str
 ) -> HttpResponse:
     action = ACTIONS.get(slug)
-    if action is None or not request.user.has_perm(action.permission):
+    if action is None or not action_allowed(request.user, action):
         raise PermissionDenied
     reader = get_object_or_404(User, pk=reader_id)
     back = reverse(f"{site.name}:accounts_user_change", args=[reader.pk])

@@ -312,6 +312,12 @@ class StripeEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.id} {self.type} ({self.status})"
 
+    @property
+    def audit_reason(self) -> str:
+        """The reason on the audit entries that processing this event writes: how the
+        reader's timeline tells an event's effects from other entries."""
+        return f"webhook {self.id}"
+
 
 class Notification(models.Model):
     """An email sent to a reader about billing: each kind at most once per Stripe object."""

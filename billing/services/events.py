@@ -137,7 +137,7 @@ def _sync_subscription(
         stripe_subscription_id=subscription_id,
         actor_type=Actor.STRIPE,
         action=f"stripe.{event.type}",
-        reason=f"webhook {event.id}",
+        reason=event.audit_reason,
     )
     event.reader = subscription.user
     return subscription
@@ -259,7 +259,7 @@ def on_customer_deleted(event: StripeEvent) -> None:
             action="stripe.customer.deleted",
             actor_type=Actor.STRIPE,
             reader=customer.user,
-            reason=f"webhook {event.id}",
+            reason=event.audit_reason,
             stripe_object_id=customer_id,
         )
     for subscription in Subscription.objects.filter(customer=customer).exclude(
@@ -269,7 +269,7 @@ def on_customer_deleted(event: StripeEvent) -> None:
             stripe_subscription_id=subscription.stripe_subscription_id,
             actor_type=Actor.STRIPE,
             action="stripe.customer.deleted",
-            reason=f"webhook {event.id}",
+            reason=event.audit_reason,
         )
 
 

@@ -1,12 +1,18 @@
 """The reader page in admin: find a reader, see their billing, act with a reason, by role."""
 
+import json
 from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils.html import strip_tags
 
-from billing.models import AuditLog, Subscription
+from billing.models import AuditLog, StripeEvent, Subscription
+from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.factories import UserFactory
+from tests.stripe_time import HOUR, SLACK, past_renewal, unix
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +271,315 @@ def test_an_unknown_reader_or_action_is_a_404_or_403_not_an_error(support_client
         302,
         404,
     )
+
+
+# --- the reader page as support reads it: timeline, endings, the actions each role sees ---
+
+
+class _Page(HTMLParser):
+    """The links of a page and the rows of its reader timeline, as text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.rows: list[list[str]] = []
+        self._href: str | None = None
+        self._text = ""
+        self._in_timeline = False
+        self._cell: list[str] | None = None
+        self.columns: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self._href, self._text = attrs["href"], ""
+        if tag == "table" and "reader-timeline" in (attrs.get("class") or ""):
+            self._in_timeline = True
+        if self._in_timeline and tag == "tr":
+            self.rows.append([])
+        if self._in_timeline and tag in ("td", "th"):
+            self._cell = []
+        if tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, self._text.strip()))
+            self._href = None
+        if tag == "table":
+            self._in_timeline = False
+        if tag in ("td", "th") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            (self.columns if tag == "th" else self.rows[-1]).append(
+                text.lower() if tag == "th" else text
+            )
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def reader_page(client, reader):
+    response = client.get(f"/admin/accounts/user/{reader.pk}/change/")
+    assert response.status_code == 200
+    page = _Page()
+    page.feed(response.content.decode())
+    page.text = response.content.decode()
+    page.timeline = [dict(zip(page.columns, row, strict=True)) for row in page.rows if row]
+    return page
+
+
+def rows_about(page, event_id):
+    return [row for row in page.timeline if event_id in " ".join(row.values())]
+
+
+def send_event(captured, event_type, obj, *, execute=True):
+    from rest_framework.test import APIClient
+
+    body = event_body(event_type, obj)
+    with captured(execute=execute):
+        assert deliver(APIClient(), body).status_code == 200
+    return StripeEvent.objects.get(id=json.loads(body)["id"])
+
+
+def subscription_event(trial):
+    return {"id": trial.stripe_subscription_id, "customer": trial.customer.stripe_customer_id}
+
+
+def test_a_processed_event_is_one_timeline_row_with_its_outcome_and_effect(
+    support_client, trial, reader, stripe_sdk, django_capture_on_commit_callbacks
+):
+    # Changed in Stripe (the Dashboard, say): the webhook brings the change here.
+    stripe_sdk.v1.subscriptions.update(
+        trial.stripe_subscription_id, params={"cancel_at_period_end": True}
+    )
+    event = send_event(
+        django_capture_on_commit_callbacks,
+        "customer.subscription.updated",
+        subscription_event(trial),
+    )
+    assert event.status == "processed"
+    assert AuditLog.objects.filter(action="stripe.customer.subscription.updated").exists()
+
+    page = reader_page(support_client, reader)
+
+    [row] = rows_about(page, event.id)
+    assert row["what"] == f"customer.subscription.updated {event.id}"
+    assert row["outcome"] == "processed"
+    assert "cancel_at_period_end: false → true" in row["detail"]
+    assert not [r for r in page.timeline if "stripe.customer.subscription" in r["what"]]
+    assert [r for r in page.timeline if r["what"].startswith("subscription.created ")]
+
+
+def test_a_failed_event_shows_in_the_timeline_with_its_error(
+    support_client, trial, reader, stripe, settings, django_capture_on_commit_callbacks
+):
+    settings.STRIPE_EVENT_MAX_ATTEMPTS = 2
+    stripe.fault("500", count=10, path=f"/v1/subscriptions/{trial.stripe_subscription_id}")
+    event = send_event(
+        django_capture_on_commit_callbacks,
+        "customer.subscription.updated",
+        subscription_event(trial),
+    )
+    stripe.clear_faults()
+    assert event.status == "failed"
+
+    [row] = rows_about(reader_page(support_client, reader), event.id)
+
+    assert row["outcome"] == "failed"
+    assert "StripeUnavailable" in row["detail"]
+
+
+def test_an_event_not_processed_yet_shows_as_pending(
+    support_client, trial, reader, django_capture_on_commit_callbacks
+):
+    event = send_event(
+        django_capture_on_commit_callbacks,
+        "customer.subscription.updated",
+        subscription_event(trial),
+        execute=False,
+    )
+
+    [row] = rows_about(reader_page(support_client, reader), event.id)
+
+    assert row["outcome"] == "pending"
+
+
+def ending_of(page):
+    """The 'Why it ended' line of the subscription panel."""
+    start = page.text.index('<ul class="subscription-endings">')
+    return " ".join(strip_tags(page.text[start : page.text.index("</ul>", start)]).split())
+
+
+def test_a_subscription_the_reader_canceled_says_so_with_their_reason(
+    support_client, trial, reader
+):
+    from billing.services import subscription_cancel
+
+    # The reader's cancellation with a reason (the cancel endpoint will pass it on).
+    subscription_cancel(user=reader, at_period_end=False, actor_user=reader, reason="Too dear")
+
+    ending = ending_of(reader_page(support_client, reader))
+
+    assert "Canceled by the reader (now)" in ending
+    assert "By reader@example.com" in ending
+    assert "Too dear" in ending
+
+
+def test_a_reader_who_gave_no_reason_is_shown_as_such(support_client, trial, reader, reader_client):
+    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": False}, format="json")
+
+    ending = ending_of(reader_page(support_client, reader))
+
+    assert "Canceled by the reader (now)" in ending
+    assert "No reason given" in ending
+
+
+def test_a_subscription_support_canceled_says_who_and_why(client, trial, reader):
+    agent = member_of("support")
+    client.force_login(agent)
+    response = client.post(
+        action_url(reader, "cancel-now"), {"reason": "Card reported stolen", "confirm": "on"}
+    )
+    assert response.status_code == 302
+
+    ending = ending_of(reader_page(client, reader))
+
+    assert "Canceled by support (now)" in ending
+    assert f"By {agent.email}" in ending
+    assert "Card reported stolen" in ending
+
+
+def local(sub_id):
+    return Subscription.objects.get(stripe_subscription_id=sub_id)
+
+
+@pytest.fixture
+def hooked(stripe, live_server):
+    """Stripe delivers its webhooks to the live server, which stores and processes them."""
+    stripe.register_webhook(f"{live_server.url}/api/billing/webhooks/stripe/", secret=SECRET)
+    return stripe
+
+
+@pytest.fixture(params=["every event", "handled events only"])
+def hooked_as_configured(request, stripe, live_server):
+    """Stripe's endpoint sends every event, or (as the README sets it up) only those we
+    handle: no payment_intent.payment_failed, so the decline is read from Stripe."""
+    from billing.services.events import HANDLERS
+
+    events = None if request.param == "every event" else sorted(HANDLERS)
+    stripe.register_webhook(
+        f"{live_server.url}/api/billing/webhooks/stripe/", secret=SECRET, events=events
+    )
+    return stripe
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_ended_by_dunning_shows_the_last_decline(
+    hooked_as_configured, plans, reader, reader_client, client, stripe_sdk
+):
+    stripe = hooked_as_configured
+    sub_id = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_visa"},
+        format="json",
+    ).json()["id"]
+    reader_client.post(
+        "/api/billing/payment-method/",
+        {"payment_method": "pm_card_chargeCustomerFail"},
+        format="json",
+    )
+    # The renewal is charged an hour after the period ends, then retried at each of
+    # the invoice's next attempts; after the last one fails, Stripe cancels.
+    past_renewal(stripe, local(sub_id))
+    stripe.flush(retries=True)
+    for _retry in range(len(stripe.settings()["payment_retry_days"]) + 1):
+        if local(sub_id).status != "past_due":
+            break
+        invoice = stripe_sdk.v1.invoices.retrieve(local(sub_id).latest_invoice_id)
+        assert invoice.next_payment_attempt is not None, "past_due with no retry planned"
+        stripe.advance(to=invoice.next_payment_attempt + SLACK)
+        stripe.flush(retries=True)
+    assert Subscription.objects.get(stripe_subscription_id=sub_id).status == "canceled"
+    client.force_login(member_of("support"))
+
+    ending = ending_of(reader_page(client, reader))
+
+    attempts = 1 + len(stripe.settings()["payment_retry_days"])
+    assert f"Canceled by Stripe after {attempts} failed attempts" in ending
+    assert "Your card was declined. (generic_decline)" in ending
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_whose_first_payment_was_never_completed_shows_it_expired(
+    hooked, plans, reader, reader_client, client
+):
+    stripe = hooked
+    sub_id = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_authenticationRequired"},
+        format="json",
+    ).json()["id"]
+    created = Subscription.objects.get(stripe_subscription_id=sub_id).stripe_created
+    # Stripe expires an incomplete subscription 23 hours after its creation.
+    stripe.advance(to=unix(created) + 23 * HOUR + SLACK)
+    stripe.flush(retries=True)
+    assert Subscription.objects.get(stripe_subscription_id=sub_id).status == "incomplete_expired"
+    client.force_login(member_of("support"))
+
+    ending = ending_of(reader_page(client, reader))
+
+    assert "Expired: the first payment was never completed" in ending
+
+
+def staff_member(role):
+    if role == "superuser":
+        return UserFactory(is_staff=True, is_superuser=True)
+    return member_of(role)
+
+
+@pytest.mark.parametrize("role", ["support", "support-lead", "superuser"])
+def test_every_link_on_the_reader_page_is_one_the_role_can_use(
+    client, role, trial, reader, reader_client, django_capture_on_commit_callbacks
+):
+    # A reader with something behind every button: a pending cancellation (resume),
+    # a grant (revoke), a processed Stripe event and audit entries (timeline links).
+    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": True}, format="json")
+    send_event(
+        django_capture_on_commit_callbacks,
+        "customer.subscription.updated",
+        subscription_event(trial),
+    )
+    lead = member_of("support-lead")
+    client.force_login(lead)
+    client.post(action_url(reader, "grant"), {"days": 3, "reason": "x", "confirm": "on"})
+    client.force_login(staff_member(role))
+    page_url = f"/admin/accounts/user/{reader.pk}/change/"
+
+    page = reader_page(client, reader)
+    followed = {}
+    for href, _text in page.links:
+        url = urljoin(f"http://testserver{page_url}", href)
+        parts = urlsplit(url)
+        if parts.netloc != "testserver" or parts.path == page_url:
+            continue
+        followed[href] = client.get(parts.path, dict(parse_qsl(parts.query))).status_code
+
+    forbidden = {href: code for href, code in followed.items() if code == 403 or code >= 500}
+    assert not forbidden
+    texts = {text for _href, text in page.links}
+    assert {"Resume", "Revoke free access", "customer.subscription.updated"} <= texts
+    assert ("Reset password" in texts) is (role == "superuser")
+    assert ("Refund last payment" in texts) is (role != "support")
+
+
+def test_support_does_not_see_reset_password(support_client, trial, reader):
+    page = reader_page(support_client, reader)
+
+    assert "Reset password" not in page.text
+    assert support_client.get(f"/admin/accounts/user/{reader.pk}/password/").status_code == 403
