@@ -40,6 +40,7 @@ from billing.services.attempts import (
 )
 from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
+from billing.services.duplicates import subscription_duplicates_resolve
 from config.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
@@ -157,9 +158,14 @@ def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
             continue
         customer = Customer.objects.filter(user=user).first()
         if customer is not None:
-            for stripe_sub in gateway.subscription_list_for_customer(
-                customer_id=customer.stripe_customer_id
+            listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+            if subscription_duplicates_resolve(
+                customer=customer, origin="a subscription start", listed=listed
             ):
+                listed = gateway.subscription_list_for_customer(
+                    customer_id=customer.stripe_customer_id
+                )
+            for stripe_sub in listed:
                 subscription_apply_stripe(
                     stripe_subscription=stripe_sub,
                     actor_type=Actor.SYSTEM,

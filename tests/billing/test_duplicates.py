@@ -186,3 +186,45 @@ def test_a_webhook_and_the_reconciliation_running_at_once_settle_it_once(
         reconciled.result()
 
     assert_settled_once(stripe_sdk, reader, kept_id, duplicate_id)
+
+
+def test_a_start_that_asks_stripe_after_a_lost_answer_settles_a_duplicate_it_finds(
+    plans, reader, reader_client, stripe, stripe_sdk, support_staff
+):
+    from datetime import timedelta
+
+    from billing.models import StripeAttempt
+
+    stripe.fault("drop_after", path="/v1/subscriptions")
+    lost = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_visa"},
+        format="json",
+    )
+    assert lost.status_code == 503
+    (made,) = stripe_sdk.v1.subscriptions.list(
+        params={"customer": reader.billing_customer.stripe_customer_id}
+    ).data
+    stripe.advance(60)
+    second = stripe_sdk.v1.subscriptions.create(
+        params={
+            "customer": reader.billing_customer.stripe_customer_id,
+            "items": [{"price": plans["monthly"].stripe_price_id}],
+            "payment_behavior": "allow_incomplete",
+        }
+    )
+    # The lost request's hold has lapsed: another card makes us ask Stripe.
+    attempt = StripeAttempt.objects.get(operation="subscription.create")
+    StripeAttempt.objects.filter(pk=attempt.pk).update(
+        held_until=attempt.held_until - timedelta(minutes=5)
+    )
+
+    response = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_mastercard"},
+        format="json",
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "subscription_exists"
+    assert_settled_once(stripe_sdk, reader, made.id, second.id)
