@@ -14,9 +14,14 @@ COPY config ./config
 COPY stripe_emulator ./stripe_emulator
 COPY templates ./templates
 COPY manage.py ./
-# Static files are collected at build time (DEBUG only for this step) and
-# served by WhiteNoise from the web process.
-RUN pip install . && DEBUG=true DJANGO_READ_DOT_ENV=false python manage.py collectstatic --noinput
+# Static files are collected at build time and served by WhiteNoise from the
+# web process. DEBUG stays off so that the production storage writes its
+# manifest (hashed, compressed names); the placeholder secrets exist only for
+# this step and are never in the image's environment.
+RUN pip install . && DJANGO_READ_DOT_ENV=false DEBUG=false ALLOWED_HOSTS=build \
+    SECRET_KEY=collectstatic-at-build-time-only-not-a-runtime-secret-0123456789 \
+    STRIPE_SECRET_KEY=sk_test_build STRIPE_WEBHOOK_SECRET=whsec_build \
+    python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

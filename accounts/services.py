@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def user_delete_account(*, user: User) -> None:
-    """The reader leaves (DESIGN.md, DELETE /api/auth/user/).
+    """The reader leaves (docs/api.md, DELETE /api/auth/user/).
 
     Any live subscription ends now, the Stripe customer is deleted, and the
     personal data here is erased: the account row stays, anonymised, so the

@@ -1,4 +1,4 @@
-"""The one module that talks to Stripe (STYLE.md, "Stripe").
+"""The one module that talks to Stripe (docs/architecture.md, "House style").
 
 Results come back as plain dicts (the objects' JSON), never SDK types.
 

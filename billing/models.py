@@ -1,6 +1,6 @@
 """Billing state. Stripe is the source of truth for money and subscription
 state; Subscription rows are a cache of it, written only by
-billing.services.subscription_apply_stripe (DESIGN.md, "Sources of truth")."""
+billing.services.subscription_apply_stripe (docs/architecture.md, "Sources of truth")."""
 
 from __future__ import annotations
 

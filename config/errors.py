@@ -1,7 +1,7 @@
 """One error type for business rules and one handler that shapes every API error.
 
 Every error body is {"detail": "human sentence", "code": "machine_code"}, plus
-"fields": {"name": ["message"]} for validation errors (DESIGN.md, REST contract).
+"fields": {"name": ["message"]} for validation errors (docs/api.md, "Errors").
 """
 
 from __future__ import annotations

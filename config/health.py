@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (DESIGN.md, Operations)."""
+"""Liveness and readiness probes (docs/api.md, "Operations")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings, read from the environment with django-environ (DESIGN.md, "Configuration").
+"""Settings, read from the environment with django-environ (the README's configuration table).
 
 With nothing set the service runs on SQLite, an in-memory cache and eager
 Celery, but refuses to start unless DEBUG is on: a missing variable makes the
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, not a CDN
     "django_celery_beat",
     "allauth",
     "allauth.account",
@@ -216,6 +217,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/docs/ works offline: its assets come from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No "online validator" badge: it would load an image from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Stripe -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Entitlements endpoints: one APIView per operation (DESIGN.md, "Entitlements").
+"""Entitlements endpoints: one APIView per operation (docs/api.md, "Entitlements").
 
 Readers call them with their Token, or anonymously (metered by their signed
 reader id); server-side surfaces call them with an Api-Key on a reader's

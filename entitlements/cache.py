@@ -2,7 +2,8 @@
 
 Every cache call goes through here and never raises: Django's RedisCache
 raises on a connection error, and a cache outage must only cost speed, the
-answers then come from the database (DESIGN.md; /readyz reports "degraded").
+answers then come from the database (docs/architecture.md, "Sources of
+truth"; /readyz reports "degraded").
 
 Invalidation without races: each reader has a generation key, and a cached
 decision records the generation it was computed under. Invalidating writes a

@@ -1,7 +1,7 @@
 """Entitlements state: free-article meters, complimentary grants and service API keys.
 
-Entitlements themselves are derived, never stored (DESIGN.md, "Sources of
-truth"): a decision is computed from the subscription, the grants and the
+Entitlements themselves are derived, never stored (docs/architecture.md,
+"Sources of truth"): a decision is computed from the subscription, the grants and the
 meter, cached, and invalidated on every change. What is stored here is the
 truth those decisions are computed from.
 """

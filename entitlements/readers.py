@@ -1,4 +1,4 @@
-"""Who is reading: an account, or an anonymous reader id (DESIGN.md, "Entitlements").
+"""Who is reading: an account, or an anonymous reader id (docs/api.md, "Who is asking").
 
 An anonymous reader id is a random UUID signed with django.core.signing, so a
 client cannot invent one or pick another reader's. It travels in the

@@ -1,4 +1,4 @@
-"""The one decision: may this reader read, and how much (DESIGN.md, "Entitlements").
+"""The one decision: may this reader read, and how much (docs/api.md, "The decision").
 
 entitlement_decide answers from the cache when it can (zero database queries)
 and from the database otherwise, caching what it computed. The rules, in

@@ -1,4 +1,4 @@
-"""Output shapes of the entitlements endpoints (DESIGN.md, REST contract)."""
+"""Output shapes of the entitlements endpoints (docs/api.md, "Entitlements")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every write of entitlements state (STYLE.md): reads counted, meters merged,
-grants given and revoked, service keys created and revoked, caches invalidated."""
+"""Every write of entitlements state (docs/architecture.md, "Inside an app"): reads
+counted, meters merged, grants given and revoked, service keys created and revoked,
+caches invalidated."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""A stateful Stripe API emulator (see DESIGN.md, "The Stripe emulator")."""
+"""A stateful Stripe API emulator (README.md beside it; docs/emulator-lifecycle.md)."""

@@ -1,4 +1,4 @@
-"""The emulator's own clock: real time plus an offset (DESIGN.md, "Time").
+"""The emulator's own clock: real time plus an offset (docs/emulator-lifecycle.md, "Time").
 
 One object per emulator. POST /_emulator/clock/advance moves it forward;
 objects on a test clock read that clock's frozen_time instead. While an

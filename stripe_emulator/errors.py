@@ -1,4 +1,4 @@
-"""Stripe's error body and status codes (LIFECYCLE.md section 7)."""
+"""Stripe's error body and status codes (docs/emulator-lifecycle.md, "Errors")."""
 
 from __future__ import annotations
 

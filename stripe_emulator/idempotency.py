@@ -1,4 +1,4 @@
-"""Idempotency-Key as Stripe honours it (DESIGN.md, LIFECYCLE.md section 7).
+"""Idempotency-Key as Stripe honours it (docs/emulator-lifecycle.md, "Idempotency").
 
 A key on a POST stores the first answer once execution has begun, errors
 included. The same key with the same request replays it (header

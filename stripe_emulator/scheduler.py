@@ -13,7 +13,7 @@ saved with --state resumes exactly. Time moves three ways:
 - real time: a ticker runs what falls due as the wall clock moves (a draft
   invoice an hour old in a long demo).
 
-Transitions (LIFECYCLE.md sections 1-4; (I) where it infers):
+Transitions (docs/emulator-lifecycle.md; (I) where it infers):
 - trial_will_end: 3 days before trial_end (at once for shorter trials, done
   when the trial is set);
 - trial_end: cancel_at_period_end -> canceled; else the trial converts (active,

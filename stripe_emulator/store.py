@@ -261,7 +261,7 @@ def _expand(state: State, node: Any, segments: list[str], full: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Lists and pagination (LIFECYCLE.md section 7, "Lists")
+# Lists and pagination (docs/emulator-lifecycle.md, "Lists")
 
 
 def paginate(

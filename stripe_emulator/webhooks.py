@@ -1,11 +1,12 @@
-"""Signed webhook delivery (LIFECYCLE.md section 7, "Webhook signing" and "retries").
+"""Signed webhook delivery (docs/emulator-lifecycle.md, "Webhook signing and delivery").
 
 Every event is sent to each enabled endpoint whose enabled_events match it
 (the endpoint ids are fixed on the event when it is recorded), from a few
 background threads:
 
 - `Stripe-Signature: t=<unix>,v1=<hex>,v0=<hex>` where t is the real
-  wall-clock time of this attempt (not the simulated time: DESIGN.md, "Time")
+  wall-clock time of this attempt (not the simulated time: docs/architecture.md,
+  "Time: three clocks")
   and v1 = HMAC-SHA256(endpoint secret, f"{t}.{payload}"); v0 is a fake
   signature as on Stripe's test events. Each retry is signed afresh.
 - Anything but a 2xx within the timeout (3xx included, redirects are not

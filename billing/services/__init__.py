@@ -1,4 +1,5 @@
-"""Every write of billing state (STYLE.md): re-exported from one module per topic."""
+"""Every write of billing state (docs/architecture.md, "Inside an app"), re-exported
+from one module per topic."""
 
 from billing.services.apply import (
     subscription_apply_stripe,

@@ -1,7 +1,7 @@
 """The one function that writes Stripe's subscription state into our cache.
 
 Used by the API after each Stripe write, by webhook processing and by the
-periodic reconciliation alike (DESIGN.md, "Sources of truth").
+periodic reconciliation alike (docs/architecture.md, "Sources of truth").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stripe writes as recorded attempts (DESIGN.md, idempotency).
+"""Stripe writes as recorded attempts (docs/architecture.md, "Idempotency").
 
 An attempt row is committed before the call and carries the idempotency key.
 The same operation for the same reader with the same parameters, while its

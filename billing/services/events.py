@@ -3,7 +3,7 @@
 Processing claims the row, dispatches through an explicit table, and never
 trusts the event's copy of an object: the current object is re-read from
 Stripe (under the local row's lock) and applied, so a late or reordered
-event cannot overwrite newer state (DESIGN.md, "Sources of truth").
+event cannot overwrite newer state (docs/architecture.md, "Sources of truth").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stripe's documented test payment methods (LIFECYCLE.md section 6, [TESTING]).
+"""Stripe's documented test payment methods (docs/emulator-lifecycle.md, "Test cards"; [TESTING]).
 
 behaviour:
   ok               attaches, charges succeed

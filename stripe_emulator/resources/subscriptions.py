@@ -543,8 +543,8 @@ def subscription_item_list(ctx: Context, params: dict[str, Any]):
 def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str, deferred: bool = False) -> None:
     """The trial is over now: charge a new period, or apply end_behavior without a card.
 
-    `deferred` is the trial reaching its end by itself (LIFECYCLE.md 1c): the
-    subscription goes active at once with a draft invoice that is finalized
+    `deferred` is the trial reaching its end by itself (docs/emulator-lifecycle.md,
+    "Conversion"): the subscription goes active at once with a draft invoice that is finalized
     and charged about an hour later (the scheduler does that), and
     customer.subscription.updated is emitted here. Without it (trial_end=now
     in an update) the invoice is finalized and charged in the request and the

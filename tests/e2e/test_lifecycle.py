@@ -2,7 +2,10 @@
 
 The emulator delivers signed webhooks to the live test server, which stores
 and processes them (Celery eager): trial -> reminder -> conversion ->
-renewal -> failed payment -> retries -> cancellation, in seconds.
+renewal -> failed payment -> retries -> cancellation, in seconds. The life
+starts on each pinned calendar date (month ends, 29 February, 31 December),
+and every step moves Stripe's clock to a moment read from the subscription
+or its invoice, so the story holds whatever the date the suite runs on.
 """
 
 import pytest
@@ -10,12 +13,19 @@ from django.core import mail
 
 from billing.models import StripeEvent, Subscription
 from tests.billing.webhooks import SECRET
+from tests.stripe_time import (
+    DAY,
+    SLACK,
+    past_renewal,
+    past_trial_end,
+    pin_start,
+    pinned_start_params,
+    trial_end,
+    unix,
+)
 
 # The live server answers deliveries on several threads at once: PostgreSQL.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-DAY = 86_400
-HOUR = 3_600
 
 
 @pytest.fixture
@@ -24,8 +34,7 @@ def hooked(stripe, live_server):
     return stripe
 
 
-def advance(stripe, seconds):
-    stripe.advance(seconds)
+def delivered(stripe):
     stripe.flush(retries=True)
 
 
@@ -33,30 +42,42 @@ def local(sub_id):
     return Subscription.objects.get(stripe_subscription_id=sub_id)
 
 
-def test_trial_conversion_renewal_dunning_and_cancellation(hooked, plans, reader, reader_client):
+@pinned_start_params()
+def test_trial_conversion_renewal_dunning_and_cancellation(
+    hooked, plans, reader, reader_client, stripe_sdk, start_date
+):
     stripe = hooked
-    sub_id = reader_client.post(
+    started = pin_start(stripe, *start_date)
+    trial = reader_client.post(
         "/api/billing/trial/", {"plan": "monthly", "payment_method": "pm_card_visa"}, format="json"
-    ).json()["id"]
-    stripe.flush(retries=True)
+    ).json()
+    sub_id = trial["id"]
+    delivered(stripe)
     assert local(sub_id).status == "trialing"
+    assert started <= unix(trial["trial_start"]) < started + 60  # Stripe's clock runs on
+    assert trial_end(trial) == unix(trial["trial_start"]) + 30 * DAY
 
     # Three days before the end: one reminder, with the date and the price.
-    advance(stripe, 27 * DAY + HOUR)
+    stripe.advance(to=trial_end(trial) - 3 * DAY + SLACK)
+    delivered(stripe)
     reminders = [m for m in mail.outbox if m.subject == "Your free trial ends soon"]
     assert len(reminders) == 1
     assert "9.99 USD" in reminders[0].body
 
     # The trial ends: active at once, charged about an hour later, a receipt.
-    advance(stripe, 3 * DAY + 2 * HOUR)
+    past_trial_end(stripe, trial)
+    delivered(stripe)
     assert local(sub_id).status == "active"
     assert [m.subject for m in mail.outbox].count("Your payment receipt") == 1
 
-    # A month later the renewal is paid too; the period moves on.
-    first_period_end = local(sub_id).current_period_end
-    advance(stripe, 31 * DAY)
-    assert local(sub_id).status == "active"
-    assert local(sub_id).current_period_end > first_period_end
+    # At the period's end the renewal is paid too; the period moves on.
+    first = local(sub_id)
+    past_renewal(stripe, first)
+    delivered(stripe)
+    renewed = local(sub_id)
+    assert renewed.status == "active"
+    assert renewed.current_period_start == first.current_period_end
+    assert renewed.current_period_end > first.current_period_end
     assert [m.subject for m in mail.outbox].count("Your payment receipt") == 2
 
     # The card starts failing: past_due, access kept while Stripe retries, one mail.
@@ -66,18 +87,26 @@ def test_trial_conversion_renewal_dunning_and_cancellation(hooked, plans, reader
         format="json",
     )
     assert response.status_code == 200
-    advance(stripe, 31 * DAY)
+    past_renewal(stripe, renewed)
+    delivered(stripe)
     assert local(sub_id).status == "past_due"
     assert reader_client.get("/api/billing/subscription/").json()["has_unlimited_access"] is True
     assert [m.subject for m in mail.outbox].count("We could not take your payment") == 1
 
-    # Retries at 3, 5 and 7 days fail; then Stripe cancels, and so do we.
-    for days in (3, 5, 7):
-        advance(stripe, days * DAY + HOUR)
+    # Stripe's retries (3, 5 and 7 days apart) fail; then Stripe cancels, and so do we.
+    retries = 0
+    while local(sub_id).status == "past_due":
+        invoice = stripe_sdk.v1.invoices.retrieve(local(sub_id).latest_invoice_id)
+        assert invoice.next_payment_attempt is not None, "past_due with no retry planned"
+        stripe.advance(to=invoice.next_payment_attempt + SLACK)
+        delivered(stripe)
+        retries += 1
+        assert retries <= 3
     final = local(sub_id)
+    assert retries == 3
     assert final.status == "canceled"
     assert final.ended_at is not None
     assert reader_client.get("/api/billing/subscription/").json()["has_unlimited_access"] is False
 
     assert not StripeEvent.objects.filter(status__in=["received", "failed", "processing"]).exists()
-    assert StripeEvent.objects.filter(type="invoice.payment_failed").count() >= 4
+    assert StripeEvent.objects.filter(type="invoice.payment_failed").count() == 4

@@ -13,10 +13,9 @@ from entitlements.selectors import Decision, MeterState, entitlement_decide
 from entitlements.services import grant_create
 from tests.entitlements.conftest import ME, read
 from tests.factories import UserFactory
+from tests.stripe_time import past_trial_end
 
 pytestmark = pytest.mark.django_db
-
-DAY = 24 * 60 * 60
 
 
 def iso(value: datetime) -> str:
@@ -77,7 +76,7 @@ def test_a_past_due_subscriber_keeps_access_while_stripe_retries(
     plans, reader, reader_client, stripe
 ):
     trial = start_trial(reader_client, payment_method="pm_card_chargeCustomerFail")
-    stripe.advance(31 * DAY)  # the trial ends and its first invoice fails
+    past_trial_end(stripe, trial)  # the trial ends and its first invoice fails
     local = sync(trial["id"])
     assert local.status == "past_due"
 
@@ -90,7 +89,7 @@ def test_a_past_due_subscriber_keeps_access_while_stripe_retries(
 
 def test_past_due_access_ends_after_the_grace_days(plans, reader, reader_client, stripe, settings):
     trial = start_trial(reader_client, payment_method="pm_card_chargeCustomerFail")
-    stripe.advance(31 * DAY)
+    past_trial_end(stripe, trial)
     local = sync(trial["id"])
     settings.PAST_DUE_GRACE_DAYS = 3
     failed_at = local.current_period_start  # the failed renewal started the unpaid period

@@ -13,7 +13,8 @@ from django.utils import timezone
 from billing.services import Actor, subscription_sync_from_stripe
 from entitlements.services import grant_create, grant_revoke
 from tests.entitlements.conftest import ME, client_for
-from tests.entitlements.test_decision import DAY, iso, start_trial, subscribe
+from tests.entitlements.test_decision import iso, start_trial, subscribe
+from tests.stripe_time import past_renewal, pin_start, pinned_start_params
 
 pytestmark = pytest.mark.django_db
 
@@ -59,13 +60,17 @@ def test_cancelling_now_returns_the_reader_to_the_meter(plans, reader_client, co
     assert body["reason"] == "metered"
 
 
-def test_a_renewal_moves_until_to_the_new_period_end(plans, reader_client, stripe, committing):
+@pinned_start_params()
+def test_a_renewal_moves_until_to_the_new_period_end(
+    plans, reader_client, stripe, committing, start_date
+):
+    pin_start(stripe, *start_date)
     with committing():
         subscription = subscribe(reader_client)
     before = reader_client.get(ME).json()
     assert before["until"] == subscription["current_period_end"]
 
-    stripe.advance(31 * DAY)  # Stripe renews and charges the card
+    past_renewal(stripe, subscription)  # Stripe renews and charges the card
     with committing():
         local = sync(subscription["id"])
 
@@ -76,9 +81,11 @@ def test_a_renewal_moves_until_to_the_new_period_end(plans, reader_client, strip
     assert after["until"] > before["until"]
 
 
+@pinned_start_params()
 def test_a_failed_renewal_turns_active_into_past_due_grace(
-    plans, reader_client, stripe, committing
+    plans, reader_client, stripe, committing, start_date
 ):
+    pin_start(stripe, *start_date)
     with committing():
         subscription = subscribe(reader_client)
         response = reader_client.post(
@@ -89,7 +96,7 @@ def test_a_failed_renewal_turns_active_into_past_due_grace(
     assert response.status_code == 200, response.json()
     assert reader_client.get(ME).json()["reason"] == "active"
 
-    stripe.advance(31 * DAY)  # the renewal's charge fails
+    past_renewal(stripe, subscription)  # the renewal's charge fails
     with committing():
         local = sync(subscription["id"])
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key as DESIGN.md states it."""
+"""Idempotency-Key as Stripe honours it (docs/emulator-lifecycle.md, "Idempotency")."""
 
 from __future__ import annotations
 

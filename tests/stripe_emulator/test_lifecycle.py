@@ -1,5 +1,6 @@
-"""Lifecycles in simulated time (LIFECYCLE.md sections 1-4), driven by the SDK, with
-every event received by a real endpoint that verifies its signature with the SDK."""
+"""Lifecycles in simulated time (docs/emulator-lifecycle.md, trials to cancellations),
+driven by the SDK, with every event received by a real endpoint that verifies its
+signature with the SDK."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def test_trial_to_cancellation_after_failed_renewal(
     retries at 3, 5 and 7 days, then the subscription canceled (the default)."""
     customer, _ = customer_with_card(stripe_client)
     sub = trial(stripe_client, customer, price)
-    stripe_emulator.advance(30 * DAY + HOUR)
+    stripe_emulator.advance(to=sub.trial_end + HOUR)
     sub, invoice = latest_invoice(stripe_client, sub.id)
     assert (sub.status, invoice.status) == ("active", "paid")
     # The card stops working.
