@@ -36,6 +36,15 @@ OPERATION = "subscription.cancel_duplicate"
 NOTICE = "support_duplicate_subscription"
 
 
+def subscription_is_duplicate(*, stripe_subscription_id: str) -> bool:
+    """Whether this subscription was found to be a second live one (cancelled, refunded)."""
+    return bool(stripe_subscription_id) and (
+        StripeAttempt.objects.filter(
+            operation=OPERATION, params__subscription=stripe_subscription_id
+        ).exists()
+    )
+
+
 def _live(listed: list[Any]) -> list[Any]:
     return [s for s in listed if s["status"] in LIVE_STATUSES]
 

@@ -24,7 +24,10 @@ from billing.gateway import from_unix
 from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription
 from billing.services.apply import subscription_sync_from_stripe
 from billing.services.audit import Actor, audit_record
-from billing.services.duplicates import subscription_duplicates_resolve
+from billing.services.duplicates import (
+    subscription_duplicates_resolve,
+    subscription_is_duplicate,
+)
 from billing.services.notifications import format_amount, notification_send_once
 
 logger = logging.getLogger(__name__)
@@ -211,6 +214,8 @@ def _notify_invoice(
     invoice, user = _invoice_event(event)
     if invoice.get("status") == skip_status or not invoice.get(amount_field):
         return  # paid since (a failure is old news), or nothing was owed (the trial's $0)
+    if subscription_is_duplicate(stripe_subscription_id=_invoice_subscription_id(invoice)):
+        return  # a duplicate's invoice, refunded: support speaks to the reader
     currency = invoice.get("currency", "")
     notification_send_once(
         kind=kind,

@@ -228,3 +228,20 @@ def test_a_start_that_asks_stripe_after_a_lost_answer_settles_a_duplicate_it_fin
     assert response.status_code == 409, response.text
     assert response.json()["code"] == "subscription_exists"
     assert_settled_once(stripe_sdk, reader, made.id, second.id)
+
+
+def test_the_reader_gets_no_receipt_for_a_duplicate_they_were_refunded(
+    client, django_capture_on_commit_callbacks, doubled, reader, stripe_sdk, support_staff
+):
+    kept_id, duplicate_id = doubled
+    invoice = stripe_sdk.v1.subscriptions.retrieve(duplicate_id).latest_invoice
+    body = event_body(
+        "invoice.paid", {"id": invoice, "customer": reader.billing_customer.stripe_customer_id}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, body).status_code == 200
+
+    assert StripeEvent.objects.get(type="invoice.paid").status == "processed"
+    assert_settled_once(stripe_sdk, reader, kept_id, duplicate_id)
+    assert [m.subject for m in mail.outbox if reader.email in m.to] == []
