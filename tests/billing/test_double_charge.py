@@ -20,7 +20,7 @@ from billing.models import StripeAttempt, Subscription
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 # Long enough for B and C to run their whole course while A waits at Stripe.
-SLOW_MS = 6000
+SLOW_MS = 8000
 
 
 def post(url, body, token):
