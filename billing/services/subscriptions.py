@@ -95,7 +95,8 @@ def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
 
     Decided under the reader's row lock, so concurrent requests see each
     other; the attempt comes back held by this request (attempt_hold), which
-    releases it when done with it (_release_creation), whatever happened.
+    releases it when it stops before sending it, or once Stripe's answer is
+    known (_create_held); the lease covers the rest.
 
     The same parameters again (a double click, a retry after a 503 or a
     timeout) share the pending attempt and so its idempotency key: Stripe
