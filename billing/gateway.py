@@ -445,6 +445,23 @@ def refund_create(
     )
 
 
+def invoice_list_paid_for_subscription(*, subscription_id: str) -> list[Any]:
+    """Every paid invoice of one subscription, each with its payment intent and charge."""
+
+    def fetch() -> list[Any]:
+        page = _client().v1.invoices.list(
+            params={
+                "subscription": subscription_id,
+                "status": "paid",
+                "limit": 100,
+                "expand": ["data.payments.data.payment.payment_intent.latest_charge"],
+            }  # type: ignore[arg-type]
+        )
+        return list(page.auto_paging_iter())
+
+    return _call("invoice.list", fetch)
+
+
 def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
     return _call(
         "invoice.list",

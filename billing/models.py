@@ -204,6 +204,11 @@ class StripeAttempt(models.Model):
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Who may still be using the attempt's key (subscription creations): each
+    # request that takes it up counts itself in and out, and the lease covers a
+    # request that died holding it. Held and leased: it may be in flight at Stripe.
+    holders = models.PositiveIntegerField(default=0)
+    held_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)

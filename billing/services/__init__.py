@@ -9,6 +9,7 @@ from billing.services.apply import (
 from billing.services.attempts import stripe_write
 from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
+from billing.services.duplicates import subscription_duplicates_resolve
 from billing.services.events import (
     stripe_event_process,
     stripe_event_receive,
@@ -50,6 +51,7 @@ __all__ = [
     "subscription_cancel_now",
     "subscription_change_plan",
     "subscription_changed_hooks",
+    "subscription_duplicates_resolve",
     "subscription_resume",
     "subscription_start_trial",
     "subscription_subscribe",

@@ -16,7 +16,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,6 +31,10 @@ T = TypeVar("T")
 
 # Stripe keeps keys at least 24 hours; an older pending attempt is not reused.
 ATTEMPT_REUSE_WINDOW = timedelta(hours=23)
+
+# A hold outlives the holding request's whole Stripe time budget by this much:
+# what that request sent may still be executing at Stripe just after it gave up.
+HOLD_MARGIN = timedelta(seconds=10)
 
 
 def _digest(params: dict[str, Any]) -> str:
@@ -70,7 +77,73 @@ class AttemptInFlight(Conflict):
     pass
 
 
+def attempt_named(
+    *, operation: str, user: User | None, name: str, params: dict[str, Any]
+) -> StripeAttempt:
+    """The one attempt of a write that may happen once ever; its key names what it is for.
+
+    For writes decided from Stripe's state rather than asked for (the refund of
+    a duplicate subscription's invoice): whoever decides it, however often, the
+    key is the same, so Stripe acts once.
+    """
+    key = f"{operation}:{name}"
+    try:
+        with transaction.atomic():
+            attempt, _ = StripeAttempt.objects.get_or_create(
+                idempotency_key=key,
+                defaults={
+                    "operation": operation,
+                    "user": user,
+                    "params": params,
+                    "params_digest": _digest({**params, "name": name}),
+                },
+            )
+    except IntegrityError:
+        attempt = StripeAttempt.objects.get(idempotency_key=key)
+    return attempt
+
+
+def attempt_hold_seconds() -> float:
+    """How long a request may use an attempt's key: its Stripe budget and a margin."""
+    budget = float(getattr(settings, "STRIPE_REQUEST_BUDGET_SECONDS", 20))
+    return budget + HOLD_MARGIN.total_seconds()
+
+
+def attempt_hold(*, attempt: StripeAttempt) -> None:
+    """Count this request in as a user of the attempt's key and extend the lease.
+
+    Called under the reader's lock. A lease that has run out had no live
+    holder left (each request's Stripe time is bounded), so the count restarts.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=attempt_hold_seconds())
+    StripeAttempt.objects.filter(pk=attempt.pk).update(
+        holders=Case(When(held_until__gt=now, then=F("holders") + 1), default=Value(1)),
+        held_until=Case(When(held_until__gt=until, then=F("held_until")), default=Value(until)),
+    )
+    attempt.refresh_from_db(fields=["holders", "held_until", "status"])
+
+
+def attempt_release(*, attempt: StripeAttempt) -> None:
+    """Count this request out (it is done with the key, whatever happened)."""
+    StripeAttempt.objects.filter(pk=attempt.pk).update(holders=Greatest(F("holders") - 1, 0))
+
+
+def attempt_is_held(attempt: StripeAttempt) -> bool:
+    """Someone may still be using the key: counted in, and within the lease."""
+    return bool(
+        attempt.holders > 0
+        and attempt.held_until is not None
+        and attempt.held_until > timezone.now()
+    )
+
+
 def attempt_abandon(*, attempt: StripeAttempt, reason: str) -> None:
+    """Close a pending attempt that will never be retried (the next try gets a new key).
+
+    Only for an attempt that cannot be in flight: expired, or not held and
+    Stripe already asked what exists (see _begin_creation).
+    """
     StripeAttempt.objects.filter(pk=attempt.pk, status=StripeAttempt.Status.PENDING).update(
         status=StripeAttempt.Status.FAILED,
         error_code="abandoned",

@@ -21,9 +21,13 @@ from django.utils import timezone
 from accounts.models import User
 from billing import gateway
 from billing.gateway import from_unix
-from billing.models import Customer, StripeEvent, Subscription
+from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription
 from billing.services.apply import subscription_sync_from_stripe
 from billing.services.audit import Actor, audit_record
+from billing.services.duplicates import (
+    subscription_duplicates_resolve,
+    subscription_is_duplicate,
+)
 from billing.services.notifications import format_amount, notification_send_once
 
 logger = logging.getLogger(__name__)
@@ -133,12 +137,25 @@ def _sync_subscription(
     known = Subscription.objects.filter(stripe_subscription_id=subscription_id).exists()
     if not known and not Customer.objects.filter(stripe_customer_id=customer_id).exists():
         raise UnknownCustomer(f"customer {customer_id} is not one of ours")
-    subscription = subscription_sync_from_stripe(
-        stripe_subscription_id=subscription_id,
-        actor_type=Actor.STRIPE,
-        action=f"stripe.{event.type}",
-        reason=event.audit_reason,
-    )
+
+    def sync() -> Subscription:
+        return subscription_sync_from_stripe(
+            stripe_subscription_id=subscription_id,
+            actor_type=Actor.STRIPE,
+            action=f"stripe.{event.type}",
+            reason=event.audit_reason,
+        )
+
+    try:
+        subscription = sync()
+    except IntegrityError:
+        # One live subscription per reader is stored: Stripe holds a second one.
+        # Settled here, or by a concurrent runner: either way, it is stored ended now.
+        customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
+        if customer is None:
+            raise
+        subscription_duplicates_resolve(customer=customer, origin=event.audit_reason)
+        subscription = sync()
     event.reader = subscription.user
     return subscription
 
@@ -197,6 +214,8 @@ def _notify_invoice(
     invoice, user = _invoice_event(event)
     if invoice.get("status") == skip_status or not invoice.get(amount_field):
         return  # paid since (a failure is old news), or nothing was owed (the trial's $0)
+    if subscription_is_duplicate(stripe_subscription_id=_invoice_subscription_id(invoice)):
+        return  # a duplicate's invoice, refunded: support speaks to the reader
     currency = invoice.get("currency", "")
     notification_send_once(
         kind=kind,
@@ -366,44 +385,87 @@ def stripe_events_requeue() -> list[str]:
 
 
 def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
-    """Re-read every non-final local subscription from Stripe and apply it.
+    """Walk Stripe's subscriptions, customer by customer, and apply what differs.
 
-    Fixes drift and missed webhooks; returns (and logs) the ids that changed.
-    Walks the table in primary-key order, a batch at a time.
+    For each customer still in Stripe (a batch at a time, in primary-key
+    order), every subscription Stripe lists (paginated) is re-read and
+    applied if it is live there or here, so one that never reached us (a lost
+    answer, a missed webhook) is found too; a second live one is cancelled and
+    refunded (subscription_duplicates_resolve); a live row here that Stripe
+    did not list is re-read on its own. Local rows of deleted customers are
+    re-read as before. Returns (and logs) the subscription ids that changed.
     """
-    from billing.models import FINAL_STATUSES
-
     changed: list[str] = []
     last_pk = 0
     while True:
         batch = list(
-            Subscription.objects.exclude(status__in=FINAL_STATUSES)
-            .filter(pk__gt=last_pk)
-            .select_related("plan")
-            .order_by("pk")[:batch_size]
+            Customer.objects.filter(deleted_at__isnull=True, pk__gt=last_pk).order_by("pk")[
+                :batch_size
+            ]
         )
         if not batch:
             break
-        for local in batch:
-            last_pk = local.pk
-            before = _mirrored(local)
+        for customer in batch:
+            last_pk = customer.pk
             try:
-                after = subscription_sync_from_stripe(
-                    stripe_subscription_id=local.stripe_subscription_id,
-                    actor_type=Actor.SYSTEM,
-                    action="subscription.reconciled",
-                    reason="periodic reconciliation",
-                )
+                changed.extend(_reconcile_customer(customer))
             except gateway.StripeUnavailable:
                 raise
             except gateway.GatewayError:
-                logger.exception("reconcile: %s could not be read", local.stripe_subscription_id)
-                continue
-            if _mirrored(after) != before:
-                changed.append(local.stripe_subscription_id)
+                logger.exception("reconcile: customer %s could not be read", customer)
+    orphans = Subscription.objects.exclude(status__in=FINAL_STATUSES).filter(
+        customer__deleted_at__isnull=False
+    )
+    for local in orphans.select_related("plan").order_by("pk").iterator(chunk_size=batch_size):
+        if _reconcile_one(local.stripe_subscription_id, local):
+            changed.append(local.stripe_subscription_id)
     if changed:
         logger.warning("reconciliation changed %d subscriptions: %s", len(changed), changed)
     return changed
+
+
+def _reconcile_customer(customer: Customer) -> list[str]:
+    listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+    changed = subscription_duplicates_resolve(
+        customer=customer, origin="reconciliation", listed=listed
+    )
+    if changed:
+        listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+    local = {
+        s.stripe_subscription_id: s
+        for s in Subscription.objects.filter(customer=customer).select_related("plan")
+    }
+    # Rows we hold first: one that Stripe ended is stored as ended before another
+    # live one is stored (one live row per reader).
+    listed.sort(key=lambda s: s["id"] not in local)
+    for remote in listed:
+        row = local.pop(remote["id"], None)
+        if remote["status"] in FINAL_STATUSES and (row is None or row.status in FINAL_STATUSES):
+            continue  # ended there and here (or never known): nothing to mirror
+        if _reconcile_one(remote["id"], row) and remote["id"] not in changed:
+            changed.append(remote["id"])
+    for stripe_id, row in local.items():
+        if row.status not in FINAL_STATUSES and _reconcile_one(stripe_id, row):
+            changed.append(stripe_id)
+    return changed
+
+
+def _reconcile_one(stripe_subscription_id: str, local: Subscription | None) -> bool:
+    """Re-read one subscription and apply it; True if what we mirror changed."""
+    before = _mirrored(local) if local is not None else None
+    try:
+        after = subscription_sync_from_stripe(
+            stripe_subscription_id=stripe_subscription_id,
+            actor_type=Actor.SYSTEM,
+            action="subscription.reconciled",
+            reason="periodic reconciliation",
+        )
+    except gateway.StripeUnavailable:
+        raise
+    except (gateway.GatewayError, IntegrityError):
+        logger.exception("reconcile: %s could not be read or stored", stripe_subscription_id)
+        return False
+    return _mirrored(after) != before
 
 
 def _mirrored(subscription: Subscription) -> tuple[Any, ...]:

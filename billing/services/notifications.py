@@ -22,6 +22,10 @@ SUBJECTS = {
     "payment_failed": "We could not take your payment",
     "payment_action_required": "Please confirm your payment",
 }
+# Mails to customer-support staff (the support roles), about a reader.
+SUPPORT_SUBJECTS = {
+    "support_duplicate_subscription": "Duplicate subscription cancelled and refunded",
+}
 # Stripe's zero-decimal currencies: their amounts are already whole units.
 ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
                 "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}  # fmt: skip
@@ -66,5 +70,47 @@ def notification_send_once(
             message.send()
     except IntegrityError:
         logger.info("notification %s for %s already sent", kind, key)
+        return False
+    return True
+
+
+def support_recipients() -> list[str]:
+    """Active staff in the support roles, and the ADMINS, who have an email address."""
+    from billing.roles import ROLES
+
+    staff = (
+        User.objects.filter(is_active=True, is_staff=True, groups__name__in=list(ROLES))
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    admins = [email for _, email in getattr(settings, "ADMINS", [])]
+    return sorted({*staff, *admins})
+
+
+def notification_send_support_once(
+    *, kind: str, key: str, reader: User | None, context: dict[str, Any]
+) -> bool:
+    """Tell support staff about a reader, once per kind and key; True if done now.
+
+    Claimed like a reader's mail (one Notification row, the mail sent in the
+    same transaction). Logged as an error too, so that it reaches whoever
+    watches the logs even when nobody holds a support role.
+    """
+    recipients = support_recipients()
+    try:
+        with transaction.atomic():
+            Notification.objects.create(kind=kind, key=key, user=reader)
+            logger.error("support told (%s) about %s: %s", kind, key, context)
+            if not recipients:
+                return True
+            context = {**context, "reader": reader}
+            EmailMultiAlternatives(
+                subject=f"{SUPPORT_SUBJECTS[kind]}: {reader.email if reader else key}",
+                body=render_to_string(f"billing/email/{kind}.txt", context),
+                to=recipients,
+            ).send()
+    except IntegrityError:
+        logger.info("support notification %s for %s already sent", kind, key)
         return False
     return True

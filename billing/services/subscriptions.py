@@ -31,18 +31,19 @@ from billing.services.attempts import (
     ATTEMPT_REUSE_WINDOW,
     attempt_abandon,
     attempt_begin,
+    attempt_hold,
+    attempt_is_held,
+    attempt_release,
     attempt_run,
     lock_reader,
     stripe_write,
 )
 from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
+from billing.services.duplicates import subscription_duplicates_resolve
 from config.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
-
-# An in-flight creation with other parameters younger than this blocks a new one.
-IN_FLIGHT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -90,19 +91,26 @@ def _refuse_if_live(user: User) -> None:
 
 
 def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
-    """Record the subscription creation attempt, settling any earlier one first.
+    """Take up the subscription creation attempt, settling any earlier one first.
 
     Decided under the reader's row lock, so concurrent requests see each
-    other. The same parameters again (a double click, a retry after a
+    other; the attempt comes back held by this request (attempt_hold), which
+    releases it when it stops before sending it, or once Stripe's answer is
+    known (_create_held); the lease covers the rest.
+
+    The same parameters again (a double click, a retry after a 503 or a
     timeout) share the pending attempt and so its idempotency key: Stripe
     replays, one subscription. A creation that succeeded but is not stored yet
     is fetched and applied: 409 subscription_exists. Other parameters while
-    one is in flight: 409 operation_in_progress. An older unfinished attempt
-    may have reached Stripe without our hearing back (a crash): Stripe is
-    asked what exists for this customer and that is applied first, so a new
-    attempt cannot make a second subscription.
+    the pending attempt is held (some request may still be sending it to
+    Stripe): 409 operation_in_progress. Other parameters once nobody holds it:
+    it may still have reached Stripe without our hearing back, so Stripe is
+    asked what exists for this customer and that is applied first; only then,
+    and only if nobody took it up meanwhile, is it abandoned for a new
+    attempt with a new key. So a new key never makes a second subscription.
     """
-    for _ in range(3):
+    checked: dict[Any, Any] = {}  # attempt id -> its lease when Stripe was asked
+    for _ in range(4):
         with transaction.atomic():
             lock_reader(user)
             _refuse_if_live(user)
@@ -125,17 +133,22 @@ def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
             ):
                 # Read again: a creation may have committed since the first check.
                 _refuse_if_live(user)
-                return attempt_begin(operation="subscription.create", user=user, params=params)
+                return _hold(_new_creation(user=user, params=params))
             if latest.status == StripeAttempt.Status.PENDING:
                 fresh = latest.created_at >= timezone.now() - ATTEMPT_REUSE_WINDOW
                 if latest.params == params and fresh:
-                    return latest  # the same request again: its key makes Stripe replay
-                age = (timezone.now() - latest.created_at).total_seconds()
-                if age < IN_FLIGHT_SECONDS:
+                    return _hold(latest)  # the same request again: its key makes Stripe replay
+                if attempt_is_held(latest):
                     raise Conflict(
                         "A subscription is already being started; try again in a moment.",
                         code="operation_in_progress",
                     )
+                if latest.pk in checked and checked[latest.pk] == latest.held_until:
+                    # Stripe was asked since anyone last took it up: nothing can
+                    # come of its key any more.
+                    attempt_abandon(attempt=latest, reason="superseded by a new attempt")
+                    _refuse_if_live(user)
+                    return _hold(_new_creation(user=user, params=params))
         # Outside the lock, committed whatever follows: store what Stripe has.
         if latest.status == StripeAttempt.Status.SUCCEEDED:
             subscription_sync_from_stripe(
@@ -146,19 +159,61 @@ def _begin_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
             continue
         customer = Customer.objects.filter(user=user).first()
         if customer is not None:
-            for stripe_sub in gateway.subscription_list_for_customer(
-                customer_id=customer.stripe_customer_id
+            listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+            if subscription_duplicates_resolve(
+                customer=customer, origin="a subscription start", listed=listed
             ):
+                listed = gateway.subscription_list_for_customer(
+                    customer_id=customer.stripe_customer_id
+                )
+            for stripe_sub in listed:
                 subscription_apply_stripe(
                     stripe_subscription=stripe_sub,
                     actor_type=Actor.SYSTEM,
                     reason="recovered an unfinished subscription creation",
                 )
-        attempt_abandon(attempt=latest, reason="superseded by a new attempt")
+        checked[latest.pk] = latest.held_until
     raise Conflict(
         "A subscription is already being started; try again in a moment.",
         code="operation_in_progress",
     )
+
+
+def _new_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
+    return attempt_begin(operation="subscription.create", user=user, params=params)
+
+
+def _hold(attempt: StripeAttempt) -> StripeAttempt:
+    attempt_hold(attempt=attempt)
+    return attempt
+
+
+def _release_creation(attempt: StripeAttempt) -> None:
+    """This request is done with the creation attempt; it stays as it is.
+
+    Never abandoned here: another request may hold it still, and a refused or
+    failed request may have sent it to Stripe before. A retry with the same
+    parameters reuses its key; other parameters make _begin_creation ask
+    Stripe first.
+    """
+    attempt_release(attempt=attempt)
+
+
+def _create_held(*, attempt: StripeAttempt, call: Callable[[str], Any]) -> Any:
+    """Send the held creation attempt to Stripe; release it once the outcome is known.
+
+    Stripe unreachable (a timeout, a dropped connection, a 5xx) leaves the
+    outcome unknown: what was sent may still be executing at Stripe, so the
+    hold is kept until its lease runs out, as for a request that died.
+    """
+    try:
+        result = attempt_run(attempt=attempt, call=call)
+    except gateway.GatewayError as exc:
+        if not exc.retryable:
+            _release_creation(attempt)  # Stripe answered: nothing was created
+        raise
+    _release_creation(attempt)
+    return result
 
 
 def _attach_card(*, user: User, customer_id: str, payment_method_id: str) -> Any:
@@ -234,11 +289,11 @@ def subscription_start_trial(
                     code="trial_already_used",
                 )
     except Exception:
-        attempt_abandon(attempt=attempt, reason="refused before reaching Stripe")
+        _release_creation(attempt)  # this request did not send it; others may
         raise
 
     trial_days = plan.trial_days or settings.TRIAL_DAYS
-    stripe_subscription = attempt_run(
+    stripe_subscription = _create_held(
         attempt=attempt,
         call=lambda key: gateway.subscription_create(
             customer_id=customer.stripe_customer_id,
@@ -288,9 +343,9 @@ def subscription_subscribe(
             payment_method_id=payment_method_id,
         )
     except Exception:
-        attempt_abandon(attempt=attempt, reason="refused before reaching Stripe")
+        _release_creation(attempt)  # this request did not send it; others may
         raise
-    stripe_subscription = attempt_run(
+    stripe_subscription = _create_held(
         attempt=attempt,
         call=lambda key: gateway.subscription_create(
             customer_id=customer.stripe_customer_id,

@@ -200,8 +200,9 @@ def test_after_a_lost_answer_a_different_request_finds_the_subscription_stripe_m
 ):
     stripe.fault("drop_after", count=1, path="/v1/subscriptions")
     assert start_trial(reader_client).status_code == 503
+    # The lost request's hold on its key has lapsed (its lease is over).
     StripeAttempt.objects.filter(operation="subscription.create").update(
-        created_at=StripeAttempt.objects.get(operation="subscription.create").created_at
+        held_until=StripeAttempt.objects.get(operation="subscription.create").held_until
         - timedelta(minutes=5)
     )
 

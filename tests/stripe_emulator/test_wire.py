@@ -219,6 +219,26 @@ def test_fault_delay_delays_then_answers(stripe_emulator, stripe_client):
     assert stripe_emulator.requests()[0]["fault"] == "delay"
 
 
+def test_a_delayed_request_holds_up_no_other(stripe_emulator, stripe_client):
+    """As at Stripe, a slow request does not serialise the others (the delay comes
+    before execution takes the state lock): the double-charge race depends on it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stripe_emulator.fault("delay", delay_ms=3000, path="/v1/customers")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(stripe_client.v1.customers.create, params={"email": "a@example.com"})
+        while stripe_emulator.control("GET", "/_emulator/faults")["faults"]:
+            time.sleep(0.01)
+        started = time.monotonic()
+        stripe_emulator.fault("429", path="/v1/products", should_retry=False)
+        with pytest.raises(stripe.RateLimitError):
+            stripe_client.v1.products.create(params={"name": "Other"})
+        stripe_client.v1.prices.list()
+        assert time.monotonic() - started < 2
+        assert not slow.done()
+        assert slow.result().email == "a@example.com"
+
+
 def test_control_api_rejects_bad_fault(stripe_emulator):
     status, _, body = raw(
         stripe_emulator, "POST", "/_emulator/faults", json.dumps({"mode": "explode"}).encode()
