@@ -56,7 +56,7 @@ def stripe_event_record(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
 
 def _claim(event_id: str) -> StripeEvent | None:
     """Mark the event processing (one worker at a time); None if there is nothing to do."""
-    stale = timezone.now() - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    stale = timezone.now() - timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update().filter(id=event_id).first()
         if event is None or event.status in (Status.PROCESSED, Status.IGNORED):
@@ -341,17 +341,30 @@ def stripe_event_reprocess(
         _enqueue_on_commit(event_id)
 
 
+# A failed event is tried again by the requeue job no more often than this (the
+# job runs every minute, to find a dead worker's events quickly; a failure is
+# not urgent, and each try counts towards STRIPE_EVENT_MAX_ATTEMPTS).
+FAILED_RETRY_INTERVAL = timedelta(minutes=5)
+
+
 def stripe_events_requeue() -> list[str]:
     """Events that should have been processed but were not: enqueue them again.
 
-    Received for over a minute (a lost enqueue), failed below the attempt cap,
-    or processing for longer than STRIPE_EVENT_STUCK_MINUTES (a dead worker).
+    Received for over a minute (a lost enqueue); failed below the attempt cap,
+    at most every FAILED_RETRY_INTERVAL; or processing for longer than
+    STRIPE_EVENT_STUCK_SECONDS, which only a dead worker's claim can be (a
+    live worker's task is killed at the task time limit, config/task_limits.py).
+    Beat runs this every minute.
     """
     now = timezone.now()
-    stuck_before = now - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    stuck_before = now - timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
+    failed_before = now - FAILED_RETRY_INTERVAL
     due = (
         Q(status=Status.RECEIVED, received_at__lt=now - timedelta(minutes=1))
-        | Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+        | (
+            Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+            & (Q(processing_started_at__isnull=True) | Q(processing_started_at__lt=failed_before))
+        )
         | Q(status=Status.PROCESSING, processing_started_at__lt=stuck_before)
     )
     ids = list(
