@@ -406,3 +406,12 @@ def test_the_periodic_jobs_are_scheduled_in_the_database():
     assert tasks["billing.tasks.reconcile_subscriptions"] is True
     assert tasks["billing.tasks.requeue_stripe_events"] is True
 
+
+def test_the_requeue_job_runs_as_often_as_the_recovery_bound_assumes():
+    from django_celery_beat.models import PeriodicTask
+
+    from config.task_limits import REQUEUE_INTERVAL_SECONDS
+
+    requeue = PeriodicTask.objects.get(task="billing.tasks.requeue_stripe_events")
+    assert (requeue.interval.every, requeue.interval.period) == (1, "minutes")
+    assert REQUEUE_INTERVAL_SECONDS == 60
