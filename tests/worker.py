@@ -32,8 +32,12 @@ def celery_worker(
     stripe_key: str,
     env: dict[str, str] | None = None,
     output: Path | None = None,
+    pool: str = "solo",
 ) -> Iterator[subprocess.Popen[str]]:
     """A worker process; `env` adds settings (e.g. CELERY_TASK_TIME_LIMIT).
+
+    The solo pool is one process (killing it kills the worker); the prefork
+    pool, production's, enforces time limits.
 
     Its log goes to `output` when given (readable while it runs), else to
     its stdout pipe (readable once it has stopped).
@@ -62,7 +66,8 @@ def celery_worker(
             "worker",
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",

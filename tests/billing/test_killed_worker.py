@@ -5,11 +5,15 @@ limit (passed to the worker processes through the environment, as an
 operator sets it) so that the bounds derived from it are a few seconds.
 """
 
+import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from billing.models import AuditLog, StripeEvent, Subscription
+from billing.services.events import stripe_event_record
 from billing.tasks import requeue_stripe_events
 from config.task_limits import TaskLimits
 from tests.billing.webhooks import deliver, event_body
@@ -104,3 +108,62 @@ def test_an_event_held_by_a_killed_worker_is_processed_again_once_within_the_bou
         if r["method"] == "GET" and r["path"].endswith(body["id"]) and "fault" not in r
     ]
     assert len(reads) == 1, reads
+
+
+def test_a_live_worker_lets_go_of_a_hung_event_within_the_time_limit(
+    plans, reader_client, stripe, stripe_sdk, tmp_path
+):
+    """Why a claim older than the stuck age is a dead worker's: a live one lets go by T."""
+    limits = TaskLimits(time_limit=TIME_LIMIT)
+    body = reader_client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()
+    local = Subscription.objects.get(stripe_subscription_id=body["id"])
+    stripe_sdk.v1.subscriptions.update(body["id"], params={"cancel_at_period_end": True})
+    # An event whose enqueue was lost: the worker's requeue job queues it, so
+    # the message carries the worker's time limit (a task carries the limits
+    # of the process that queued it).
+    obj = {"id": body["id"], "customer": local.customer.stripe_customer_id}
+    stripe_event_record(
+        event=json.loads(event_body("customer.subscription.updated", obj, event_id="evt_hung"))
+    )
+    StripeEvent.objects.filter(id="evt_hung").update(
+        received_at=timezone.now() - timedelta(minutes=2)
+    )
+    # Stripe hangs far longer than the time limit.
+    stripe.fault("delay", count=1, path=f"/v1/subscriptions/{body['id']}", delay_ms=20_000)
+
+    log = tmp_path / "worker.log"
+    with celery_worker(
+        stripe_url=stripe.url,
+        stripe_key=stripe.api_key,
+        env={"CELERY_TASK_TIME_LIMIT": str(TIME_LIMIT)},
+        output=log,
+        pool="prefork",
+    ):
+        requeue_stripe_events.delay()
+        assert wait_for(lambda: not stripe.control("GET", "/_emulator/faults")["faults"])
+        claimed_at = StripeEvent.objects.get(id="evt_hung").processing_started_at
+
+        # The soft limit ends the hung call: the attempt is recorded as failed...
+        assert wait_for(
+            lambda: StripeEvent.objects.get(id="evt_hung").status != "processing",
+            timeout=limits.time_limit + SLACK,
+        ), log.read_text()
+        # ...and the task's own retry (its countdown capped at T/2) finishes the work.
+        assert wait_for(
+            lambda: StripeEvent.objects.get(id="evt_hung").status == "processed",
+            timeout=limits.retry_backoff_max + SLACK,
+        ), StripeEvent.objects.get(id="evt_hung").last_error
+
+    assert f"Soft time limit ({limits.soft_time_limit}s) exceeded" in log.read_text()
+    event = StripeEvent.objects.get(id="evt_hung")
+    assert event.attempts == 2
+    # let go, and done again, before the claim could have been taken for a dead worker's
+    assert (event.processed_at - claimed_at).total_seconds() < (
+        limits.soft_time_limit + limits.retry_backoff_max + SLACK
+    )
+    local.refresh_from_db()
+    assert local.cancel_at_period_end is True
+    applied = AuditLog.objects.filter(
+        action="stripe.customer.subscription.updated", reason="webhook evt_hung"
+    )
+    assert applied.count() == 1
