@@ -9,6 +9,7 @@ event cannot overwrite newer state (docs/architecture.md, "Sources of truth").
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -382,13 +383,28 @@ def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
     """Re-read every non-final local subscription from Stripe and apply it.
 
     Fixes drift and missed webhooks; returns (and logs) the ids that changed.
-    Walks the table in primary-key order, a batch at a time.
+    """
+    changed, _ = subscriptions_reconcile_part(batch_size=batch_size)
+    return changed
+
+
+def subscriptions_reconcile_part(
+    *, after_pk: int = 0, seconds: float | None = None, batch_size: int = 200
+) -> tuple[list[str], int | None]:
+    """Reconcile subscriptions past `after_pk`, in primary-key order, a batch at a time.
+
+    Stops once `seconds` have passed (after at least one subscription), so
+    that a task finishes well within its time limit however many readers
+    there are; returns the ids that changed and the primary key to resume
+    after, or None when every subscription was seen.
     """
     from billing.models import FINAL_STATUSES
 
+    deadline = None if seconds is None else time.monotonic() + seconds
     changed: list[str] = []
-    last_pk = 0
-    while True:
+    last_pk = after_pk
+    resume_after: int | None = None
+    while resume_after is None:
         batch = list(
             Subscription.objects.exclude(status__in=FINAL_STATUSES)
             .filter(pk__gt=last_pk)
@@ -399,24 +415,32 @@ def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
             break
         for local in batch:
             last_pk = local.pk
-            before = _mirrored(local)
-            try:
-                after = subscription_sync_from_stripe(
-                    stripe_subscription_id=local.stripe_subscription_id,
-                    actor_type=Actor.SYSTEM,
-                    action="subscription.reconciled",
-                    reason="periodic reconciliation",
-                )
-            except gateway.StripeUnavailable:
-                raise
-            except gateway.GatewayError:
-                logger.exception("reconcile: %s could not be read", local.stripe_subscription_id)
-                continue
-            if _mirrored(after) != before:
+            if _reconcile_one(local):
                 changed.append(local.stripe_subscription_id)
+            if deadline is not None and time.monotonic() >= deadline:
+                resume_after = last_pk
+                break
     if changed:
         logger.warning("reconciliation changed %d subscriptions: %s", len(changed), changed)
-    return changed
+    return changed, resume_after
+
+
+def _reconcile_one(local: Subscription) -> bool:
+    """Apply Stripe's copy of one subscription; True if that changed it."""
+    before = _mirrored(local)
+    try:
+        after = subscription_sync_from_stripe(
+            stripe_subscription_id=local.stripe_subscription_id,
+            actor_type=Actor.SYSTEM,
+            action="subscription.reconciled",
+            reason="periodic reconciliation",
+        )
+    except gateway.StripeUnavailable:
+        raise
+    except gateway.GatewayError:
+        logger.exception("reconcile: %s could not be read", local.stripe_subscription_id)
+        return False
+    return _mirrored(after) != before
 
 
 def _mirrored(subscription: Subscription) -> tuple[Any, ...]:

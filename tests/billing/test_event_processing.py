@@ -399,6 +399,30 @@ def test_reconciliation_fixes_drift_and_reports_what_changed(plans, reader_clien
     assert subscriptions_reconcile() == []
 
 
+def test_reconciliation_in_parts_stops_on_time_and_resumes_where_it_stopped(plans, stripe_sdk):
+    from billing.services import subscriptions_reconcile_part
+    from tests.conftest import client_for
+    from tests.factories import UserFactory
+
+    ids = []
+    for n in range(3):
+        reader = client_for(UserFactory(email=f"part{n}@example.com"))
+        ids.append(
+            reader.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()["id"]
+        )
+        stripe_sdk.v1.subscriptions.cancel(ids[-1])
+
+    parts = []
+    resume_after = 0
+    while resume_after is not None:
+        changed, resume_after = subscriptions_reconcile_part(after_pk=resume_after, seconds=0)
+        parts.append(changed)
+
+    # out of time after each subscription: one per part, none skipped, none twice
+    assert parts == [[ids[0]], [ids[1]], [ids[2]], []]
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"canceled"}
+
+
 def test_the_periodic_jobs_are_scheduled_in_the_database():
     from django_celery_beat.models import PeriodicTask
 
