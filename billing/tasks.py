@@ -42,8 +42,14 @@ def requeue_stripe_events() -> int:
 
 
 @shared_task(bind=True, max_retries=3)
-def reconcile_subscriptions(self) -> int:  # type: ignore[no-untyped-def]
+def reconcile_subscriptions(self, after_pk: int = 0) -> int:  # type: ignore[no-untyped-def]
+    """A part that ends well within the time limit; the next part continues where it stopped."""
     try:
-        return len(events.subscriptions_reconcile())
+        changed, resume_after = events.subscriptions_reconcile_part(
+            after_pk=after_pk, seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
+        )
     except gateway.StripeUnavailable as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if resume_after is not None:
+        reconcile_subscriptions.delay(after_pk=resume_after)
+    return len(changed)

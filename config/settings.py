@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.task_limits import TaskLimits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -260,10 +262,10 @@ PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=None)
 TRIAL_END_WITHOUT_CARD = env.str("TRIAL_END_WITHOUT_CARD", default="cancel")
 if TRIAL_END_WITHOUT_CARD not in {"cancel", "pause"}:
     raise ImproperlyConfigured("TRIAL_END_WITHOUT_CARD must be cancel or pause.")
-# Stripe webhooks: body size limit, processing attempts, when "processing" is stuck.
+# Stripe webhooks: body size limit, processing attempts. When "processing" is
+# stuck is derived from the task time limit (STRIPE_EVENT_STUCK_SECONDS, below).
 STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
 STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
-STRIPE_EVENT_STUCK_MINUTES = env.int("STRIPE_EVENT_STUCK_MINUTES", default=10)
 # Links in billing emails.
 BILLING_MANAGE_URL = env.str("BILLING_MANAGE_URL", default=f"{FRONTEND_URL}/account/subscription")
 BILLING_UPDATE_CARD_URL = env.str(
@@ -319,15 +321,35 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One message at a time per worker process: long tasks do not hold others hostage.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis re-delivers an unacknowledged message after the visibility timeout;
-# every time limit and retry delay stays well below it, so a slow task is
-# never delivered twice while it still runs.
-CELERY_BROKER_VISIBILITY_TIMEOUT = 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_TASK_TIME_LIMIT = 300
+# One number, the hard time limit T, bounds how long a live worker holds a
+# task (the prefork pool kills it at T); everything that tells a live worker
+# from a dead one is derived from it (config/task_limits.py): the soft limit,
+# the retry back-off cap, Redis's visibility timeout (an unacknowledged
+# message of a dead worker is delivered again after it, and never one a live
+# worker still holds) and the age of a stuck Stripe event. An event held by a
+# killed worker is taken up again within TASK_LIMITS.recovery_bound seconds
+# (docs/operations.md, "A killed worker").
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+if CELERY_TASK_TIME_LIMIT < 2:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be at least 2 (seconds).")
+if "STRIPE_EVENT_STUCK_MINUTES" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "STRIPE_EVENT_STUCK_MINUTES is gone: when an event is stuck is derived from "
+        "CELERY_TASK_TIME_LIMIT. Unset it."
+    )
+TASK_LIMITS = TaskLimits(time_limit=CELERY_TASK_TIME_LIMIT)
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_LIMITS.soft_time_limit
 # Cap for exponential retry back-off (seconds), used by our tasks' retry_backoff_max.
-CELERY_TASK_RETRY_BACKOFF_MAX = 600
+CELERY_TASK_RETRY_BACKOFF_MAX = TASK_LIMITS.retry_backoff_max
+CELERY_BROKER_VISIBILITY_TIMEOUT = TASK_LIMITS.visibility_timeout
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # Every worker sweeps for messages past the timeout this often (kombu's
+    # default is every 100 s, too slow for a timeout of a few minutes).
+    "unacked_restore_interval": TASK_LIMITS.restore_interval,
+    "unacked_restore_throttle": 1,
+}
+STRIPE_EVENT_STUCK_SECONDS = TASK_LIMITS.stuck_after
 CELERY_TASK_MAX_RETRIES = 8
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a web request when the broker is down.
@@ -336,10 +358,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "in
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_SEND_TASK_EVENTS = True
-if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT or (
-    CELERY_TASK_RETRY_BACKOFF_MAX >= CELERY_BROKER_VISIBILITY_TIMEOUT
-):
-    raise ImproperlyConfigured("Celery time limits must stay below the visibility timeout.")
 
 # --- Security (production) --------------------------------------------------
 

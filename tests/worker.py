@@ -26,9 +26,25 @@ def _database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Popen[str]]:
+def celery_worker(
+    *,
+    stripe_url: str,
+    stripe_key: str,
+    env: dict[str, str] | None = None,
+    output: Path | None = None,
+    pool: str = "solo",
+) -> Iterator[subprocess.Popen[str]]:
+    """A worker process; `env` adds settings (e.g. CELERY_TASK_TIME_LIMIT).
+
+    The solo pool is one process (killing it kills the worker); the prefork
+    pool, production's, enforces time limits.
+
+    Its log goes to `output` when given (readable while it runs), else to
+    its stdout pipe (readable once it has stopped).
+    """
     from config.celery import app
 
+    log = output.open("w") if output is not None else subprocess.PIPE
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -38,6 +54,7 @@ def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Po
         "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "STRIPE_API_BASE": stripe_url,
         "STRIPE_SECRET_KEY": stripe_key,
+        **(env or {}),
     }
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
@@ -49,7 +66,8 @@ def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Po
             "worker",
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -58,7 +76,7 @@ def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Po
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -74,7 +92,8 @@ def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Po
             if replies:
                 break
             if worker.poll() is not None:
-                raise RuntimeError(f"the worker exited: {worker.stdout.read()}")  # type: ignore[union-attr]
+                exited = output.read_text() if output is not None else worker.stdout.read()  # type: ignore[union-attr]
+                raise RuntimeError(f"the worker exited: {exited}")
         else:
             raise RuntimeError("the worker did not answer within 60 s")
         yield worker
@@ -85,6 +104,9 @@ def celery_worker(*, stripe_url: str, stripe_key: str) -> Iterator[subprocess.Po
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+            worker.wait()
+        if output is not None:
+            log.close()  # type: ignore[union-attr]
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2) -> bool:  # type: ignore[no-untyped-def]

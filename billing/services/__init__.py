@@ -16,6 +16,7 @@ from billing.services.events import (
     stripe_event_reprocess,
     stripe_events_requeue,
     subscriptions_reconcile,
+    subscriptions_reconcile_part,
 )
 from billing.services.plans import SyncReport, plan_sync_catalogue
 from billing.services.subscriptions import (
@@ -57,6 +58,7 @@ __all__ = [
     "subscription_subscribe",
     "subscription_sync_from_stripe",
     "subscriptions_reconcile",
+    "subscriptions_reconcile_part",
     "trial_email_digest",
     "trial_email_normalize",
 ]

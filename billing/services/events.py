@@ -9,6 +9,7 @@ event cannot overwrite newer state (docs/architecture.md, "Sources of truth").
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -60,7 +61,7 @@ def stripe_event_record(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
 
 def _claim(event_id: str) -> StripeEvent | None:
     """Mark the event processing (one worker at a time); None if there is nothing to do."""
-    stale = timezone.now() - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    stale = timezone.now() - timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update().filter(id=event_id).first()
         if event is None or event.status in (Status.PROCESSED, Status.IGNORED):
@@ -360,17 +361,30 @@ def stripe_event_reprocess(
         _enqueue_on_commit(event_id)
 
 
+# A failed event is tried again by the requeue job no more often than this (the
+# job runs every minute, to find a dead worker's events quickly; a failure is
+# not urgent, and each try counts towards STRIPE_EVENT_MAX_ATTEMPTS).
+FAILED_RETRY_INTERVAL = timedelta(minutes=5)
+
+
 def stripe_events_requeue() -> list[str]:
     """Events that should have been processed but were not: enqueue them again.
 
-    Received for over a minute (a lost enqueue), failed below the attempt cap,
-    or processing for longer than STRIPE_EVENT_STUCK_MINUTES (a dead worker).
+    Received for over a minute (a lost enqueue); failed below the attempt cap,
+    at most every FAILED_RETRY_INTERVAL; or processing for longer than
+    STRIPE_EVENT_STUCK_SECONDS, which only a dead worker's claim can be (a
+    live worker's task is killed at the task time limit, config/task_limits.py).
+    Beat runs this every minute.
     """
     now = timezone.now()
-    stuck_before = now - timedelta(minutes=settings.STRIPE_EVENT_STUCK_MINUTES)
+    stuck_before = now - timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
+    failed_before = now - FAILED_RETRY_INTERVAL
     due = (
         Q(status=Status.RECEIVED, received_at__lt=now - timedelta(minutes=1))
-        | Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+        | (
+            Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+            & (Q(processing_started_at__isnull=True) | Q(processing_started_at__lt=failed_before))
+        )
         | Q(status=Status.PROCESSING, processing_started_at__lt=stuck_before)
     )
     ids = list(
@@ -387,16 +401,32 @@ def stripe_events_requeue() -> list[str]:
 def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
     """Walk Stripe's subscriptions, customer by customer, and apply what differs.
 
-    For each customer still in Stripe (a batch at a time, in primary-key
-    order), every subscription Stripe lists (paginated) is re-read and
-    applied if it is live there or here, so one that never reached us (a lost
-    answer, a missed webhook) is found too; a second live one is cancelled and
-    refunded (subscription_duplicates_resolve); a live row here that Stripe
-    did not list is re-read on its own. Local rows of deleted customers are
-    re-read as before. Returns (and logs) the subscription ids that changed.
+    Fixes drift and missed webhooks; returns (and logs) the ids that changed.
     """
+    changed, _ = subscriptions_reconcile_part(batch_size=batch_size)
+    return changed
+
+
+def subscriptions_reconcile_part(
+    *, after_pk: int = 0, seconds: float | None = None, batch_size: int = 200
+) -> tuple[list[str], int | None]:
+    """Reconcile the customers past `after_pk`, in primary-key order, a batch at a time.
+
+    For each customer still in Stripe, every subscription Stripe lists
+    (paginated) is re-read and applied if it is live there or here, so one
+    that never reached us (a lost answer, a missed webhook) is found too; a
+    second live one is cancelled and refunded (subscription_duplicates_resolve);
+    a live row here that Stripe did not list is re-read on its own. Once every
+    customer was seen, local live rows of deleted customers are re-read.
+
+    Stops once `seconds` have passed (after at least one customer), so that a
+    task finishes well within its time limit however many readers there are;
+    returns the ids that changed and the customer primary key to resume after,
+    or None when everything was seen.
+    """
+    deadline = None if seconds is None else time.monotonic() + seconds
     changed: list[str] = []
-    last_pk = 0
+    last_pk = after_pk
     while True:
         batch = list(
             Customer.objects.filter(deleted_at__isnull=True, pk__gt=last_pk).order_by("pk")[
@@ -413,15 +443,22 @@ def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
                 raise
             except gateway.GatewayError:
                 logger.exception("reconcile: customer %s could not be read", customer)
+            if deadline is not None and time.monotonic() >= deadline:
+                _log_changed(changed)
+                return changed, last_pk
     orphans = Subscription.objects.exclude(status__in=FINAL_STATUSES).filter(
         customer__deleted_at__isnull=False
     )
     for local in orphans.select_related("plan").order_by("pk").iterator(chunk_size=batch_size):
         if _reconcile_one(local.stripe_subscription_id, local):
             changed.append(local.stripe_subscription_id)
+    _log_changed(changed)
+    return changed, None
+
+
+def _log_changed(changed: list[str]) -> None:
     if changed:
         logger.warning("reconciliation changed %d subscriptions: %s", len(changed), changed)
-    return changed
 
 
 def _reconcile_customer(customer: Customer) -> list[str]:

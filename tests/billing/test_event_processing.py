@@ -1,5 +1,6 @@
 """Processing Stripe events: re-read from Stripe, apply, notify once, audit as Stripe."""
 
+import json
 import logging
 from datetime import timedelta
 
@@ -303,6 +304,88 @@ def test_requeue_picks_lost_failed_and_stuck_events(django_capture_on_commit_cal
     assert len(callbacks) == 3
 
 
+def test_a_claim_is_stuck_once_older_than_the_time_limit_allows(
+    django_capture_on_commit_callbacks, settings
+):
+    # a live worker's task is killed at the time limit, so an older claim is a dead worker's
+    assert settings.STRIPE_EVENT_STUCK_SECONDS > settings.CELERY_TASK_TIME_LIMIT
+    now = timezone.now()
+    stuck_age = timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
+    make = StripeEvent.objects.create
+    make(
+        id="evt_dead",
+        type="x",
+        payload={},
+        status="processing",
+        processing_started_at=now - stuck_age - timedelta(seconds=5),
+    )
+    make(
+        id="evt_alive",
+        type="x",
+        payload={},
+        status="processing",
+        processing_started_at=now - stuck_age + timedelta(seconds=5),
+    )
+
+    with django_capture_on_commit_callbacks():
+        requeued = stripe_events_requeue()
+
+    assert requeued == ["evt_dead"]
+
+
+def test_failed_events_are_retried_every_five_minutes_though_the_job_runs_every_minute(
+    django_capture_on_commit_callbacks,
+):
+    now = timezone.now()
+    make = StripeEvent.objects.create
+    make(
+        id="evt_just_failed",
+        type="x",
+        payload={},
+        status="failed",
+        attempts=1,
+        processing_started_at=now - timedelta(minutes=4),
+    )
+    make(
+        id="evt_failed_a_while_ago",
+        type="x",
+        payload={},
+        status="failed",
+        attempts=1,
+        processing_started_at=now - timedelta(minutes=6),
+    )
+
+    with django_capture_on_commit_callbacks():
+        requeued = stripe_events_requeue()
+
+    assert requeued == ["evt_failed_a_while_ago"]
+
+
+def test_a_dead_workers_claim_is_taken_over_and_a_live_ones_is_left(
+    client, trial, settings, stripe
+):
+    from billing.services.events import stripe_event_record
+
+    obj = {"id": trial.stripe_subscription_id, "customer": trial.customer.stripe_customer_id}
+    stuck_age = timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
+    for event_id, age in (
+        ("evt_live", stuck_age - timedelta(seconds=5)),
+        ("evt_dead", stuck_age + timedelta(seconds=5)),
+    ):
+        body = json.loads(event_body("customer.subscription.updated", obj, event_id=event_id))
+        stripe_event_record(event=body)
+        StripeEvent.objects.filter(id=event_id).update(
+            status="processing", attempts=1, processing_started_at=timezone.now() - age
+        )
+    calls = len(stripe.requests())
+
+    assert stripe_event_process(event_id="evt_live") == "processing"
+    assert len(stripe.requests()) == calls  # left alone: not even read from Stripe
+    assert StripeEvent.objects.get(id="evt_live").attempts == 1
+    assert stripe_event_process(event_id="evt_dead") == "processed"
+    assert StripeEvent.objects.get(id="evt_dead").attempts == 2
+
+
 def test_reconciliation_fixes_drift_and_reports_what_changed(plans, reader_client, stripe_sdk):
     first = reader_client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()
     # A change made in Stripe whose webhook never arrived:
@@ -316,9 +399,43 @@ def test_reconciliation_fixes_drift_and_reports_what_changed(plans, reader_clien
     assert subscriptions_reconcile() == []
 
 
+def test_reconciliation_in_parts_stops_on_time_and_resumes_where_it_stopped(plans, stripe_sdk):
+    from billing.services import subscriptions_reconcile_part
+    from tests.conftest import client_for
+    from tests.factories import UserFactory
+
+    ids = []
+    for n in range(3):
+        reader = client_for(UserFactory(email=f"part{n}@example.com"))
+        ids.append(
+            reader.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()["id"]
+        )
+        stripe_sdk.v1.subscriptions.cancel(ids[-1])
+
+    parts = []
+    resume_after = 0
+    while resume_after is not None:
+        changed, resume_after = subscriptions_reconcile_part(after_pk=resume_after, seconds=0)
+        parts.append(changed)
+
+    # out of time after each subscription: one per part, none skipped, none twice
+    assert parts == [[ids[0]], [ids[1]], [ids[2]], []]
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"canceled"}
+
+
 def test_the_periodic_jobs_are_scheduled_in_the_database():
     from django_celery_beat.models import PeriodicTask
 
     tasks = dict(PeriodicTask.objects.values_list("task", "enabled"))
     assert tasks["billing.tasks.reconcile_subscriptions"] is True
     assert tasks["billing.tasks.requeue_stripe_events"] is True
+
+
+def test_the_requeue_job_runs_as_often_as_the_recovery_bound_assumes():
+    from django_celery_beat.models import PeriodicTask
+
+    from config.task_limits import REQUEUE_INTERVAL_SECONDS
+
+    requeue = PeriodicTask.objects.get(task="billing.tasks.requeue_stripe_events")
+    assert (requeue.interval.every, requeue.interval.period) == (1, "minutes")
+    assert REQUEUE_INTERVAL_SECONDS == 60

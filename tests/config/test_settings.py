@@ -30,6 +30,8 @@ CONFIG_VARS = (
     "SECURE_SSL_REDIRECT",
     "EMAIL_URL",
     "ACCOUNT_EMAIL_VERIFICATION",
+    "CELERY_TASK_TIME_LIMIT",
+    "STRIPE_EVENT_STUCK_MINUTES",
 )
 PRODUCTION = {
     "SECRET_KEY": "a-real-production-secret-" + "q7" * 20,
@@ -71,6 +73,8 @@ print(json.dumps({
         )
     },
     "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
+    "stuck_seconds": settings.STRIPE_EVENT_STUCK_SECONDS,
+    "recovery_bound": settings.TASK_LIMITS.recovery_bound,
 }))
 """
 
@@ -148,11 +152,51 @@ def test_celery_is_configured_for_reliability():
     assert celery["task_acks_late"] is True
     assert celery["task_reject_on_worker_lost"] is True
     assert celery["worker_prefetch_multiplier"] == 1
-    visibility = celery["broker_transport_options"]["visibility_timeout"]
+    transport = celery["broker_transport_options"]
+    visibility = transport["visibility_timeout"]
     assert celery["task_soft_time_limit"] < celery["task_time_limit"] < visibility
-    assert s["retry_backoff_max"] < visibility
+    # a live worker holds a message for a retry's countdown, a wait for a pool
+    # process and the run: the message is never delivered twice meanwhile
+    assert s["retry_backoff_max"] + 2 * celery["task_time_limit"] <= visibility
+    # a killed worker's message comes back within a few minutes, found by a sweep
+    assert visibility <= 300
+    assert transport["unacked_restore_interval"] <= 10
+    assert transport["unacked_restore_throttle"] == 1
+    # an event claimed for longer than the time limit belongs to a dead worker
+    assert celery["task_time_limit"] < s["stuck_seconds"] <= 2 * celery["task_time_limit"]
+    assert s["recovery_bound"] <= 6 * 60  # docs/operations.md, "A killed worker"
     assert celery["beat_scheduler"] == "django_celery_beat.schedulers:DatabaseScheduler"
     assert celery["task_ignore_result"] is True
+
+
+def test_every_bound_on_a_dead_worker_follows_the_task_time_limit():
+    default = settings_with({**PRODUCTION, "REDIS_URL": "redis://cache.internal:6379/0"})
+    s = settings_with(
+        {**PRODUCTION, "REDIS_URL": "redis://cache.internal:6379/0", "CELERY_TASK_TIME_LIMIT": "30"}
+    )
+    celery = s["celery"]
+
+    assert default["celery"]["task_time_limit"] == 120
+    assert celery["task_time_limit"] == 30
+    assert celery["task_soft_time_limit"] == 24
+    assert s["retry_backoff_max"] == 15
+    assert celery["broker_transport_options"]["visibility_timeout"] == 75
+    assert s["stuck_seconds"] == 37
+    assert s["recovery_bound"] == 97
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CELERY_TASK_TIME_LIMIT": "1"}, "CELERY_TASK_TIME_LIMIT must be at least 2"),
+        ({"STRIPE_EVENT_STUCK_MINUTES": "10"}, "derived from CELERY_TASK_TIME_LIMIT"),
+    ],
+)
+def test_a_stuck_threshold_apart_from_the_time_limit_is_refused(env, message):
+    result = start({**PRODUCTION, **env})
+
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_a_separate_broker_url_wins_over_redis_url():
