@@ -126,13 +126,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Short timeouts: a Redis outage must degrade answers, never hang them. A hung
+# Redis costs a request one socket timeout, after which the cache is left
+# alone for CACHE_OUTAGE_RETRY_SECONDS (config/cache.py).
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5)
+REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS = env.float(
+    "REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS", default=REDIS_SOCKET_TIMEOUT_SECONDS
+)
+CACHE_OUTAGE_RETRY_SECONDS = env.float("CACHE_OUTAGE_RETRY_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Short timeouts: a Redis outage must degrade answers, never hang them.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+            },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="paywall"),
         }
     }
