@@ -146,8 +146,16 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="paywall"),
         }
     }
-else:
+elif DEBUG or env.bool("ALLOW_PER_PROCESS_CACHE", default=False):
+    # Each process counts throttles and caches decisions on its own: only for
+    # one process (a local run, the test suite), never for a deployment.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: the sign-in throttles and the entitlements "
+        "cache need one cache shared by every web and worker process (an in-memory cache "
+        "lets each process count attempts on its own)."
+    )
 
 # --- Auth -------------------------------------------------------------------
 
