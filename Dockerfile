@@ -24,4 +24,6 @@ RUN pip install . && DJANGO_READ_DOT_ENV=false DEBUG=false ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# The worker timeout is WEB_TIMEOUT_SECONDS (config/gunicorn.py), and Django's
+# checks run before the first worker starts.
+CMD ["gunicorn", "config.wsgi:application", "--config", "python:config.gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3"]

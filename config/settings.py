@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "billing.middleware.StripeBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -256,6 +257,12 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=5.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The whole Stripe time of one web request, across its calls and their retries:
+# it stays below the web server's timeout (WEB_TIMEOUT_SECONDS, gunicorn's
+# --timeout through config/gunicorn.py; system check billing.E001), so a hung
+# Stripe ends in a JSON 503 stripe_unavailable, not in the worker being killed.
+STRIPE_REQUEST_BUDGET_SECONDS = env.float("STRIPE_REQUEST_BUDGET_SECONDS", default=20.0)
+WEB_TIMEOUT_SECONDS = env.int("WEB_TIMEOUT_SECONDS", default=30)
 STRIPE_WEBHOOK_SECRETS = env.list(
     "STRIPE_WEBHOOK_SECRET", default=[DEV_STRIPE_WEBHOOK_SECRET] if DEBUG else []
 )
