@@ -68,7 +68,7 @@ def test_readyz_reports_the_cache_degraded_with_200(redis_down, client):
     assert response.json()["database"] == "ok"
 
 
-HUNG_TIMEOUT = 1.0
+HUNG_TIMEOUT = 1.5
 
 
 def test_a_hung_redis_costs_a_read_at_most_one_socket_timeout(reader_client):
@@ -91,6 +91,6 @@ def test_a_hung_redis_costs_a_read_at_most_one_socket_timeout(reader_client):
 
     assert [first.json()["remaining"], second.json()["remaining"]] == [2, 1]
     # One timeout (a read, a generation and a store would each have waited for one)...
-    assert HUNG_TIMEOUT <= first_elapsed < HUNG_TIMEOUT + 0.7
+    assert HUNG_TIMEOUT <= first_elapsed < HUNG_TIMEOUT + 1.0
     # ...and then the cache is left alone for a while.
     assert second_elapsed < HUNG_TIMEOUT / 2
