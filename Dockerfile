@@ -17,11 +17,15 @@ COPY manage.py ./
 # Static files are collected at build time and served by WhiteNoise from the
 # web process. DEBUG stays off so that the production storage writes its
 # manifest (hashed, compressed names); the placeholder secrets exist only for
-# this step and are never in the image's environment.
+# this step and are never in the image's environment; the step is one process,
+# so it may run without the shared cache (REDIS_URL) the service needs.
 RUN pip install . && DJANGO_READ_DOT_ENV=false DEBUG=false ALLOWED_HOSTS=build \
+    ALLOW_PER_PROCESS_CACHE=true \
     SECRET_KEY=collectstatic-at-build-time-only-not-a-runtime-secret-0123456789 \
     STRIPE_SECRET_KEY=sk_test_build STRIPE_WEBHOOK_SECRET=whsec_build \
     python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# The worker timeout is WEB_TIMEOUT_SECONDS (config/gunicorn.py), and Django's
+# checks run before the first worker starts.
+CMD ["gunicorn", "config.wsgi:application", "--config", "python:config.gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3"]

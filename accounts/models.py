@@ -64,3 +64,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+
+
+class ThrottleCounter(models.Model):
+    """Sign-in attempts counted in the database while the cache is out (accounts.throttles).
+
+    One row per throttle key: the attempts in a window that began with the
+    first of them and ends at window_ends_at (unix seconds). Rows whose
+    window has ended are deleted as new windows begin, so the table holds
+    only the windows of an outage that are still running.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField()
+    window_ends_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -3,6 +3,11 @@
 Each view names its bucket with `throttle_scope` ("login", "registration",
 "password_reset"); the rates are REST_FRAMEWORK's "<scope>_ip" and
 "<scope>_account" (settings, overridable from the environment).
+
+Counting is accounts.services.throttle_attempt_record: a window that begins
+with the first attempt, counted with one atomic increment in the shared
+cache (so every web process sees the same count), and in the database while
+the cache is out, so sign-in keeps working and keeps its limits.
 """
 
 from __future__ import annotations
@@ -16,19 +21,32 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import normalize_email
+from accounts.services import throttle_attempt_record
 
 
 class _ScopedThrottle(SimpleRateThrottle):
     suffix = ""
 
+    def __init__(self) -> None:  # rate is resolved per view in allow_request
+        self.retry_after: int | None = None
+
     def allow_request(self, request: Request, view: APIView) -> bool:
         self.scope = f"{view.throttle_scope}_{self.suffix}"  # type: ignore[attr-defined]
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if self.num_requests is None or self.duration is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        decision = throttle_attempt_record(
+            key=key, limit=self.num_requests, window_seconds=self.duration
+        )
+        self.retry_after = decision.retry_after
+        return decision.allowed
 
-    def __init__(self) -> None:  # rate is resolved per view in allow_request
-        pass
+    def wait(self) -> float | None:
+        return self.retry_after
 
     def get_rate(self) -> str | None:
         # Read at call time, so settings changes (and tests) take effect at once.

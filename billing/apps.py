@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
+        from billing import checks  # noqa: F401 - registers the system checks
         from billing.roles import roles_ensure
 
         post_migrate.connect(roles_ensure, sender=self, dispatch_uid="billing.roles_ensure")

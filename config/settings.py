@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "billing.middleware.StripeBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,18 +129,36 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Short timeouts: a Redis outage must degrade answers, never hang them. A hung
+# Redis costs a request one socket timeout, after which the cache is left
+# alone for CACHE_OUTAGE_RETRY_SECONDS (config/cache.py).
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5)
+REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS = env.float(
+    "REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS", default=REDIS_SOCKET_TIMEOUT_SECONDS
+)
+CACHE_OUTAGE_RETRY_SECONDS = env.float("CACHE_OUTAGE_RETRY_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Short timeouts: a Redis outage must degrade answers, never hang them.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+            },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="paywall"),
         }
     }
-else:
+elif DEBUG or env.bool("ALLOW_PER_PROCESS_CACHE", default=False):
+    # Each process counts throttles and caches decisions on its own: only for
+    # one process (a local run, the test suite), never for a deployment.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: the sign-in throttles and the entitlements "
+        "cache need one cache shared by every web and worker process (an in-memory cache "
+        "lets each process count attempts on its own)."
+    )
 
 # --- Auth -------------------------------------------------------------------
 
@@ -240,6 +259,12 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=5.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The whole Stripe time of one web request, across its calls and their retries:
+# it stays below the web server's timeout (WEB_TIMEOUT_SECONDS, gunicorn's
+# --timeout through config/gunicorn.py; system check billing.E001), so a hung
+# Stripe ends in a JSON 503 stripe_unavailable, not in the worker being killed.
+STRIPE_REQUEST_BUDGET_SECONDS = env.float("STRIPE_REQUEST_BUDGET_SECONDS", default=20.0)
+WEB_TIMEOUT_SECONDS = env.int("WEB_TIMEOUT_SECONDS", default=30)
 STRIPE_WEBHOOK_SECRETS = env.list(
     "STRIPE_WEBHOOK_SECRET", default=[DEV_STRIPE_WEBHOOK_SECRET] if DEBUG else []
 )

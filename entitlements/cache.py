@@ -3,7 +3,9 @@
 Every cache call goes through here and never raises: Django's RedisCache
 raises on a connection error, and a cache outage must only cost speed, the
 answers then come from the database (docs/architecture.md, "Sources of
-truth"; /readyz reports "degraded").
+truth"; /readyz reports "degraded"). After a failure the cache is left alone
+for a few seconds (config.cache), so a hung Redis costs a request at most one
+socket timeout.
 
 Invalidation without races: each reader has a generation key, and a cached
 decision records the generation it was computed under. Invalidating writes a
@@ -17,26 +19,37 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import RedisError
+
+from config.cache import CACHE_ERRORS, cache_failed, cache_recovered, cache_usable
 
 logger = logging.getLogger(__name__)
 
-# What Django's RedisCache lets through when Redis is down, slow or refusing.
-CACHE_ERRORS = (RedisError, OSError)
-
 _PREFIX = "ent"
+
+T = TypeVar("T")
 
 # read_pair's answer when the cache failed: skip the cache for the rest of the request.
 FAILED = object()
 
 
-def _warn(operation: str, exc: Exception) -> None:
-    logger.warning("entitlements cache %s failed: %s: %s", operation, type(exc).__name__, exc)
+def _call(operation: str, fn: Callable[[Any], T], default: T) -> T:
+    """fn(cache) on the default cache; `default` when it fails or is left alone after a failure."""
+    backend = caches["default"]
+    if not cache_usable(backend):
+        return default
+    try:
+        result = fn(backend)
+    except CACHE_ERRORS as exc:
+        cache_failed(operation=f"entitlements {operation}", exc=exc, backend=backend)
+        logger.warning("entitlements cache %s failed: %s: %s", operation, type(exc).__name__, exc)
+        return default
+    cache_recovered(backend)
+    return result
 
 
 def _generation_timeout() -> int:
@@ -87,65 +100,48 @@ def read_pair(reader_key: str) -> tuple[str | None, Any]:
 
     (None, FAILED) when the cache failed.
     """
-    try:
-        generation, decision = _hot_mget(caches["default"])(
-            [generation_key(reader_key), decision_key(reader_key)]
-        )
-    except CACHE_ERRORS as exc:
-        _warn("read", exc)
-        return None, FAILED
-    return generation, decision
+    keys = [generation_key(reader_key), decision_key(reader_key)]
+    return _call("read", lambda backend: tuple(_hot_mget(backend)(keys)), (None, FAILED))  # type: ignore[return-value]
 
 
 def generation_ensure(reader_key: str) -> str | None:
     """The reader's current generation, created if missing; None when the cache fails."""
     key = generation_key(reader_key)
     token = uuid.uuid4().hex
-    try:
-        if cache.add(key, token, timeout=_generation_timeout()):
+
+    def ensure(backend: Any) -> str | None:
+        if backend.add(key, token, timeout=_generation_timeout()):
             return token
-        return cache.get(key)
-    except CACHE_ERRORS as exc:
-        _warn("generation", exc)
-        return None
+        return backend.get(key)  # type: ignore[no-any-return]
+
+    return _call("generation", ensure, None)
 
 
 def generation_bump(reader_key: str) -> bool:
     """Invalidate every decision cached for this reader. False when the cache failed."""
-    try:
-        cache.set(generation_key(reader_key), uuid.uuid4().hex, timeout=_generation_timeout())
-    except CACHE_ERRORS as exc:
-        logger.error("entitlements cache invalidation failed for %s: %s", reader_key, exc)
-        return False
-    return True
+
+    def bump(backend: Any) -> bool:
+        backend.set(generation_key(reader_key), uuid.uuid4().hex, timeout=_generation_timeout())
+        return True
+
+    if _call("invalidation", bump, False):
+        return True
+    logger.error("entitlements cache invalidation failed for %s: the cache is out", reader_key)
+    return False
 
 
 def store(key: str, value: Any, timeout: float) -> None:
-    if timeout <= 0:
-        return
-    try:
-        cache.set(key, value, timeout=timeout)
-    except CACHE_ERRORS as exc:
-        _warn("write", exc)
+    if timeout > 0:
+        _call("write", lambda backend: backend.set(key, value, timeout=timeout), None)
 
 
 def store_if_absent(key: str, value: Any, timeout: float) -> None:
-    try:
-        cache.add(key, value, timeout=timeout)
-    except CACHE_ERRORS as exc:
-        _warn("write", exc)
+    _call("write", lambda backend: backend.add(key, value, timeout=timeout), None)
 
 
 def fetch(key: str) -> Any:
-    try:
-        return cache.get(key)
-    except CACHE_ERRORS as exc:
-        _warn("read", exc)
-        return None
+    return _call("read", lambda backend: backend.get(key), None)
 
 
 def forget(key: str) -> None:
-    try:
-        cache.delete(key)
-    except CACHE_ERRORS as exc:
-        _warn("delete", exc)
+    _call("delete", lambda backend: backend.delete(key), None)

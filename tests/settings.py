@@ -14,6 +14,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_tests")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_tests")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Without REDIS_URL the suite runs in one process on the in-memory cache.
+os.environ.setdefault("ALLOW_PER_PROCESS_CACHE", "true")
 
 from config.settings import *  # noqa: F403
 

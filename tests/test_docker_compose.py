@@ -73,3 +73,17 @@ def test_no_secret_is_written_into_the_file(compose):
     assert "sk_live" not in raw
     assert "whsec_" not in raw
     assert "SECRET_KEY" not in raw
+
+
+def test_gunicorn_takes_its_timeout_from_the_settings_in_compose_and_the_image(compose):
+    web = compose["services"]["web"]["command"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+
+    assert "--config=python:config.gunicorn" in web
+    assert not [arg for arg in web if arg.startswith(("--timeout", "-t"))]
+    assert '"--config", "python:config.gunicorn"' in cmd
+    assert "--timeout" not in cmd
+    environment = compose["x-django"]["environment"]
+    assert environment["WEB_TIMEOUT_SECONDS"] == "${WEB_TIMEOUT_SECONDS:-30}"
+    assert environment["STRIPE_REQUEST_BUDGET_SECONDS"] == "${STRIPE_REQUEST_BUDGET_SECONDS:-20}"

@@ -32,12 +32,20 @@ CONFIG_VARS = (
     "ACCOUNT_EMAIL_VERIFICATION",
     "CELERY_TASK_TIME_LIMIT",
     "STRIPE_EVENT_STUCK_MINUTES",
+    "ALLOW_PER_PROCESS_CACHE",
+    "REDIS_SOCKET_TIMEOUT_SECONDS",
+    "REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS",
+    "STRIPE_REQUEST_BUDGET_SECONDS",
+    "WEB_TIMEOUT_SECONDS",
+    "STRIPE_TIMEOUT_SECONDS",
+    "STRIPE_MAX_NETWORK_RETRIES",
 )
 PRODUCTION = {
     "SECRET_KEY": "a-real-production-secret-" + "q7" * 20,
     "ALLOWED_HOSTS": "billing.example.com",
     "STRIPE_SECRET_KEY": "sk_live_realkey",
     "STRIPE_WEBHOOK_SECRET": "whsec_real",
+    "REDIS_URL": "redis://cache.internal:6379/0",
 }
 PROBE = """
 import json, django
@@ -50,6 +58,7 @@ print(json.dumps({
     "db_host": settings.DATABASES["default"].get("HOST", ""),
     "cache": settings.CACHES["default"]["BACKEND"],
     "cache_location": settings.CACHES["default"].get("LOCATION", ""),
+    "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
     "broker": settings.CELERY_BROKER_URL,
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "stripe_key": settings.STRIPE_SECRET_KEY,
@@ -142,6 +151,37 @@ def test_with_database_and_redis_urls_it_uses_postgresql_redis_cache_and_a_redis
     assert s["celery_app_broker"] == "redis://cache.internal:6379/0"
     assert s["celery_app_serializer"] == "json"
     assert s["eager"] is False
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    without_redis = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+
+    result = start(without_redis)
+
+    assert result.returncode != 0
+    assert "REDIS_URL must be set when DEBUG is off" in result.stderr
+
+
+def test_a_per_process_cache_is_only_allowed_when_asked_for_by_name():
+    without_redis = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+
+    s = settings_with({**without_redis, "ALLOW_PER_PROCESS_CACHE": "true"})
+
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_redis_socket_timeouts_are_short_by_default_and_configurable():
+    default = settings_with(PRODUCTION)["cache_options"]
+    configured = settings_with(
+        {
+            **PRODUCTION,
+            "REDIS_SOCKET_TIMEOUT_SECONDS": "0.25",
+            "REDIS_SOCKET_CONNECT_TIMEOUT_SECONDS": "1",
+        }
+    )["cache_options"]
+
+    assert default == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    assert configured == {"socket_connect_timeout": 1.0, "socket_timeout": 0.25}
 
 
 def test_celery_is_configured_for_reliability():

@@ -66,3 +66,31 @@ def test_readyz_reports_the_cache_degraded_with_200(redis_down, client):
     assert response.status_code == 200
     assert response.json()["cache"] == "degraded"
     assert response.json()["database"] == "ok"
+
+
+HUNG_TIMEOUT = 1.5
+
+
+def test_a_hung_redis_costs_a_read_at_most_one_socket_timeout(reader_client):
+    import time
+
+    from tests.outage import hung_server, redis_cache_at
+
+    with (
+        hung_server() as port,
+        override_settings(
+            CACHES=redis_cache_at(port, socket_timeout=HUNG_TIMEOUT, prefix="ent-hung")
+        ),
+    ):
+        started = time.monotonic()
+        first = read(reader_client, "a1")
+        first_elapsed = time.monotonic() - started
+        started = time.monotonic()
+        second = read(reader_client, "a2")
+        second_elapsed = time.monotonic() - started
+
+    assert [first.json()["remaining"], second.json()["remaining"]] == [2, 1]
+    # One timeout (a read, a generation and a store would each have waited for one)...
+    assert HUNG_TIMEOUT <= first_elapsed < HUNG_TIMEOUT + 1.0
+    # ...and then the cache is left alone for a while.
+    assert second_elapsed < HUNG_TIMEOUT / 2
