@@ -176,8 +176,13 @@ class StripeWebhookApi(APIView):
 
     @extend_schema(request=None, responses={200: None}, auth=[])
     def post(self, request: Request) -> Response:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.STRIPE_WEBHOOK_MAX_BYTES:
+        # ApiErrorMiddleware has refused a Content-Length that is not a number.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if (
+            length.isascii()
+            and length.isdigit()
+            and int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES
+        ):
             raise ApplicationError("The body is too large.", code="payload_too_large")
         _event, created = services.stripe_event_receive(
             payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")
