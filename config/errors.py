@@ -129,7 +129,8 @@ _GENERIC: dict[int, tuple[str, str]] = {
     503: ("The service is unavailable; try again later.", "service_unavailable"),
 }
 _DIGITS = re.compile(r"[0-9]+")
-security_logger = logging.getLogger("django.security")
+# Django logs a refused Host under this name; so do we, so that filters set on it still apply.
+security_logger = logging.getLogger("django.security.DisallowedHost")
 
 
 def _contract_body(status_code: int) -> dict[str, str]:
@@ -230,7 +231,7 @@ def _reshaped(response: HttpResponseBase) -> HttpResponseBase:
 
 
 class ApiErrorMiddleware:
-    """Every answer under /api/ in the JSON contract, never an HTML page (DESIGN.md, "Errors").
+    """Every answer under /api/ in the JSON contract, never an HTML page (docs/operations.md).
 
     Outermost in MIDDLEWARE, so that it sees the request before anything asks
     for its host or reads its body, and every response last.

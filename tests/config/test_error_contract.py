@@ -3,7 +3,7 @@
 {"detail": "human sentence", "code": "machine_code"} for every status, including
 what Django itself answers before (or instead of) a view: a bad Host, a body that
 is too large or too deeply nested, a Content-Length that is not a number, an
-unknown path with DEBUG on (DESIGN.md, "Errors, everywhere under /api/").
+unknown path with DEBUG on (docs/operations.md, "Errors under /api/").
 """
 
 from __future__ import annotations
