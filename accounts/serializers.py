@@ -88,6 +88,12 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+class MessageOutput(serializers.Serializer):
+    """A confirmation in a sentence ("Password reset e-mail has been sent.")."""
+
+    detail = serializers.CharField()
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User

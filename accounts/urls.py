@@ -1,4 +1,3 @@
-from dj_rest_auth.registration.views import VerifyEmailView
 from dj_rest_auth.views import PasswordChangeView, PasswordResetConfirmView
 from django.urls import path
 
@@ -16,7 +15,7 @@ urlpatterns = [
         name="rest_password_reset_confirm",
     ),
     path("registration/", api.RegistrationApi.as_view(), name="rest_register"),
-    path("registration/verify-email/", VerifyEmailView.as_view(), name="rest_verify_email"),
+    path("registration/verify-email/", api.VerifyEmailApi.as_view(), name="rest_verify_email"),
     path(
         "registration/resend-email/",
         api.ResendEmailVerificationApi.as_view(),

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -14,16 +19,36 @@ from rest_framework.views import APIView
 from billing import selectors, services
 from billing.serializers import (
     CancelInput,
+    CardSavedOutput,
     InvoicePageOutput,
     PaymentMethodInput,
     PlanInput,
     PlanOutput,
     SetupIntentOutput,
+    StripeEventInput,
     SubscribeInput,
     SubscriptionOutput,
     TrialInput,
+    WebhookReceivedOutput,
 )
 from config.errors import ApplicationError
+from config.schema import error_responses
+
+# The errors of the billing operations, beyond those every operation can give (config/schema.py).
+STRIPE_DOWN = "stripe_unavailable: Stripe could not be reached or failed; try again."
+DECLINED = "card_declined: the card was refused; Stripe's message is in `detail`."
+NO_SUCH_CARD = "stripe_object_missing: Stripe has no such payment method."
+BAD_PLAN_OR_CARD = (
+    "Invalid input (see `fields`): unknown_plan, invalid_payment_method; or "
+    "stripe_invalid_request when Stripe refuses the card."
+)
+NOT_LIVE = "no_subscription: there is no current subscription"
+IN_PROGRESS = "operation_in_progress: the same request is already under way"
+CARD_EXAMPLE = OpenApiExample(
+    "monthly, with a card",
+    value={"plan": "monthly", "payment_method": "pm_card_visa"},
+    request_only=True,
+)
 
 
 def _subscription_response(
@@ -47,7 +72,23 @@ class PlanListApi(APIView):
 
 
 class TrialStartApi(APIView):
-    @extend_schema(request=TrialInput, responses={201: SubscriptionOutput})
+    @extend_schema(
+        request=TrialInput,
+        examples=[CARD_EXAMPLE],
+        responses={
+            201: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: BAD_PLAN_OR_CARD,
+                    402: DECLINED,
+                    404: NO_SUCH_CARD,
+                    409: "trial_already_used (by this account, mailbox or card), "
+                    f"subscription_exists, {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = TrialInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -60,7 +101,22 @@ class TrialStartApi(APIView):
 
 
 class SubscribeApi(APIView):
-    @extend_schema(request=SubscribeInput, responses={201: SubscriptionOutput})
+    @extend_schema(
+        request=SubscribeInput,
+        examples=[CARD_EXAMPLE],
+        responses={
+            201: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: BAD_PLAN_OR_CARD,
+                    402: DECLINED,
+                    404: NO_SUCH_CARD,
+                    409: f"subscription_exists, {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = SubscribeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -73,7 +129,17 @@ class SubscribeApi(APIView):
 
 
 class SubscriptionDetailApi(APIView):
-    @extend_schema(responses={200: SubscriptionOutput})
+    @extend_schema(
+        responses={
+            200: SubscriptionOutput,
+            **error_responses(
+                {
+                    404: "no_subscription: the reader has never subscribed.",
+                    503: f"{STRIPE_DOWN} (asked while a payment awaits authentication)",
+                }
+            ),
+        }
+    )
     def get(self, request: Request) -> Response:
         subscription = selectors.subscription_get_current(user=request.user)
         if subscription is None:
@@ -92,7 +158,13 @@ class SubscriptionDetailApi(APIView):
 
 
 class SubscriptionCancelApi(APIView):
-    @extend_schema(request=CancelInput, responses={200: SubscriptionOutput})
+    @extend_schema(
+        request=CancelInput,
+        responses={
+            200: SubscriptionOutput,
+            **error_responses({409: f"{NOT_LIVE}, {IN_PROGRESS}.", 503: STRIPE_DOWN}),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -105,14 +177,42 @@ class SubscriptionCancelApi(APIView):
 
 
 class SubscriptionResumeApi(APIView):
-    @extend_schema(request=None, responses={200: SubscriptionOutput})
+    @extend_schema(
+        request=None,
+        responses={
+            200: SubscriptionOutput,
+            **error_responses(
+                {
+                    402: f"{DECLINED} (resuming a paused subscription charges the card)",
+                    409: f"{NOT_LIVE}; not_cancelling: nothing to undo; "
+                    f"payment_method_required: add a card first; {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         subscription = services.subscription_resume(user=request.user)
         return _subscription_response(services.SubscriptionResult(subscription))
 
 
 class SubscriptionChangePlanApi(APIView):
-    @extend_schema(request=PlanInput, responses={200: SubscriptionOutput})
+    @extend_schema(
+        request=PlanInput,
+        examples=[OpenApiExample("yearly", value={"plan": "yearly"}, request_only=True)],
+        responses={
+            200: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: "Invalid input (see `fields`): unknown_plan.",
+                    402: f"{DECLINED} (a proration is charged at once)",
+                    409: f"{NOT_LIVE}; same_plan; subscription_not_changeable: "
+                    f"only a trialing or active subscription changes plan; {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -123,7 +223,29 @@ class SubscriptionChangePlanApi(APIView):
 
 
 class PaymentMethodApi(APIView):
-    @extend_schema(request=PaymentMethodInput, responses={200: SubscriptionOutput})
+    @extend_schema(
+        request=PaymentMethodInput,
+        examples=[
+            OpenApiExample("a card", value={"payment_method": "pm_card_visa"}, request_only=True)
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="PaymentMethodResult",
+                serializers=[SubscriptionOutput, CardSavedOutput],
+                resource_type_field_name=None,
+            ),
+            **error_responses(
+                {
+                    400: "Invalid input (see `fields`): invalid_payment_method; or "
+                    "stripe_invalid_request when Stripe refuses the card.",
+                    402: DECLINED,
+                    404: NO_SUCH_CARD,
+                    409: f"payment_method_required, {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = PaymentMethodInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -136,7 +258,13 @@ class PaymentMethodApi(APIView):
 
 
 class SetupIntentApi(APIView):
-    @extend_schema(request=None, responses={200: SetupIntentOutput})
+    @extend_schema(
+        request=None,
+        responses={
+            200: SetupIntentOutput,
+            **error_responses({409: f"{IN_PROGRESS}.", 503: STRIPE_DOWN}),
+        },
+    )
     def post(self, request: Request) -> Response:
         return Response({"client_secret": services.setup_intent_create(user=request.user)})
 
@@ -174,10 +302,36 @@ class StripeWebhookApi(APIView):
     permission_classes = (AllowAny,)
     parser_classes = (_RawBody,)
 
-    @extend_schema(request=None, responses={200: None}, auth=[])
+    @extend_schema(
+        request={"application/json": StripeEventInput},
+        parameters=[
+            OpenApiParameter(
+                "Stripe-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="t=<unix time>,v1=<HMAC-SHA256 of t.body with the endpoint secret>",
+            )
+        ],
+        responses={
+            200: WebhookReceivedOutput,
+            **error_responses(
+                {
+                    400: "missing_signature, invalid_signature (wrong or stale), "
+                    "malformed_event (not a Stripe event), payload_too_large."
+                }
+            ),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.STRIPE_WEBHOOK_MAX_BYTES:
+        # ApiErrorMiddleware has refused a Content-Length that is not a number.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if (
+            length.isascii()
+            and length.isdigit()
+            and int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES
+        ):
             raise ApplicationError("The body is too large.", code="payload_too_large")
         _event, created = services.stripe_event_receive(
             payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")

@@ -508,7 +508,7 @@ def webhook_event_verified(*, payload: bytes, signature: str, secrets: list[str]
             continue
         try:
             data = json.loads(payload)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past the stack
             raise WebhookRejected(
                 "The body is not a Stripe event.", code="malformed_event"
             ) from exc

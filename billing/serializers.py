@@ -67,6 +67,29 @@ class PaymentMethodInput(serializers.Serializer):
     payment_method = serializers.CharField(max_length=255)
 
 
+class CardSavedOutput(serializers.Serializer):
+    """The card is the reader's default now; there is no subscription to show."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["payment_method_saved"])
+
+
+class StripeEventInput(serializers.Serializer):
+    """A Stripe event, as Stripe signs and sends it (the fields read on arrival)."""
+
+    id = serializers.CharField(max_length=255)
+    type = serializers.CharField(max_length=128)
+    created = serializers.IntegerField(min_value=0, required=False)
+    api_version = serializers.CharField(required=False, allow_null=True)
+    livemode = serializers.BooleanField(required=False)
+    data = serializers.DictField(help_text='{"object": the Stripe object the event is about}')
+
+
+class WebhookReceivedOutput(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField(help_text="Stored before: nothing more was done.")
+
+
 class SetupIntentOutput(serializers.Serializer):
     client_secret = serializers.CharField()
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
+handler400 = "config.errors.json_bad_request"
 handler404 = "config.errors.json_not_found"
 handler500 = "config.errors.json_server_error"

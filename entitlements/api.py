@@ -11,7 +11,7 @@ import re
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
+from config.schema import error_responses
 from entitlements.authentication import ApiKeyAuthentication, HasApiKey
 from entitlements.readers import (
     READER_ID_COOKIE,
@@ -56,12 +57,14 @@ READER_PARAMETERS = [
         description="With an Api-Key only: the account to answer for.",
     ),
 ]
-ERRORS = {
-    400: OpenApiResponse(description="invalid_reader_id, invalid_user_id, invalid_article_id"),
-    401: OpenApiResponse(description="wrong or revoked credentials"),
-    403: OpenApiResponse(description="api_key_required: X-User-Id without an Api-Key"),
-    404: OpenApiResponse(description="reader_not_found"),
-}
+ERRORS = error_responses(
+    {
+        400: "invalid_reader_id, invalid_user_id, invalid_article_id",
+        401: "wrong or revoked credentials",
+        403: "api_key_required: X-User-Id without an Api-Key",
+        404: "reader_not_found",
+    }
+)
 
 
 def _reader_for(request: Request) -> tuple[Reader, str | None]:

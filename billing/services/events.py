@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -317,11 +317,48 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent
     event = gateway.webhook_event_verified(
         payload=payload, signature=signature, secrets=settings.STRIPE_WEBHOOK_SECRETS
     )
-    with transaction.atomic():
-        stored, created = stripe_event_record(event=event)
-        if created:
-            _enqueue_on_commit(stored.id)
+    problem = _unstorable(event)
+    if problem:
+        logger.warning("signed stripe event refused: %s", problem)
+        raise gateway.WebhookRejected(
+            f"The body is not a Stripe event: {problem}.", code="malformed_event"
+        )
+    try:
+        with transaction.atomic():
+            stored, created = stripe_event_record(event=event)
+            if created:
+                _enqueue_on_commit(stored.id)
+    except DataError as exc:  # e.g. a NUL character, which PostgreSQL's jsonb cannot hold
+        logger.warning("signed stripe event %s could not be stored: %s", event["id"], exc)
+        raise gateway.WebhookRejected(
+            "The body is not a Stripe event: it cannot be stored.", code="malformed_event"
+        ) from exc
     return stored, created
+
+
+_MAX_ID = StripeEvent._meta.get_field("id").max_length or 255
+_MAX_TYPE = StripeEvent._meta.get_field("type").max_length or 128
+_MAX_UNIX = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+
+
+def _unstorable(event: dict[str, Any]) -> str:
+    """Why a signed event cannot be stored and processed as it is, or "" if it can.
+
+    Stripe's ids and types are short strings and its timestamps unix seconds;
+    anything else (an integer id, a 300-character one) would be stored in
+    another form or fail on insert, and then fail again in processing. It is
+    refused before anything is stored, like any body that is not an event.
+    """
+    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= _MAX_ID:
+        return f"id must be a string of 1 to {_MAX_ID} characters"
+    if not isinstance(event_type, str) or not 0 < len(event_type) <= _MAX_TYPE:
+        return f"type must be a string of 1 to {_MAX_TYPE} characters"
+    if created is not None and (
+        isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= _MAX_UNIX
+    ):
+        return "created must be a unix timestamp"
+    return ""
 
 
 def _enqueue_on_commit(event_id: str) -> None:

@@ -126,3 +126,53 @@ def test_during_a_secret_roll_both_secrets_are_accepted(client, settings):
 
 def test_the_webhook_needs_no_credentials_but_only_accepts_post(client):
     assert client.get("/api/billing/webhooks/stripe/").status_code == 405
+
+
+@pytest.mark.parametrize("event_id", [12345, "evt_" + "x" * 296, "", None, ["evt_1"]], ids=repr)
+def test_a_signed_event_whose_id_is_not_a_short_string_is_refused_at_ingest(
+    client, django_capture_on_commit_callbacks, event_id
+):
+    event = json.loads(event_body("customer.subscription.updated", SUB))
+    event["id"] = event_id
+    body = json.dumps(event).encode()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = deliver(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_event"
+    assert not StripeEvent.objects.exists()
+    assert callbacks == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("type", 7), ("type", "x" * 129), ("created", "yesterday"), ("created", 10**20)],
+)
+def test_a_signed_event_with_an_impossible_type_or_time_is_refused_at_ingest(client, field, value):
+    event = json.loads(event_body("customer.subscription.updated", SUB))
+    event[field] = value
+
+    response = deliver(client, json.dumps(event).encode())
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_event"
+    assert not StripeEvent.objects.exists()
+
+
+def test_a_signed_event_the_database_cannot_hold_is_refused_not_a_crash(client):
+    body = event_body("customer.subscription.updated", {**SUB, "metadata": {"note": "a\u0000b"}})
+
+    response = deliver(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_event"
+    assert not StripeEvent.objects.exists()
+
+
+def test_a_signed_body_nested_past_the_stack_is_refused(client):
+    response = deliver(client, b"[" * 100_000)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_event"
+    assert not StripeEvent.objects.exists()

@@ -48,3 +48,16 @@ def test_schema_generation_has_no_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_every_operation_documents_its_errors_with_the_one_error_component(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "detail"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            errors = {code: r for code, r in operation["responses"].items() if code >= "400"}
+            assert "400" in errors, (method, path)
+            for code, response in errors.items():
+                body = response["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/Error"}, (method, path, code)
