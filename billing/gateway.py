@@ -335,6 +335,16 @@ def payment_method_attach(*, payment_method_id: str, customer_id: str, idempoten
     )
 
 
+def payment_method_detach(*, payment_method_id: str, idempotency_key: str) -> Any:
+    """Take a card off its customer (Stripe clears it as the customer's default too)."""
+    return _call(
+        "payment_method.detach",
+        lambda: _client().v1.payment_methods.detach(
+            payment_method_id, options=_write_options(idempotency_key)
+        ),
+    )
+
+
 def customer_set_default_payment_method(
     *, customer_id: str, payment_method_id: str, idempotency_key: str
 ) -> Any:

@@ -266,11 +266,23 @@ class AuditLog(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     stripe_object_id = models.CharField(max_length=255, blank=True, db_index=True)
+    idempotency_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The Stripe attempt this entry records: requests sharing it share the entry.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=["reader", "-created_at"], name="billing_audit_reader")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="billing_audit_one_entry_per_attempt",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_type} {self.action}"

@@ -365,6 +365,7 @@ class Handler(BaseHTTPRequestHandler):
             headers.update(err.headers)
         entry["status"] = status
         if replayed is not None:
+            entry["replayed"] = True
             headers["Idempotent-Replayed"] = "true"
             headers["Original-Request"] = replayed
         emu.record(entry)

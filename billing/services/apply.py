@@ -2,6 +2,12 @@
 
 Used by the API after each Stripe write, by webhook processing and by the
 periodic reconciliation alike (docs/architecture.md, "Sources of truth").
+
+Who writes the audit entry: a system sync (a webhook, the reconciliation)
+records here what applying changed. A service action (a cancel, a trial
+extension) passes audit=False and writes its own single entry, whether or not
+applying changed anything: the webhook for its change may have been applied
+first, and the entry must still name who acted and why.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ def _id_of(value: Any) -> str:
     return value if isinstance(value, str) else str(_field(value, "id", ""))
 
 
-def _snapshot(subscription: Subscription) -> dict[str, Any]:
+def subscription_snapshot(subscription: Subscription) -> dict[str, Any]:
+    """The mirrored fields of our row, as an audit entry's before or after shows them."""
     out: dict[str, Any] = {}
     for name in MIRRORED_FIELDS:
         value = getattr(subscription, name)
@@ -71,12 +78,14 @@ def subscription_apply_stripe(
     actor_user: User | None = None,
     action: str = "subscription.synced",
     reason: str = "",
+    audit: bool = True,
 ) -> Subscription:
     """Write one Stripe subscription object into its local row (created if new).
 
     The row is locked for the write; a change of any mirrored field is
-    audited with before and after. Two first applies of one new subscription
-    racing each other: the loser retries and finds the row.
+    audited with before and after, unless audit=False (the calling action
+    writes its own entry). Two first applies of one new subscription racing
+    each other: the loser retries and finds the row.
     """
     for attempt in range(2):
         try:
@@ -86,6 +95,7 @@ def subscription_apply_stripe(
                 actor_user=actor_user,
                 action=action,
                 reason=reason,
+                audit=audit,
             )
         except IntegrityError:
             if attempt:
@@ -100,6 +110,7 @@ def _apply(
     actor_user: User | None,
     action: str,
     reason: str,
+    audit: bool,
 ) -> Subscription:
     stripe_id = str(stripe_subscription["id"])
     customer_id = _id_of(stripe_subscription["customer"])
@@ -141,14 +152,14 @@ def _apply(
             )
             before = None
         else:
-            before = _snapshot(local)
+            before = subscription_snapshot(local)
         local.plan = plan
         for name, value in values.items():
             setattr(local, name, value)
         local.synced_at = timezone.now()
         local.save()
-        after = _snapshot(local)
-        if before != after:
+        after = subscription_snapshot(local)
+        if before != after and audit:
             audit_record(
                 action=action if before is not None else "subscription.created",
                 actor_type=actor_type,
@@ -159,6 +170,7 @@ def _apply(
                 after=after,
                 stripe_object_id=stripe_id,
             )
+        if before != after:
             reader = local.user
             for hook in subscription_changed_hooks:
                 transaction.on_commit(lambda hook=hook: hook(reader))
@@ -172,6 +184,7 @@ def subscription_sync_from_stripe(
     actor_user: User | None = None,
     action: str = "subscription.synced",
     reason: str = "",
+    audit: bool = True,
 ) -> Subscription:
     """Re-read one subscription from Stripe and apply it, under the row's lock.
 
@@ -193,4 +206,5 @@ def subscription_sync_from_stripe(
             actor_user=actor_user,
             action=action,
             reason=reason,
+            audit=audit,
         )

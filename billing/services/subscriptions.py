@@ -26,7 +26,11 @@ from billing.models import (
     TrialClaim,
 )
 from billing.selectors import invoice_payment_intent
-from billing.services.apply import subscription_apply_stripe, subscription_sync_from_stripe
+from billing.services.apply import (
+    subscription_apply_stripe,
+    subscription_snapshot,
+    subscription_sync_from_stripe,
+)
 from billing.services.attempts import (
     ATTEMPT_REUSE_WINDOW,
     attempt_abandon,
@@ -216,28 +220,52 @@ def _create_held(*, attempt: StripeAttempt, call: Callable[[str], Any]) -> Any:
     return result
 
 
-def _attach_card(*, user: User, customer_id: str, payment_method_id: str) -> Any:
-    """Attach a card (Stripe holds it; we only see its id) and make it the default."""
-    payment_method = stripe_write(
-        operation="payment_method.attach",
-        user=user,
-        params={"payment_method": payment_method_id, "customer": customer_id},
-        call=lambda key: gateway.payment_method_attach(
-            payment_method_id=payment_method_id, customer_id=customer_id, idempotency_key=key
-        ),
+def _attach_card(
+    *,
+    customer_id: str,
+    payment_method_id: str,
+    key_base: str,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """Attach a card (Stripe holds it; we only see its id), check it, make it the default.
+
+    The writes' idempotency keys derive from the attempt of the action they are
+    part of (`key_base`): requests sharing that attempt (a double click, twenty
+    concurrent trial starts) share these writes too, and Stripe replays them
+    instead of attaching the card again. A card refused by `check` is detached
+    and never becomes the customer's default.
+    """
+    payment_method = gateway.payment_method_attach(
+        payment_method_id=payment_method_id,
+        customer_id=customer_id,
+        idempotency_key=f"{key_base}:payment_method.attach",
     )
-    stripe_write(
-        operation="customer.default_payment_method",
-        user=user,
-        params={"payment_method": payment_method_id, "customer": customer_id},
-        call=lambda key: gateway.customer_set_default_payment_method(
-            customer_id=customer_id, payment_method_id=payment_method_id, idempotency_key=key
-        ),
+    if check is not None:
+        try:
+            check(payment_method)
+        except ApplicationError:
+            _detach_card(payment_method=payment_method, key_base=key_base)
+            raise
+    gateway.customer_set_default_payment_method(
+        customer_id=customer_id,
+        payment_method_id=payment_method_id,
+        idempotency_key=f"{key_base}:customer.default_payment_method",
     )
     Customer.objects.filter(stripe_customer_id=customer_id).update(
         default_payment_method_id=payment_method_id
     )
     return payment_method
+
+
+def _detach_card(*, payment_method: Any, key_base: str) -> None:
+    """Take a refused card off the customer again; the refusal stands if Stripe fails."""
+    try:
+        gateway.payment_method_detach(
+            payment_method_id=str(payment_method["id"]),
+            idempotency_key=f"{key_base}:payment_method.detach",
+        )
+    except gateway.GatewayError:
+        logger.warning("could not detach refused card %s", payment_method.get("id"), exc_info=True)
 
 
 def _fingerprint(payment_method: Any) -> str:
@@ -274,20 +302,12 @@ def subscription_start_trial(
         fingerprint = ""
         if payment_method_id:
             payment_method = _attach_card(
-                user=user,
                 customer_id=customer.stripe_customer_id,
                 payment_method_id=payment_method_id,
+                key_base=attempt.idempotency_key,
+                check=lambda card: _refuse_card_with_a_trial(card, user=user),
             )
             fingerprint = _fingerprint(payment_method)
-            if (
-                settings.TRIAL_ONE_PER_CARD
-                and fingerprint
-                and TrialClaim.objects.filter(card_fingerprint=fingerprint).exists()
-            ):
-                raise Conflict(
-                    "This card has already been used for a free trial.",
-                    code="trial_already_used",
-                )
     except Exception:
         _release_creation(attempt)  # this request did not send it; others may
         raise
@@ -310,21 +330,44 @@ def subscription_start_trial(
             stripe_subscription=stripe_subscription,
             actor_type=Actor.READER,
             actor_user=user,
-            action="subscription.trial_started",
+            action="trial.claimed",
+            audit=False,
         )
-        TrialClaim.objects.get_or_create(
+        # Requests sharing the creation attempt all get here; the one that
+        # records the claim writes the action's entry.
+        _, claimed = TrialClaim.objects.get_or_create(
             email_digest=email_key,
             defaults={"user": user, "card_fingerprint": fingerprint, "subscription": subscription},
         )
-        audit_record(
-            action="trial.claimed",
-            actor_type=Actor.READER,
-            actor_user=user,
-            reader=user,
-            after={"plan": plan.code, "trial_days": trial_days, "with_card": bool(fingerprint)},
-            stripe_object_id=subscription.stripe_subscription_id,
-        )
+        if claimed:
+            audit_record(
+                action="trial.claimed",
+                actor_type=Actor.READER,
+                actor_user=user,
+                reader=user,
+                after={
+                    **subscription_snapshot(subscription),
+                    "trial_days": trial_days,
+                    "with_card": bool(fingerprint),
+                },
+                stripe_object_id=subscription.stripe_subscription_id,
+                idempotency_key=attempt.idempotency_key,
+            )
     return SubscriptionResult(subscription)
+
+
+def _refuse_card_with_a_trial(payment_method: Any, *, user: User) -> None:
+    """One trial per card. The reader's own claim is no reason: it was recorded by a
+    request sharing this one's attempt (twenty concurrent starts), not by an old trial."""
+    fingerprint = _fingerprint(payment_method)
+    if (
+        settings.TRIAL_ONE_PER_CARD
+        and fingerprint
+        and TrialClaim.objects.filter(card_fingerprint=fingerprint).exclude(user=user).exists()
+    ):
+        raise Conflict(
+            "This card has already been used for a free trial.", code="trial_already_used"
+        )
 
 
 def subscription_subscribe(
@@ -338,9 +381,9 @@ def subscription_subscribe(
     try:
         customer = customer_ensure(user=user)
         _attach_card(
-            user=user,
             customer_id=customer.stripe_customer_id,
             payment_method_id=payment_method_id,
+            key_base=attempt.idempotency_key,
         )
     except Exception:
         _release_creation(attempt)  # this request did not send it; others may
@@ -356,11 +399,14 @@ def subscription_subscribe(
             idempotency_key=key,
         ),
     )
-    subscription = subscription_apply_stripe(
+    subscription = _apply_as_action(
         stripe_subscription=stripe_subscription,
+        before=None,
         actor_type=Actor.READER,
         actor_user=user,
         action="subscription.subscribed",
+        reason="",
+        idempotency_key=attempt.idempotency_key,
     )
     if subscription.status != SubscriptionStatus.INCOMPLETE:
         return SubscriptionResult(subscription)
@@ -463,20 +509,83 @@ def _write_and_apply(
     action: str,
     reason: str,
 ) -> Subscription:
-    """One Stripe write on a subscription (as an attempt), then its answer applied."""
-    stripe_subscription = stripe_write(
-        operation=operation,
-        user=user,
-        params={"subscription": subscription.stripe_subscription_id, **params},
-        call=call,
+    """One Stripe write on a subscription (as an attempt), then its answer applied and
+    the action audited once (see _apply_as_action)."""
+    before = subscription_snapshot(subscription)
+    stripe_subscription, attempt = _write(
+        user=user, subscription=subscription, operation=operation, params=params, call=call
     )
-    return subscription_apply_stripe(
+    return _apply_as_action(
         stripe_subscription=stripe_subscription,
+        before=before,
         actor_type=actor_type,
         actor_user=actor_user,
         action=action,
         reason=reason,
+        idempotency_key=attempt.idempotency_key,
     )
+
+
+def _write(
+    *,
+    user: User | None,
+    subscription: Subscription,
+    operation: str,
+    params: dict[str, Any],
+    call: Callable[[str], Any],
+) -> tuple[Any, StripeAttempt]:
+    """One Stripe write on a subscription as a recorded attempt: (Stripe's answer, attempt)."""
+    attempt = attempt_begin(
+        operation=operation,
+        user=user,
+        params={"subscription": subscription.stripe_subscription_id, **params},
+    )
+    return attempt_run(attempt=attempt, call=call), attempt
+
+
+def _apply_as_action(
+    *,
+    stripe_subscription: Any,
+    before: dict[str, Any] | None,
+    actor_type: str,
+    actor_user: User | None,
+    action: str,
+    reason: str,
+    idempotency_key: str,
+    before_extra: dict[str, Any] | None = None,
+    after_extra: dict[str, Any] | None = None,
+    stripe_object_id: str = "",
+) -> Subscription:
+    """Apply Stripe's answer to an action and write the action's one audit entry.
+
+    The entry is written whether or not applying changed anything: Stripe's
+    webhook for the change may have been applied first (in Stripe's name), and
+    the entry must still say who acted, why, and what changed: `before` is our
+    row before the Stripe call (None when there was none), the after is the
+    row with Stripe's answer applied. Requests that shared the attempt (its
+    idempotency key) share the entry.
+    """
+    with transaction.atomic():
+        subscription = subscription_apply_stripe(
+            stripe_subscription=stripe_subscription,
+            actor_type=actor_type,
+            actor_user=actor_user,
+            action=action,
+            reason=reason,
+            audit=False,
+        )
+        audit_record(
+            action=action,
+            actor_type=actor_type,
+            actor_user=actor_user,
+            reader=subscription.user,
+            reason=reason,
+            before=None if before is None else {**before, **(before_extra or {})},
+            after={**subscription_snapshot(subscription), **(after_extra or {})},
+            stripe_object_id=stripe_object_id or subscription.stripe_subscription_id,
+            idempotency_key=idempotency_key,
+        )
+    return subscription
 
 
 def _update(
@@ -545,7 +654,7 @@ def subscription_resume(
     )
 
 
-def subscription_change_plan(*, user: User, plan_code: str) -> Subscription:
+def subscription_change_plan(*, user: User, plan_code: str, reason: str = "") -> Subscription:
     """Move to another plan; Stripe prorates (during a trial nothing is charged)."""
     plan = _plan(plan_code)
     subscription = _require_live(user)
@@ -572,38 +681,83 @@ def subscription_change_plan(*, user: User, plan_code: str) -> Subscription:
         actor_type=Actor.READER,
         actor_user=user,
         action="subscription.plan_changed",
+        reason=reason,
     )
 
 
-def payment_method_update(*, user: User, payment_method_id: str) -> Subscription | None:
-    """Make a card the reader's default; a subscription paused for want of one resumes."""
+def payment_method_update(
+    *, user: User, payment_method_id: str, reason: str = ""
+) -> Subscription | None:
+    """Make a card the reader's default; a subscription paused for want of one resumes.
+
+    One action, one audit entry (`payment_method.updated`): the card before and
+    after, and the live subscription's row before and after, resumed or not.
+    """
     _check_payment_method_id(payment_method_id)
     customer = customer_ensure(user=user)
-    _attach_card(
-        user=user, customer_id=customer.stripe_customer_id, payment_method_id=payment_method_id
+    subscription = _live(user)
+    card_before = {"default_payment_method": customer.default_payment_method_id}
+    card_after = {"default_payment_method": payment_method_id}
+    attempt = attempt_begin(
+        operation="payment_method.update",
+        user=user,
+        params={"payment_method": payment_method_id, "customer": customer.stripe_customer_id},
     )
-    audit_record(
-        action="payment_method.updated",
+    attempt_run(
+        attempt=attempt,
+        call=lambda key: _attach_card(
+            customer_id=customer.stripe_customer_id,
+            payment_method_id=payment_method_id,
+            key_base=key,
+        ),
+    )
+    if subscription is None:
+        audit_record(
+            action="payment_method.updated",
+            actor_type=Actor.READER,
+            actor_user=user,
+            reader=user,
+            reason=reason,
+            before=card_before,
+            after=card_after,
+            stripe_object_id=payment_method_id,
+            idempotency_key=attempt.idempotency_key,
+        )
+        return None
+    live = subscription
+    before = subscription_snapshot(live)
+    params = {"default_payment_method": payment_method_id}
+    stripe_subscription, _ = _write(
+        user=user,
+        subscription=live,
+        operation="subscription.default_payment_method",
+        params=params,
+        call=lambda key: gateway.subscription_update(
+            subscription_id=live.stripe_subscription_id, params=params, idempotency_key=key
+        ),
+    )
+    if stripe_subscription["status"] == SubscriptionStatus.PAUSED:
+        stripe_subscription, _ = _write(
+            user=user,
+            subscription=live,
+            operation="subscription.resume",
+            params={},
+            call=lambda key: gateway.subscription_resume(
+                subscription_id=live.stripe_subscription_id, idempotency_key=key
+            ),
+        )
+    return _apply_as_action(
+        stripe_subscription=stripe_subscription,
+        before=before,
         actor_type=Actor.READER,
         actor_user=user,
-        reader=user,
+        action="payment_method.updated",
+        reason=reason,
+        idempotency_key=attempt.idempotency_key,
+        before_extra=card_before,
+        after_extra=card_after,
         stripe_object_id=payment_method_id,
     )
-    subscription = _live(user)
-    if subscription is None:
-        return None
-    subscription = _update(
-        user=user,
-        subscription=subscription,
-        operation="subscription.default_payment_method",
-        params={"default_payment_method": payment_method_id},
-        actor_type=Actor.READER,
-        actor_user=user,
-        action="subscription.payment_method_changed",
-    )
-    if subscription.status == SubscriptionStatus.PAUSED:
-        return subscription_resume(user=user)
-    return subscription
 
 
 def setup_intent_create(*, user: User) -> str:

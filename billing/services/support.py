@@ -17,8 +17,8 @@ from accounts.models import User
 from billing import gateway
 from billing.models import Customer, Subscription, SubscriptionStatus
 from billing.selectors import payment_intent_in
-from billing.services.apply import subscription_sync_from_stripe
-from billing.services.attempts import stripe_write
+from billing.services.apply import subscription_snapshot, subscription_sync_from_stripe
+from billing.services.attempts import attempt_begin, attempt_run
 from billing.services.audit import Actor, audit_record
 from billing.services.subscriptions import (
     _write_and_apply,
@@ -99,29 +99,46 @@ def support_extend_trial(*, staff: User, reader: User, days: int, reason: str) -
 
 
 def support_resync(*, staff: User, reader: User, reason: str = "") -> list[Subscription]:
-    """Read every subscription of the reader from Stripe again and apply it."""
+    """Read every subscription of the reader from Stripe again and apply it.
+
+    One audit entry for the whole resync: each subscription as our rows had it
+    before (None: not known here) and after.
+    """
     _require(staff, "billing.resync_subscription")
     customer = Customer.objects.filter(user=reader).first()
-    if customer is None:
-        return []
+    remotes = (
+        gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+        if customer is not None
+        else []
+    )
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     synced = []
-    for remote in gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id):
-        synced.append(
-            subscription_sync_from_stripe(
-                stripe_subscription_id=remote["id"],
-                actor_type=Actor.STAFF,
-                actor_user=staff,
-                action="subscription.resynced",
-                reason=reason or "resync from Stripe",
-            )
+    for remote in remotes:
+        local = (
+            Subscription.objects.select_related("plan")
+            .filter(stripe_subscription_id=remote["id"])
+            .first()
         )
+        before[remote["id"]] = None if local is None else subscription_snapshot(local)
+        subscription = subscription_sync_from_stripe(
+            stripe_subscription_id=remote["id"],
+            actor_type=Actor.STAFF,
+            actor_user=staff,
+            action="billing.resynced",
+            reason=reason,
+            audit=False,
+        )
+        after[remote["id"]] = subscription_snapshot(subscription)
+        synced.append(subscription)
     audit_record(
         action="billing.resynced",
         actor_type=Actor.STAFF,
         actor_user=staff,
         reader=reader,
         reason=reason,
-        after={"subscriptions": [s.stripe_subscription_id for s in synced]},
+        before={"subscriptions": before},
+        after={"subscriptions": after},
     )
     return synced
 
@@ -140,10 +157,11 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
         intent = found.get("id") if isinstance(found, dict) else found
         if not intent:
             continue
-        refund = stripe_write(
-            operation="refund.create",
-            user=reader,
-            params={"invoice": invoice["id"]},
+        attempt = attempt_begin(
+            operation="refund.create", user=reader, params={"invoice": invoice["id"]}
+        )
+        refund = attempt_run(
+            attempt=attempt,
             call=lambda key, intent=intent, invoice=invoice: gateway.refund_create(
                 payment_intent_id=intent,
                 reason="requested_by_customer",
@@ -164,6 +182,7 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
                 "refund": refund.get("id"),
             },
             stripe_object_id=refund.get("id", ""),
+            idempotency_key=attempt.idempotency_key,  # a double click: one refund, one entry
         )
         return refund
     raise Conflict("This reader has no paid invoice to refund.", code="nothing_to_refund")

@@ -31,7 +31,7 @@ def test_leaving_ends_the_subscription_deletes_the_customer_and_erases_the_reade
     assert stripe_sdk.v1.subscriptions.retrieve(trial["id"]).status == "canceled"
     assert Customer.objects.get(stripe_customer_id=customer_id).deleted_at is not None
     assert AuditLog.objects.filter(reader=reader, action="account.deleted").exists()
-    assert AuditLog.objects.filter(reader=reader, action="subscription.created").exists()
+    assert AuditLog.objects.filter(reader=reader, action="trial.claimed").exists()
     assert not AuditLog.objects.filter(after__icontains="reader@example.com").exists()
     assert TrialClaim.objects.filter(user=reader).exists()
 

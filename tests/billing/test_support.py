@@ -111,7 +111,11 @@ def test_resync_repairs_drift_from_stripe(trial, reader, stripe_sdk):
     [synced] = support_resync(staff=staff_with("resync_subscription"), reader=reader, reason="call")
 
     assert synced.cancel_at_period_end is True
-    assert AuditLog.objects.filter(action="subscription.resynced", actor_type="staff").exists()
+    entry = AuditLog.objects.get(action="billing.resynced", actor_type="staff")
+    assert entry.reason == "call"
+    sub_id = trial.stripe_subscription_id
+    assert entry.before["subscriptions"][sub_id]["cancel_at_period_end"] is False
+    assert entry.after["subscriptions"][sub_id]["cancel_at_period_end"] is True
 
 
 def test_refund_returns_the_last_payment_in_stripe(plans, reader, reader_client, stripe_sdk):

@@ -80,7 +80,7 @@ def test_the_reader_page_shows_subscriptions_trial_and_timeline(support_client, 
     assert trial.stripe_subscription_id in page
     assert "trialing" in page
     assert "Trial claimed" in page
-    assert "subscription.created" in page  # the timeline's audit entries
+    assert "trial.claimed" in page  # the timeline's audit entries
     assert "Extend trial" in page
     assert "Refund last payment" not in page  # a lead's action
 
@@ -371,7 +371,7 @@ def test_a_processed_event_is_one_timeline_row_with_its_outcome_and_effect(
     assert row["outcome"] == "processed"
     assert "cancel_at_period_end: false → true" in row["detail"]
     assert not [r for r in page.timeline if "stripe.customer.subscription" in r["what"]]
-    assert [r for r in page.timeline if r["what"].startswith("subscription.created ")]
+    assert [r for r in page.timeline if r["what"].startswith("trial.claimed ")]
 
 
 def test_a_failed_event_shows_in_the_timeline_with_its_error(

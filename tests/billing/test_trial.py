@@ -61,16 +61,17 @@ def test_a_trial_with_a_card_records_its_fingerprint(plans, reader, reader_clien
     assert customer.invoice_settings.default_payment_method == remote.default_payment_method
 
 
-def test_starting_a_trial_is_audited_with_the_reader_as_actor(plans, reader, reader_client):
+def test_starting_a_trial_is_audited_once_with_the_reader_as_actor(plans, reader, reader_client):
     start_trial(reader_client)
 
-    entries = AuditLog.objects.filter(reader=reader)
-    created = entries.get(action="subscription.created")
-    assert created.actor_type == "reader"
-    assert created.actor_user == reader
-    assert created.before is None
-    assert created.after["status"] == "trialing"
-    assert entries.filter(action="trial.claimed").exists()
+    entries = AuditLog.objects.filter(reader=reader).exclude(action="customer.created")
+    [claimed] = entries
+    assert claimed.action == "trial.claimed"
+    assert claimed.actor_type == "reader"
+    assert claimed.actor_user == reader
+    assert claimed.before is None
+    assert claimed.after["status"] == "trialing"
+    assert claimed.after["trial_days"] == 30
 
 
 def test_a_second_trial_is_refused_even_after_cancelling(plans, reader, reader_client):
@@ -117,6 +118,34 @@ def test_the_same_card_on_another_account_gets_no_second_trial(plans):
     assert response.status_code == 409
     assert response.json()["code"] == "trial_already_used"
     assert Subscription.objects.count() == 1
+
+
+def test_a_card_refused_for_a_second_trial_is_detached_and_never_the_default(
+    plans, reader, reader_client, stripe_sdk
+):
+    assert start_trial(client_for(UserFactory()), payment_method="pm_card_visa").status_code == 201
+
+    response = start_trial(reader_client, payment_method="pm_card_visa")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "trial_already_used"
+    customer = reader.billing_customer
+    assert customer.default_payment_method_id == ""
+    remote = stripe_sdk.v1.customers.retrieve(customer.stripe_customer_id)
+    assert remote.invoice_settings.default_payment_method is None
+    cards = stripe_sdk.v1.payment_methods.list(
+        params={"customer": customer.stripe_customer_id, "type": "card"}
+    )
+    assert cards.data == []
+    assert not TrialClaim.objects.filter(user=reader).exists()
+    # Another card still gets the trial, and only that card is kept.
+    assert start_trial(reader_client, payment_method="pm_card_mastercard").status_code == 201
+    remote = stripe_sdk.v1.customers.retrieve(customer.stripe_customer_id)
+    [card] = stripe_sdk.v1.payment_methods.list(
+        params={"customer": customer.stripe_customer_id, "type": "card"}
+    ).data
+    assert card.card.brand == "mastercard"
+    assert remote.invoice_settings.default_payment_method == card.id
 
 
 def test_a_declined_card_is_a_402_with_stripes_message(plans, reader, reader_client):

@@ -24,6 +24,18 @@ def test_same_key_same_params_replays_with_header(stripe_client):
     assert len(stripe_client.v1.customers.list().data) == 1
 
 
+def test_the_request_log_marks_replays(stripe_emulator, stripe_client):
+    for _ in range(2):
+        stripe_client.v1.customers.create(
+            params={"email": "a@example.com"}, options={"idempotency_key": "attempt-log"}
+        )
+    log = stripe_emulator.requests()
+    assert [(r["idempotency_key"], r.get("replayed", False)) for r in log] == [
+        ("attempt-log", False),
+        ("attempt-log", True),
+    ]
+
+
 def test_same_key_other_params_is_idempotency_error(stripe_client):
     stripe_client.v1.customers.create(
         params={"email": "a@example.com"}, options={"idempotency_key": "attempt-2"}
