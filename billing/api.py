@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import Actor
 from billing import selectors, services
 from billing.serializers import (
     CancelInput,
@@ -151,7 +152,7 @@ class SubscriptionDetailApi(APIView):
             # Waiting on the reader's authentication: ask Stripe how it went.
             subscription = services.subscription_sync_from_stripe(
                 stripe_subscription_id=subscription.stripe_subscription_id,
-                actor_type=services.Actor.STRIPE,
+                actor_type=Actor.STRIPE,
             )
             client_secret = selectors.subscription_client_secret(subscription=subscription)
         return _subscription_response(services.SubscriptionResult(subscription, client_secret))

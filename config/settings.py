@@ -73,8 +73,10 @@ INSTALLED_APPS = [
     "dj_rest_auth",
     "dj_rest_auth.registration",
     "accounts",
+    "audit",
     "billing",
     "entitlements",
+    "support",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,6 @@ from billing.services.apply import (
     subscription_sync_from_stripe,
 )
 from billing.services.attempts import stripe_write
-from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
 from billing.services.duplicates import subscription_duplicates_resolve
 from billing.services.events import (
@@ -34,10 +33,8 @@ from billing.services.subscriptions import (
 )
 
 __all__ = [
-    "Actor",
     "SubscriptionResult",
     "SyncReport",
-    "audit_record",
     "customer_ensure",
     "payment_method_update",
     "plan_sync_catalogue",

@@ -20,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_record
 from billing.gateway import from_unix
 from billing.models import Customer, Plan, Subscription
-from billing.services.audit import audit_record
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

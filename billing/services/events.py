@@ -20,11 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription
 from billing.services.apply import subscription_sync_from_stripe
-from billing.services.audit import Actor, audit_record
 from billing.services.duplicates import (
     subscription_duplicates_resolve,
     subscription_is_duplicate,

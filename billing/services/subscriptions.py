@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import (
     LIVE_STATUSES,
@@ -42,7 +43,6 @@ from billing.services.attempts import (
     lock_reader,
     stripe_write,
 )
-from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
 from billing.services.duplicates import subscription_duplicates_resolve
 from config.errors import ApplicationError, Conflict

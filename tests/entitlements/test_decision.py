@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from audit.services import Actor
 from billing.models import Subscription
-from billing.services import Actor, subscription_sync_from_stripe
+from billing.services import subscription_sync_from_stripe
 from entitlements.readers import Reader
 from entitlements.selectors import Decision, MeterState, entitlement_decide
 from entitlements.services import grant_create

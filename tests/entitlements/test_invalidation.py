@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.services import Actor, subscription_sync_from_stripe
+from audit.services import Actor
+from billing.services import subscription_sync_from_stripe
 from entitlements.services import grant_create, grant_revoke
 from tests.entitlements.conftest import ME, client_for
 from tests.entitlements.test_decision import iso, start_trial, subscribe

@@ -12,20 +12,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Customer, Subscription, SubscriptionStatus
 from billing.selectors import payment_intent_in
 from billing.services.apply import subscription_snapshot, subscription_sync_from_stripe
 from billing.services.attempts import attempt_begin, attempt_run
-from billing.services.audit import Actor, audit_record
 from billing.services.subscriptions import (
     _write_and_apply,
     subscription_cancel,
     subscription_resume,
 )
 from config.errors import ApplicationError, Conflict
+from entitlements.models import Grant
+from entitlements.services import grant_create, grant_revoke
 
 # Trial extensions and grants up to this many days need only the "support" role.
 SUPPORT_MAX_DAYS = 30
@@ -190,10 +193,6 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
 
 def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
     """Complimentary unlimited access from now for N days (entitlements' Grant), audited."""
-    from django.utils import timezone
-
-    from entitlements.services import grant_create
-
     _require(staff, "billing.grant_access")
     if days < 1:
         raise ApplicationError("Grant at least one day.", code="invalid_days")
@@ -211,11 +210,6 @@ def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
 
 def support_revoke_grants(*, staff: User, reader: User, reason: str) -> int:
     """End every complimentary grant of the reader that is running or to come."""
-    from django.utils import timezone
-
-    from entitlements.models import Grant
-    from entitlements.services import grant_revoke
-
     _require(staff, "billing.revoke_grant")
     reason = _require_reason(reason)
     grants = list(

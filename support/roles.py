@@ -20,7 +20,7 @@ SUPPORT = [
     ("billing", "view_customer"),
     ("billing", "view_subscription"),
     ("billing", "view_trialclaim"),
-    ("billing", "view_auditlog"),
+    ("audit", "view_auditlog"),
     ("billing", "view_stripeevent"),
     ("billing", "view_stripeattempt"),
     ("billing", "view_notification"),
@@ -51,7 +51,7 @@ def roles_ensure(**kwargs: Any) -> None:
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
-    for label in ("accounts", "billing", "entitlements"):
+    for label in ("accounts", "audit", "billing", "entitlements"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     for name, perms in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
