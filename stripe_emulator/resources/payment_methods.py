@@ -216,6 +216,21 @@ def resolve_attached(
     return pm
 
 
+def subscription_payment_method(ctx: Context, sub: dict[str, Any]) -> dict[str, Any] | None:
+    """What a subscription charges: its default payment method, else the customer's
+    invoice default (Stripe's order), if it belongs to the customer."""
+    customer = ctx.state.find("customer", sub["customer"])
+    for pm_id in (
+        sub["default_payment_method"],
+        customer["invoice_settings"]["default_payment_method"],
+    ):
+        if pm_id:
+            pm = ctx.state.find("payment_method", pm_id)
+            if pm is not None and pm["customer"] == customer["id"]:
+                return pm
+    return None
+
+
 @route(
     "POST",
     "/v1/payment_methods",

@@ -7,12 +7,12 @@ from typing import Any
 
 from stripe_emulator.errors import card_error, invalid
 from stripe_emulator.params import MAP, SCALAR, get_bool, get_enum, get_metadata, get_str
-from stripe_emulator.store import new_id, paginate
+from stripe_emulator.store import new_id
 
-from .base import Context, route
+from .base import PAGE, Context, listing, retrieve, route
 from .cards import card_for
+from .common import error_detail
 from .payment_methods import attach, decline_error, resolve
-from .payments import error_detail
 
 SETI_NEXT_ACTION_KEYS = [
     "blik_authorize",
@@ -142,9 +142,7 @@ def setup_intent_create(ctx: Context, params: dict[str, Any]):
     return ctx.render(seti)
 
 
-@route("GET", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
-def setup_intent_retrieve(ctx: Context, params: dict[str, Any], id: str):
-    return ctx.render(ctx.get("setup_intent", id))
+retrieve("setup_intent", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
 
 
 @route(
@@ -158,16 +156,13 @@ def setup_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
     return ctx.render(seti)
 
 
-@route(
-    "GET",
-    "/v1/setup_intents",
-    {"limit": SCALAR, "starting_after": SCALAR, "ending_before": SCALAR, "customer": SCALAR},
-)
-def setup_intent_list(ctx: Context, params: dict[str, Any]):
-    objs = ctx.state.all("setup_intent")
+def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
     if params.get("customer"):
         objs = [s for s in objs if s["customer"] == params["customer"]]
-    return paginate(ctx.state, objs, params, "/v1/setup_intents", "setup_intent")
+    return objs
+
+
+listing("setup_intent", "/v1/setup_intents", PAGE | {"customer": SCALAR}, _where)
 
 
 def authenticate_setup_intent(ctx: Context, seti: dict[str, Any], succeed: bool) -> None:
