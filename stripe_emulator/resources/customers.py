@@ -13,6 +13,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 from .base import PAGE, Context, listing, route
 from .common import ADDRESS_SCHEMA, address
 from .payment_methods import attach, check_attachable, resolve_attached
+from .skeletons import fill
 
 INVOICE_SETTINGS_SCHEMA = {
     "default_payment_method": SCALAR,
@@ -121,41 +122,14 @@ def customer_create(ctx: Context, params: dict[str, Any]):
             param="invoice_settings[default_payment_method]",
             code="resource_missing",
         )
-    customer = {
-        "id": new_id("cus", 14),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "business_name": None,
-        "cash_balance": None,
-        "created": 0,
-        "currency": None,
-        "customer_account": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "discount": None,
-        "email": None,
-        "individual_name": None,
-        "invoice_credit_balance": {},
-        "invoice_prefix": secrets.token_hex(4).upper(),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
+    customer = fill(
+        "customer",
+        {
+            "id": new_id("cus", 14),
+            "invoice_prefix": secrets.token_hex(4).upper(),
+            "test_clock": clock_id or None,
         },
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "next_invoice_sequence": 1,
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax": None,
-        "tax_exempt": "none",
-        "test_clock": clock_id or None,
-    }
+    )
     customer["created"] = ctx.now(customer)
     ctx.insert(customer)
     deferred = dict(params)

@@ -11,6 +11,7 @@ from stripe_emulator.store import new_id
 
 from .base import Context
 from .common import money_str
+from .skeletons import fill
 from .subscription_items import price_interval, price_of, product_name
 
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in Stripe's "1 x Plan" line texts
@@ -29,42 +30,38 @@ def line_item(
     end: int,
     proration: bool = False,
 ) -> dict[str, Any]:
-    return {
-        "id": new_id("il"),
-        "object": "line_item",
-        "amount": amount,
-        "currency": price["currency"],
-        "description": description,
-        "discount_amounts": [],
-        "discountable": not proration,
-        "discounts": [],
-        "invoice": invoice_id,
-        "livemode": False,
-        "metadata": {},
-        "parent": {
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": proration,
-                "proration_details": {"credited_items": None},
-                "subscription": sub["id"],
-                "subscription_item": item_id,
+    return fill(
+        "line_item",
+        {
+            "id": new_id("il"),
+            "amount": amount,
+            "currency": price["currency"],
+            "description": description,
+            "discountable": not proration,
+            "invoice": invoice_id,
+            "parent": {
+                "invoice_item_details": None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": proration,
+                    "proration_details": {"credited_items": None},
+                    "subscription": sub["id"],
+                    "subscription_item": item_id,
+                },
+                "type": "subscription_item_details",
             },
-            "type": "subscription_item_details",
+            "period": {"end": end, "start": start},
+            "pricing": {
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "type": "price_details",
+                "unit_amount_decimal": price["unit_amount_decimal"],
+            },
+            "quantity": quantity,
+            "quantity_decimal": str(quantity),
+            "subscription": sub["id"],
+            "subtotal": amount,
         },
-        "period": {"end": end, "start": start},
-        "pretax_credit_amounts": [],
-        "pricing": {
-            "price_details": {"price": price["id"], "product": price["product"]},
-            "type": "price_details",
-            "unit_amount_decimal": price["unit_amount_decimal"],
-        },
-        "quantity": quantity,
-        "quantity_decimal": str(quantity),
-        "subscription": sub["id"],
-        "subtotal": amount,
-        "taxes": [],
-    }
+    )
 
 
 def period_lines(ctx: Context, sub: dict[str, Any], invoice_id: str, start: int, end: int):

@@ -13,6 +13,7 @@ from stripe_emulator.store import State, list_object, new_id, paginate, strip
 from .base import PAGE, Context, listing, retrieve, route
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
+from .skeletons import fill
 
 FINALIZE_DELAY = 3600  # a subscription's cycle invoice stays a draft about an hour [BTEST]
 
@@ -35,111 +36,43 @@ def invoice_create(
         line["invoice"] = invoice_id
     total = sum(line["amount"] for line in lines)
     address = customer.get("address")
-    invoice = {
-        "id": invoice_id,
-        "object": "invoice",
-        "account_country": "US",
-        "account_name": "Stripe emulator",
-        "account_tax_ids": None,
-        "amount_due": max(total, 0),
-        "amount_overpaid": 0,
-        "amount_paid": 0,
-        "amount_paid_off_stripe": 0,
-        "amount_remaining": max(total, 0),
-        "amount_shipping": 0,
-        "application": None,
-        "attempt_count": 0,
-        "attempted": False,
-        "auto_advance": True,
-        "automatic_tax": {
-            "disabled_reason": None,
-            "enabled": False,
-            "liability": None,
-            "provider": None,
-            "status": None,
-        },
-        "automatically_finalizes_at": None,
-        "billing_reason": reason,
-        "collection_method": "charge_automatically",
-        "confirmation_secret": None,
-        "created": now,
-        "currency": sub["currency"],
-        "custom_fields": None,
-        "customer": customer["id"],
-        "customer_account": None,
-        "customer_address": dict(address) if address else None,
-        "customer_email": customer.get("email"),
-        "customer_name": customer.get("name"),
-        "customer_phone": customer.get("phone"),
-        "customer_shipping": None,
-        "customer_tax_exempt": customer.get("tax_exempt", "none"),
-        "customer_tax_ids": [],
-        "default_payment_method": None,
-        "default_source": None,
-        "default_tax_rates": [],
-        "description": None,
-        "discounts": [],
-        "due_date": None,
-        "effective_at": None,
-        "ending_balance": None,
-        "footer": None,
-        "from_invoice": None,
-        "hosted_invoice_url": None,
-        "invoice_pdf": None,
-        "issuer": {"account": None, "type": "self"},
-        "last_finalization_error": None,
-        "latest_revision": None,
-        "lines": list_object(lines, f"/v1/invoices/{invoice_id}/lines"),
-        "livemode": False,
-        "metadata": {},
-        "next_payment_attempt": None,
-        "number": None,
-        "on_behalf_of": None,
-        "parent": {
-            "quote_details": None,
-            "subscription_details": {
-                "metadata": dict(sub["metadata"]),
-                "subscription": sub["id"],
-                "subscription_proration_date": None,
+    invoice = fill(
+        "invoice",
+        {
+            "id": invoice_id,
+            "amount_due": max(total, 0),
+            "amount_remaining": max(total, 0),
+            "billing_reason": reason,
+            "created": now,
+            "currency": sub["currency"],
+            "customer": customer["id"],
+            "customer_address": dict(address) if address else None,
+            "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"),
+            "customer_phone": customer.get("phone"),
+            "customer_tax_exempt": customer.get("tax_exempt", "none"),
+            "lines": list_object(lines, f"/v1/invoices/{invoice_id}/lines"),
+            "parent": {
+                "quote_details": None,
+                "subscription_details": {
+                    "metadata": dict(sub["metadata"]),
+                    "subscription": sub["id"],
+                    "subscription_proration_date": None,
+                },
+                "type": "subscription_details",
             },
-            "type": "subscription_details",
+            "payments": list_object([], f"/v1/invoice_payments?invoice={invoice_id}"),
+            "period_end": period_end,
+            "period_start": period_start,
+            "starting_balance": customer.get("balance") or 0,
+            "subtotal": total,
+            "subtotal_excluding_tax": total,
+            "test_clock": customer.get("test_clock"),
+            "total": total,
+            "total_excluding_tax": total,
+            "_pi": None,
         },
-        "payment_settings": {
-            "default_mandate": None,
-            "payment_method_options": None,
-            "payment_method_types": None,
-        },
-        "payments": list_object([], f"/v1/invoice_payments?invoice={invoice_id}"),
-        "period_end": period_end,
-        "period_start": period_start,
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
-        "receipt_number": None,
-        "rendering": None,
-        "shipping_cost": None,
-        "shipping_details": None,
-        "starting_balance": customer.get("balance") or 0,
-        "statement_descriptor": None,
-        "status": "draft",
-        "status_details": None,
-        "status_transitions": {
-            "finalized_at": None,
-            "marked_uncollectible_at": None,
-            "paid_at": None,
-            "voided_at": None,
-        },
-        "subtotal": total,
-        "subtotal_excluding_tax": total,
-        "test_clock": customer.get("test_clock"),
-        "threshold_reason": None,
-        "total": total,
-        "total_discount_amounts": [],
-        "total_excluding_tax": total,
-        "total_pretax_credit_amounts": [],
-        "total_taxes": [],
-        "webhooks_delivered_at": None,
-        "_pi": None,
-    }
+    )
     ctx.insert(invoice)
     ctx.emit("invoice.created", invoice)
     return invoice
@@ -226,25 +159,22 @@ def invoice_payment_intent(ctx: Context, invoice: dict[str, Any], pm: dict[str, 
     }
     now = ctx.now(customer)
     invoice["payments"]["data"].append(
-        {
-            "id": new_id("inpay"),
-            "object": "invoice_payment",
-            "amount_paid": None,
-            "amount_requested": invoice["amount_due"],
-            "created": now,
-            "currency": invoice["currency"],
-            "invoice": invoice["id"],
-            "is_default": True,
-            "livemode": False,
-            "payment": {
-                "charge": None,
-                "payment_intent": pi["id"],
-                "payment_record": None,
-                "type": "payment_intent",
+        fill(
+            "invoice_payment",
+            {
+                "id": new_id("inpay"),
+                "amount_requested": invoice["amount_due"],
+                "created": now,
+                "currency": invoice["currency"],
+                "invoice": invoice["id"],
+                "payment": {
+                    "charge": None,
+                    "payment_intent": pi["id"],
+                    "payment_record": None,
+                    "type": "payment_intent",
+                },
             },
-            "status": "open",
-            "status_transitions": {"canceled_at": None, "paid_at": None},
-        }
+        )
     )
     return pi
 

@@ -14,29 +14,7 @@ from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_object, charge_outcome
 from .common import error_detail
 from .payment_methods import resolve_attached
-
-PI_NEXT_ACTION_KEYS = [
-    "alipay_handle_redirect",
-    "blik_authorize",
-    "boleto_display_details",
-    "card_await_notification",
-    "cashapp_handle_redirect_or_display_qr_code",
-    "display_bank_transfer_instructions",
-    "klarna_display_qr_code",
-    "konbini_display_details",
-    "multibanco_display_details",
-    "oxxo_display_details",
-    "paynow_display_qr_code",
-    "pix_display_qr_code",
-    "promptpay_display_qr_code",
-    "redirect_to_url",
-    "swish_handle_redirect_or_display_qr_code",
-    "upi_handle_redirect_or_display_qr_code",
-    "verify_with_microdeposits",
-    "wechat_pay_display_qr_code",
-    "wechat_pay_redirect_to_android_app",
-    "wechat_pay_redirect_to_ios_app",
-]
+from .skeletons import fill
 
 REQUIRES_ACTION_MESSAGE = (
     "This payment requires additional user action before it can be completed successfully. "
@@ -45,14 +23,16 @@ REQUIRES_ACTION_MESSAGE = (
 
 
 def next_action_3ds(pi_id: str) -> dict[str, Any]:
-    action: dict[str, Any] = dict.fromkeys(PI_NEXT_ACTION_KEYS)
-    action["type"] = "use_stripe_sdk"
-    action["use_stripe_sdk"] = {
-        "type": "three_d_secure_redirect",
-        "stripe_js": f"https://hooks.stripe.com/redirect/authenticate/{pi_id}",
-        "source": new_id("src"),
-    }
-    return action
+    return fill(
+        "payment_intent_next_action",
+        {
+            "use_stripe_sdk": {
+                "type": "three_d_secure_redirect",
+                "stripe_js": f"https://hooks.stripe.com/redirect/authenticate/{pi_id}",
+                "source": new_id("src"),
+            }
+        },
+    )
 
 
 def pi_create(
@@ -65,55 +45,20 @@ def pi_create(
     description: str,
 ) -> dict[str, Any]:
     pi_id = new_id("pi")
-    pi = {
-        "id": pi_id,
-        "object": "payment_intent",
-        "allowed_payment_method_types": None,
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_details": None,
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": None,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic",
-        "client_secret": f"{pi_id}_secret_{secrets.token_urlsafe(18)}",
-        "confirmation_method": "automatic",
-        "created": ctx.now(customer),
-        "currency": currency,
-        "customer": customer["id"],
-        "customer_account": None,
-        "description": description,
-        "excluded_payment_method_types": None,
-        "hooks": None,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "managed_payments": None,
-        "metadata": {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_details": None,
-        "payment_method": pm["id"] if pm else None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": None,
-        "payment_method_types": ["card"],
-        "payment_record": None,
-        "presentment_details": None,
-        "processing": None,
-        "receipt_email": None,
-        "review": None,
-        "setup_future_usage": None,
-        "shipping": None,
-        "source": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
-        "status": "requires_confirmation" if pm else "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": None,
-    }
+    pi = fill(
+        "payment_intent",
+        {
+            "id": pi_id,
+            "amount": amount,
+            "client_secret": f"{pi_id}_secret_{secrets.token_urlsafe(18)}",
+            "created": ctx.now(customer),
+            "currency": currency,
+            "customer": customer["id"],
+            "description": description,
+            "payment_method": pm["id"] if pm else None,
+            "status": "requires_confirmation" if pm else "requires_payment_method",
+        },
+    )
     ctx.insert(pi)
     ctx.emit("payment_intent.created", pi)
     return pi

@@ -20,6 +20,7 @@ from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
 from .products import product_object
+from .skeletons import fill
 
 INTERVALS = ("day", "week", "month", "year")
 
@@ -125,29 +126,24 @@ def price_object(
     if new_product is not None:
         ctx.insert(new_product)
         ctx.emit("product.created", new_product)
-    return {
-        "id": new_id("price"),
-        "object": "price",
-        "active": True if active is None else active,
-        "billing_scheme": "per_unit",
-        "created": ctx.now(),
-        "currency": currency,
-        "currency_options": None,
-        "custom_unit_amount": None,
-        "livemode": False,
-        "lookup_key": lookup_key or None,
-        "metadata": get_metadata(params),
-        "nickname": nickname or None,
-        "product": product_id,
-        "recurring": recurring,
-        "tax_behavior": tax_behavior or "unspecified",
-        "tiers": None,
-        "tiers_mode": None,
-        "transform_quantity": None,
-        "type": "recurring" if recurring else "one_time",
-        "unit_amount": amount,
-        "unit_amount_decimal": str(amount),
-    }
+    return fill(
+        "price",
+        {
+            "id": new_id("price"),
+            "active": True if active is None else active,
+            "created": ctx.now(),
+            "currency": currency,
+            "lookup_key": lookup_key or None,
+            "metadata": get_metadata(params),
+            "nickname": nickname or None,
+            "product": product_id,
+            "recurring": recurring,
+            "tax_behavior": tax_behavior or "unspecified",
+            "type": "recurring" if recurring else "one_time",
+            "unit_amount": amount,
+            "unit_amount_decimal": str(amount),
+        },
+    )
 
 
 @route("POST", "/v1/prices", PRICE_SCHEMA)
@@ -231,25 +227,22 @@ listing(
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
     """The legacy Plan view of a recurring price (subscription items carry both)."""
     recurring = price["recurring"] or {}
-    return {
-        "id": price["id"],
-        "object": "plan",
-        "active": price["active"],
-        "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"],
-        "billing_scheme": price["billing_scheme"],
-        "created": price["created"],
-        "currency": price["currency"],
-        "interval": recurring.get("interval"),
-        "interval_count": recurring.get("interval_count"),
-        "livemode": False,
-        "metadata": dict(price["metadata"]),
-        "meter": None,
-        "nickname": price["nickname"],
-        "product": price["product"],
-        "tiers": None,
-        "tiers_mode": None,
-        "transform_usage": None,
-        "trial_period_days": recurring.get("trial_period_days"),
-        "usage_type": recurring.get("usage_type", "licensed"),
-    }
+    return fill(
+        "plan",
+        {
+            "id": price["id"],
+            "active": price["active"],
+            "amount": price["unit_amount"],
+            "amount_decimal": price["unit_amount_decimal"],
+            "billing_scheme": price["billing_scheme"],
+            "created": price["created"],
+            "currency": price["currency"],
+            "interval": recurring.get("interval"),
+            "interval_count": recurring.get("interval_count"),
+            "metadata": dict(price["metadata"]),
+            "nickname": price["nickname"],
+            "product": price["product"],
+            "trial_period_days": recurring.get("trial_period_days"),
+            "usage_type": recurring.get("usage_type", "licensed"),
+        },
+    )

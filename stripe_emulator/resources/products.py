@@ -16,6 +16,7 @@ from stripe_emulator.params import (
 from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
+from .skeletons import fill
 
 PRODUCT_SCHEMA = {
     "name": SCALAR,
@@ -48,28 +49,24 @@ def product_object(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"Product already exists: {product_id}", param="id", code="resource_already_exists"
         )
     active = get_bool(params, "active")
-    return {
-        "id": product_id,
-        "object": "product",
-        "active": True if active is None else active,
-        "created": now,
-        "default_price": None,
-        "description": get_str(params, "description") or None,
-        "images": list(params.get("images") or []),
-        "livemode": False,
-        "marketing_features": [],
-        "metadata": get_metadata(params),
-        "name": name,
-        "package_dimensions": None,
-        "shippable": get_bool(params, "shippable"),
-        "statement_descriptor": get_str(params, "statement_descriptor") or None,
-        "tax_code": get_str(params, "tax_code") or None,
-        "tax_details": None,
-        "type": "service",
-        "unit_label": get_str(params, "unit_label") or None,
-        "updated": now,
-        "url": get_str(params, "url") or None,
-    }
+    return fill(
+        "product",
+        {
+            "id": product_id,
+            "active": True if active is None else active,
+            "created": now,
+            "description": get_str(params, "description") or None,
+            "images": list(params.get("images") or []),
+            "metadata": get_metadata(params),
+            "name": name,
+            "shippable": get_bool(params, "shippable"),
+            "statement_descriptor": get_str(params, "statement_descriptor") or None,
+            "tax_code": get_str(params, "tax_code") or None,
+            "unit_label": get_str(params, "unit_label") or None,
+            "updated": now,
+            "url": get_str(params, "url") or None,
+        },
+    )
 
 
 @route("POST", "/v1/products", PRODUCT_SCHEMA)

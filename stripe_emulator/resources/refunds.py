@@ -9,6 +9,7 @@ from stripe_emulator.params import MAP, SCALAR, get_enum, get_int, get_metadata,
 from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
+from .skeletons import fill
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -65,33 +66,22 @@ def refund_create(ctx: Context, params: dict[str, Any]):
             param="amount",
             code="amount_too_large",
         )
-    refund = {
-        "id": new_id("re"),
-        "object": "refund",
-        "amount": amount,
-        "balance_transaction": new_id("txn"),
-        "charge": charge_id,
-        "created": ctx.now(charge["customer"]),
-        "currency": charge["currency"],
-        "customer": charge["customer"],
-        "customer_account": None,
-        "description": None,
-        "destination_details": None,
-        "failure_balance_transaction": None,
-        "failure_reason": None,
-        "instructions_email": None,
-        "metadata": get_metadata(params),
-        "next_action": None,
-        "payment_intent": charge["payment_intent"],
-        "payment_method": charge["payment_method"],
-        "pending_reason": None,
-        "presentment_details": None,
-        "reason": get_enum(params, "reason", REFUND_REASONS),
-        "receipt_number": None,
-        "source_transfer_reversal": None,
-        "status": "succeeded",
-        "transfer_reversal": None,
-    }
+    refund = fill(
+        "refund",
+        {
+            "id": new_id("re"),
+            "amount": amount,
+            "balance_transaction": new_id("txn"),
+            "charge": charge_id,
+            "created": ctx.now(charge["customer"]),
+            "currency": charge["currency"],
+            "customer": charge["customer"],
+            "metadata": get_metadata(params),
+            "payment_intent": charge["payment_intent"],
+            "payment_method": charge["payment_method"],
+            "reason": get_enum(params, "reason", REFUND_REASONS),
+        },
+    )
     ctx.insert(refund)
     before = ctx.render(charge)
     charge["amount_refunded"] += amount

@@ -12,6 +12,7 @@ from stripe_emulator.store import State, new_id, paginate, strip
 from .base import PAGE, Context, route
 from .periods import add_interval
 from .prices import plan_from_price
+from .skeletons import fill
 
 
 def render_items(state: State, sub: dict[str, Any], body: dict[str, Any]) -> None:
@@ -39,22 +40,19 @@ def price_interval(price: dict[str, Any]) -> tuple[str, int]:
 def item_object(
     sub_id: str, price: dict[str, Any], qty: int, meta: dict, now: int, start: int, end: int
 ):
-    return {
-        "id": new_id("si", 14),
-        "object": "subscription_item",
-        "billed_until": None,
-        "billing_thresholds": None,
-        "created": now,
-        "current_period_end": end,
-        "current_period_start": start,
-        "current_trial": None,
-        "discounts": [],
-        "metadata": meta,
-        "quantity": qty,
-        "subscription": sub_id,
-        "tax_rates": [],
-        "_price": price["id"],
-    }
+    return fill(
+        "subscription_item",
+        {
+            "id": new_id("si", 14),
+            "created": now,
+            "current_period_end": end,
+            "current_period_start": start,
+            "metadata": meta,
+            "quantity": qty,
+            "subscription": sub_id,
+            "_price": price["id"],
+        },
+    )
 
 
 def check_price(ctx: Context, price_id: str, param: str) -> dict[str, Any]:

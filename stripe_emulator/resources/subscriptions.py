@@ -40,6 +40,7 @@ from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
 from .periods import add_interval, days
 from .setup_intents import setup_intent_object
+from .skeletons import fill
 from .subscription_items import (
     check_price,
     item_object,
@@ -201,88 +202,37 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         pm = dpm
     start = now
     end = trial_end or add_interval(now, *price_interval(first), anchor=now)
-    sub = {
-        "id": sub_id,
-        "object": "subscription",
-        "application": None,
-        "application_fee_percent": None,
-        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
-        "billing_cycle_anchor": trial_end or now,
-        "billing_cycle_anchor_config": None,
-        "billing_mode": {
-            "flexible": {"proration_discounts": "included"},
-            "type": "flexible",
-            "updated_at": None,
+    sub = fill(
+        "subscription",
+        {
+            "id": sub_id,
+            "billing_cycle_anchor": trial_end or now,
+            "created": now,
+            "currency": first["currency"],
+            "customer": customer["id"],
+            "default_payment_method": dpm["id"] if dpm else None,
+            "description": get_str(params, "description") or None,
+            "items": list_object(
+                [item_object(sub_id, p, q, m, now, start, end) for p, q, m in resolved],
+                f"/v1/subscription_items?subscription={sub_id}",
+            ),
+            "metadata": get_metadata(params),
+            "payment_settings": {
+                "payment_method_options": None,
+                "payment_method_types": None,
+                "save_default_payment_method": (params.get("payment_settings") or {}).get(
+                    "save_default_payment_method"
+                )
+                or "off",
+            },
+            "start_date": now,
+            "status": "trialing" if trial_end else "incomplete",
+            "test_clock": customer.get("test_clock"),
+            "trial_end": trial_end,
+            "trial_start": now if trial_end else None,
+            "_pending_items": [],
         },
-        "billing_schedules": [],
-        "billing_thresholds": None,
-        "cancel_at": None,
-        "cancel_at_period_end": False,
-        "canceled_at": None,
-        "cancellation_details": {
-            "comment": None,
-            "feedback": None,
-            "feedback_option": None,
-            "reason": None,
-        },
-        "collection_method": "charge_automatically",
-        "created": now,
-        "currency": first["currency"],
-        "customer": customer["id"],
-        "customer_account": None,
-        "days_until_due": None,
-        "default_payment_method": dpm["id"] if dpm else None,
-        "default_source": None,
-        "default_tax_rates": [],
-        "description": get_str(params, "description") or None,
-        "discounts": [],
-        "ended_at": None,
-        "invoice_settings": {
-            "account_tax_ids": None,
-            "custom_fields": None,
-            "description": None,
-            "footer": None,
-            "issuer": {"account": None, "type": "self"},
-        },
-        "items": list_object(
-            [item_object(sub_id, p, q, m, now, start, end) for p, q, m in resolved],
-            f"/v1/subscription_items?subscription={sub_id}",
-        ),
-        "latest_invoice": None,
-        "livemode": False,
-        "managed_payments": None,
-        "metadata": get_metadata(params),
-        "next_pending_invoice_item_invoice": None,
-        "on_behalf_of": None,
-        "pause_collection": None,
-        "payment_settings": {
-            "payment_method_options": None,
-            "payment_method_types": None,
-            "save_default_payment_method": (params.get("payment_settings") or {}).get(
-                "save_default_payment_method"
-            )
-            or "off",
-        },
-        "pending_invoice_item_interval": None,
-        "pending_setup_intent": None,
-        "pending_update": None,
-        "presentment_details": None,
-        "schedule": None,
-        "start_date": now,
-        "status": "trialing" if trial_end else "incomplete",
-        "status_details": None,
-        "test_clock": customer.get("test_clock"),
-        "transfer_data": None,
-        "trial_end": trial_end,
-        "trial_settings": {
-            "end_behavior": {
-                "billing_cycle_anchor": None,
-                "missing_payment_method": "create_invoice",
-            }
-        },
-        "trial_start": now if trial_end else None,
-        "_pending_items": [],
-    }
+    )
     apply_trial_settings(sub, params)
     if get_bool(params, "cancel_at_period_end"):
         sub.update(cancel_at_period_end=True, cancel_at=end, canceled_at=now)

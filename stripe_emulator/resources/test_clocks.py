@@ -11,6 +11,7 @@ from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
 from .customers import delete_customer
+from .skeletons import fill
 
 CLOCK = "test_helpers.test_clock"
 __test__ = False  # a resource module, not a pytest one (whatever its name says)
@@ -20,17 +21,17 @@ __test__ = False  # a resource module, not a pytest one (whatever its name says)
 def test_clock_create(ctx: Context, params: dict[str, Any]):
     frozen = get_int(params, "frozen_time", required=True, minimum=0)
     now = ctx.now()
-    clock = {
-        "id": new_id("clock"),
-        "object": CLOCK,
-        "created": now,
-        "deletes_after": now + 30 * 86400,
-        "frozen_time": frozen,
-        "livemode": False,
-        "name": get_str(params, "name") or None,
-        "status": "ready",
-        "status_details": {"advancing": None},
-    }
+    clock = fill(
+        "test_clock",
+        {
+            "id": new_id("clock"),
+            "object": CLOCK,
+            "created": now,
+            "deletes_after": now + 30 * 86400,
+            "frozen_time": frozen,
+            "name": get_str(params, "name") or None,
+        },
+    )
     ctx.insert(clock)
     ctx.emit("test_helpers.test_clock.created", clock, created=now)
     return ctx.render(clock)

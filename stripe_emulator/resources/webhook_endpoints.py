@@ -10,6 +10,7 @@ from stripe_emulator.params import MAP, SCALAR, ListOf, get_metadata, get_str
 from stripe_emulator.store import API_VERSION, new_id
 
 from .base import PAGE, Context, listing, retrieve, route
+from .skeletons import fill
 
 EVENT_TYPES = frozenset(
     [
@@ -110,21 +111,19 @@ def _url(params: dict[str, Any]) -> str:
 
 
 def webhook_endpoint_object(ctx: Context, params: dict[str, Any], secret: str | None = None):
-    return {
-        "id": new_id("we"),
-        "object": "webhook_endpoint",
-        "api_version": get_str(params, "api_version") or API_VERSION,
-        "application": None,
-        "created": ctx.now(),
-        "description": get_str(params, "description") or None,
-        "enabled_events": _events(params),
-        "livemode": False,
-        "metadata": get_metadata(params),
-        "secret": None,
-        "status": "enabled",
-        "url": _url(params),
-        "_secret": secret or "whsec_" + secrets.token_hex(24),
-    }
+    return fill(
+        "webhook_endpoint",
+        {
+            "id": new_id("we"),
+            "api_version": get_str(params, "api_version") or API_VERSION,
+            "created": ctx.now(),
+            "description": get_str(params, "description") or None,
+            "enabled_events": _events(params),
+            "metadata": get_metadata(params),
+            "url": _url(params),
+            "_secret": secret or "whsec_" + secrets.token_hex(24),
+        },
+    )
 
 
 @route("POST", "/v1/webhook_endpoints", WEBHOOK_CREATE_SCHEMA)
