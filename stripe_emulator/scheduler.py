@@ -46,7 +46,7 @@ from .lifecycle.dunning import AFTER_RETRIES, retry_at
 from .lifecycle.trial import TRIAL_WILL_END
 from .resources.base import Context
 from .resources.periods import add_interval, days
-from .resources.subscription_items import price_interval, price_of
+from .resources.prices import price_interval, price_of
 from .store import State
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 from stripe_emulator.resources import invoices
 from stripe_emulator.resources.base import Context
 from stripe_emulator.resources.invoice_items import proration_lines
-from stripe_emulator.resources.subscription_items import price_of
+from stripe_emulator.resources.prices import price_of
 
 INCOMPLETE_WINDOW = 23 * 3600  # an unpaid first invoice expires the subscription [OVR]
 
@@ -54,6 +54,20 @@ def cancel_now(
     if sub.get("pending_setup_intent"):
         sub["pending_setup_intent"] = None
     ctx.emit("customer.subscription.deleted", sub)
+
+
+def cancel_at_period_end(sub: dict[str, Any], flag: bool, now: int) -> None:
+    """cancel_at_period_end=true asks for the end at the period end (canceled_at records
+    the request); false undoes it."""
+    sub["cancel_at_period_end"] = flag
+    if flag:
+        sub["canceled_at"] = now
+        sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"]
+        sub["cancellation_details"]["reason"] = "cancellation_requested"
+    else:
+        sub["canceled_at"] = None
+        sub["cancel_at"] = None
+        sub["cancellation_details"]["reason"] = None
 
 
 def ends_by(sub: dict[str, Any], moment: int) -> bool:

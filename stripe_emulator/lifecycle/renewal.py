@@ -9,9 +9,10 @@ from typing import Any
 
 from stripe_emulator.resources.base import Context
 from stripe_emulator.resources.invoice_items import period_lines
-from stripe_emulator.resources.invoices import FINALIZE_DELAY, invoice_create
+from stripe_emulator.resources.invoices import FINALIZE_DELAY, invoice_create, invoice_now
 from stripe_emulator.resources.periods import add_interval
-from stripe_emulator.resources.subscription_items import price_interval, price_of, set_period
+from stripe_emulator.resources.prices import price_interval, price_of
+from stripe_emulator.resources.subscription_items import next_period_end, set_period
 from stripe_emulator.store import new_id
 
 from .cancellation import end_as_scheduled, ends_by
@@ -48,3 +49,24 @@ def period_end(ctx: Context, sub: dict[str, Any]) -> None:
         invoice["auto_advance"] = False  # unpaid: invoices are made but left as drafts [OVR]
     else:
         invoice["_finalize_at"] = end + FINALIZE_DELAY
+
+
+def restart_period(
+    ctx: Context,
+    sub: dict[str, Any],
+    customer: dict[str, Any],
+    pending: list[dict[str, Any]],
+    behavior: str,
+    now: int,
+) -> None:
+    """A new cycle now (an update with billing_cycle_anchor=now or a price of another
+    interval): the period restarts and is invoiced at once, with the pending prorations
+    and `pending` (those of this update), collected per payment_behavior [CYCLE]."""
+    end = next_period_end(ctx, sub, now)
+    set_period(sub, now, end)
+    sub["billing_cycle_anchor"] = now
+    if sub["cancel_at_period_end"]:
+        sub["cancel_at"] = end
+    lines = sub["_pending_items"] + pending + period_lines(ctx, sub, "", now, end)
+    sub["_pending_items"] = []
+    invoice_now(ctx, sub, customer, lines, behavior)

@@ -48,6 +48,23 @@ def parse_trial_end(params: dict[str, Any], now: int) -> int | str | None:
     return trial_end
 
 
+def parse_create_trial(params: dict[str, Any], now: int) -> int | None:
+    """A create's trial: trial_period_days or trial_end (not both); None for no trial."""
+    trial_days = get_int(params, "trial_period_days", minimum=0, maximum=730)
+    trial_end = parse_trial_end(params, now)
+    if trial_days is not None and trial_end is not None:
+        raise invalid(
+            "You may only specify one of these parameters: trial_end, trial_period_days.",
+            param="trial_end",
+            code="parameters_exclusive",
+        )
+    if trial_days:
+        trial_end = now + days(trial_days)
+    if trial_end == "now":
+        trial_end = None
+    return trial_end
+
+
 def apply_trial_settings(sub: dict[str, Any], params: dict[str, Any]) -> None:
     settings = (params.get("trial_settings") or {}).get("end_behavior") or {}
     target = sub["trial_settings"]["end_behavior"]
@@ -63,6 +80,30 @@ def apply_trial_settings(sub: dict[str, Any], params: dict[str, Any]) -> None:
             ("now", "unchanged"),
             name=f"{name}[billing_cycle_anchor]",
         )
+
+
+def set_trial_end(ctx: Context, sub: dict[str, Any], trial_end: int, now: int) -> None:
+    """An update's trial_end in the future: the trial moves there (or starts again, for a
+    subscription past its trial), its period ends there."""
+    sub["trial_end"] = trial_end
+    sub["billing_cycle_anchor"] = trial_end
+    if sub["status"] != "trialing":
+        sub["status"] = "trialing"
+        sub["trial_start"] = now
+        set_period(sub, now, trial_end)
+    else:
+        for item in sub["items"]["data"]:
+            item["current_period_end"] = trial_end
+    if sub["cancel_at_period_end"]:
+        sub["cancel_at"] = trial_end
+    trial_will_end_if_near(ctx, sub, now)
+
+
+def trial_will_end_if_near(ctx: Context, sub: dict[str, Any], now: int) -> None:
+    """A trial set to end within 3 days gets its trial_will_end at once."""
+    if sub["trial_end"] - now <= TRIAL_WILL_END:
+        sub["_twe_for"] = sub["trial_end"]
+        ctx.emit("customer.subscription.trial_will_end", sub)
 
 
 def trial_will_end(ctx: Context, sub: dict[str, Any]) -> None:

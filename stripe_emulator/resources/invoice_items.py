@@ -11,8 +11,8 @@ from stripe_emulator.store import new_id
 
 from .base import Context
 from .common import money_str
+from .prices import price_interval, price_of, product_name
 from .skeletons import fill
-from .subscription_items import price_interval, price_of, product_name
 
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in Stripe's "1 x Plan" line texts
 

@@ -16,7 +16,7 @@ from stripe_emulator.params import (
     get_metadata,
     get_str,
 )
-from stripe_emulator.store import new_id
+from stripe_emulator.store import State, new_id
 
 from .base import PAGE, Context, listing, retrieve, route
 from .products import product_object
@@ -222,6 +222,19 @@ listing(
     },
     _where,
 )
+
+
+def price_of(state: State, item: dict[str, Any]) -> dict[str, Any]:
+    return state.find("price", item["_price"])
+
+
+def product_name(state: State, price: dict[str, Any]) -> str:
+    product = state.find("product", price["product"])
+    return product["name"] if product else price["product"]
+
+
+def price_interval(price: dict[str, Any]) -> tuple[str, int]:
+    return price["recurring"]["interval"], price["recurring"]["interval_count"]
 
 
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:

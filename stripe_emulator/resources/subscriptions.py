@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_emulator.errors import card_error, invalid, missing_param
-from stripe_emulator.lifecycle.cancellation import cancel_now
+from stripe_emulator.errors import card_error, invalid
+from stripe_emulator.lifecycle.cancellation import cancel_at_period_end, cancel_now
+from stripe_emulator.lifecycle.pause import resume
+from stripe_emulator.lifecycle.renewal import restart_period
+from stripe_emulator.lifecycle.start import first_invoice
 from stripe_emulator.lifecycle.trial import (
-    TRIAL_WILL_END,
     apply_trial_settings,
     end_trial,
+    parse_create_trial,
     parse_trial_end,
+    set_trial_end,
 )
 from stripe_emulator.params import (
     MAP,
@@ -19,7 +23,6 @@ from stripe_emulator.params import (
     ListOf,
     get_bool,
     get_enum,
-    get_int,
     get_metadata,
     get_str,
 )
@@ -27,28 +30,21 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
-from .invoice_items import period_lines, proration_lines, trial_lines
 from .invoices import (
-    FINALIZE_DELAY,
-    invoice_attempt,
-    invoice_create,
-    invoice_finalize,
     invoice_now,
-    invoice_payment_intent,
 )
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
-from .periods import add_interval, days
+from .periods import add_interval
+from .prices import price_interval, price_of
 from .setup_intents import setup_intent_object
 from .skeletons import fill
 from .subscription_items import (
-    check_price,
+    apply_item_changes,
     item_object,
-    next_period_end,
-    price_interval,
-    price_of,
+    parse_item_changes,
+    parse_new_items,
     render_items,
-    set_period,
 )
 
 PAYMENT_BEHAVIORS = (
@@ -136,22 +132,8 @@ NO_PM_MESSAGE = (
 def subscription_create(ctx: Context, params: dict[str, Any]):
     customer_id = get_str(params, "customer", required=True)
     customer = ctx.get("customer", customer_id, param="customer", status=400)
-    items = params.get("items")
-    if not items:
-        raise missing_param("items")
-    resolved = []
-    for i, raw in enumerate(items):
-        name = f"items[{i}][price]"
-        price = check_price(ctx, get_str(raw, "price", name=name, required=True), name)
-        qty = get_int(raw, "quantity", name=f"items[{i}][quantity]", minimum=0)
-        resolved.append((price, 1 if qty is None else qty, get_metadata(raw)))
+    resolved = parse_new_items(ctx, params.get("items"))
     first = resolved[0][0]
-    for i, (price, _, _) in enumerate(resolved):
-        if price["currency"] != first["currency"] or price_interval(price) != price_interval(first):
-            raise invalid(
-                "Currency and interval fields must match across all plans on this subscription.",
-                param=f"items[{i}][price]",
-            )
     method = get_enum(params, "collection_method", ("charge_automatically", "send_invoice"))
     if method == "send_invoice":
         raise invalid(
@@ -166,18 +148,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             "subscription.",
             param="payment_behavior",
         )
-    trial_days = get_int(params, "trial_period_days", minimum=0, maximum=730)
-    trial_end = parse_trial_end(params, now)
-    if trial_days is not None and trial_end is not None:
-        raise invalid(
-            "You may only specify one of these parameters: trial_end, trial_period_days.",
-            param="trial_end",
-            code="parameters_exclusive",
-        )
-    if trial_days:
-        trial_end = now + days(trial_days)
-    if trial_end == "now":
-        trial_end = None
+    trial_end = parse_create_trial(params, now)
     sub_id = new_id("sub")
     dpm_id = get_str(params, "default_payment_method")
     dpm = (
@@ -246,33 +217,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     # Stripe reports the subscription as the create call leaves it (one
     # customer.subscription.created, no update): the snapshot is taken at the end.
     created = ctx.emit("customer.subscription.created", sub)
-    if trial_end:
-        lines = trial_lines(ctx, sub, invoice_id, start, end)
-    else:
-        lines = period_lines(ctx, sub, invoice_id, start, end)
-    invoice = invoice_create(
-        ctx,
-        sub=sub,
-        customer=customer,
-        reason="subscription_create",
-        lines=lines,
-        period_start=now,
-        period_end=now,
-        invoice_id=invoice_id,
-    )
-    invoice_finalize(ctx, invoice)
-    if trial_end:
-        if trial_end - now <= TRIAL_WILL_END:
-            sub["_twe_for"] = trial_end
-            ctx.emit("customer.subscription.trial_will_end", sub)
-    elif invoice["status"] == "paid":
-        sub["status"] = "active"
-    elif behavior == "default_incomplete":
-        invoice_payment_intent(ctx, invoice, pm)
-    else:
-        status, _err = invoice_attempt(ctx, invoice, pm)
-        if status == "succeeded":
-            sub["status"] = "active"
+    first_invoice(ctx, sub, customer=customer, pm=pm, behavior=behavior, now=now)
     created["data"]["object"] = ctx.render(sub)
     return ctx.render(sub)
 
@@ -360,35 +305,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
             param="default_payment_method",
             peek=True,
         )
-    changes = []  # (item or None, price, qty, deleted, meta)
-    for i, raw in enumerate(params.get("items") or []):
-        item_id = get_str(raw, "id", name=f"items[{i}][id]")
-        item = None
-        if item_id:
-            item = next((x for x in sub["items"]["data"] if x["id"] == item_id), None)
-            if item is None:
-                raise invalid(
-                    f"No such subscription item: '{item_id}'",
-                    param=f"items[{i}][id]",
-                    code="resource_missing",
-                )
-        deleted = bool(get_bool(raw, "deleted", name=f"items[{i}][deleted]"))
-        price_id = get_str(raw, "price", name=f"items[{i}][price]")
-        price = check_price(ctx, price_id, f"items[{i}][price]") if price_id else None
-        if item is None and price is None:
-            raise missing_param(f"items[{i}][price]")
-        if price is not None and price["currency"] != sub["currency"]:
-            raise invalid(
-                "Currency and interval fields must match across all plans on this subscription.",
-                param=f"items[{i}][price]",
-            )
-        qty = get_int(raw, "quantity", name=f"items[{i}][quantity]", minimum=0)
-        changes.append((item, price, qty, deleted, raw.get("metadata")))
-
-    removed = {item["id"] for item, _, _, deleted, _ in changes if deleted and item is not None}
-    added = sum(1 for item, _, _, deleted, _ in changes if item is None and not deleted)
-    if len(sub["items"]["data"]) - len(removed) + added < 1:
-        raise invalid("A subscription must have at least one active plan.", param="items")
+    changes = parse_item_changes(ctx, sub, params)
 
     interval_change = any(
         p is not None
@@ -422,63 +339,22 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
                 sub["cancellation_details"][key] = details[key] or None
     apply_trial_settings(sub, params)
 
-    pending: list[dict[str, Any]] = []
-    for item, price, qty, deleted, meta in changes:
-        if deleted and item is not None:
-            if not trialing and proration != "none":
-                pending += proration_lines(ctx, sub, item, price_of(ctx.state, item), 0, now)
-            sub["items"]["data"].remove(item)
-            continue
-        if item is None:
-            start = sub["items"]["data"][0]["current_period_start"]
-            end = sub["items"]["data"][0]["current_period_end"]
-            new = item_object(
-                sub["id"], price, 1 if qty is None else qty, meta or {}, now, start, end
-            )
-            if not trialing and proration != "none" and not interval_change:
-                zero = dict(new, quantity=0)
-                pending += proration_lines(ctx, sub, zero, price, new["quantity"], now)
-            sub["items"]["data"].append(new)
-            continue
-        new_price = price or price_of(ctx.state, item)
-        new_qty = item["quantity"] if qty is None else qty
-        if not trialing and proration != "none":
-            lines = proration_lines(ctx, sub, item, new_price, new_qty, now)
-            if interval_change:  # the new period is billed in full: keep only the credit
-                lines = [line for line in lines if line["amount"] < 0]
-            pending += lines
-        item["_price"] = new_price["id"]
-        item["quantity"] = new_qty
-        if meta is not None:
-            item["metadata"] = get_metadata({"metadata": meta}, item["metadata"])
+    pending = apply_item_changes(
+        ctx,
+        sub,
+        changes,
+        prorate=not trialing and proration != "none",
+        interval_change=interval_change,
+        now=now,
+    )
 
     if trial_end == "now" and sub["status"] == "trialing":
         ctx.emit("customer.subscription.trial_will_end", sub)
         end_trial(ctx, sub, reason="subscription_update")
     elif isinstance(trial_end, int):
-        sub["trial_end"] = trial_end
-        sub["billing_cycle_anchor"] = trial_end
-        if sub["status"] != "trialing":
-            sub["status"] = "trialing"
-            sub["trial_start"] = now
-            set_period(sub, now, trial_end)
-        else:
-            for item in sub["items"]["data"]:
-                item["current_period_end"] = trial_end
-        if sub["cancel_at_period_end"]:
-            sub["cancel_at"] = trial_end
-        if trial_end - now <= TRIAL_WILL_END:
-            sub["_twe_for"] = trial_end
-            ctx.emit("customer.subscription.trial_will_end", sub)
+        set_trial_end(ctx, sub, trial_end, now)
     elif sub["status"] in ("active", "past_due") and (interval_change or anchor == "now"):
-        end = next_period_end(ctx, sub, now)
-        set_period(sub, now, end)
-        sub["billing_cycle_anchor"] = now
-        if sub["cancel_at_period_end"]:
-            sub["cancel_at"] = end
-        lines = sub["_pending_items"] + pending + period_lines(ctx, sub, "", now, end)
-        sub["_pending_items"] = []
-        invoice_now(ctx, sub, customer, lines, behavior)
+        restart_period(ctx, sub, customer, pending, behavior, now)
         pending = []
     if pending:
         if proration == "always_invoice" and sub["status"] in ("active", "past_due"):
@@ -488,15 +364,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
             sub["_pending_items"] += pending
 
     if cancel_flag is not None and sub["status"] not in ("canceled", "incomplete_expired"):
-        sub["cancel_at_period_end"] = cancel_flag
-        if cancel_flag:
-            sub["canceled_at"] = now
-            sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"]
-            sub["cancellation_details"]["reason"] = "cancellation_requested"
-        else:
-            sub["canceled_at"] = None
-            sub["cancel_at"] = None
-            sub["cancellation_details"]["reason"] = None
+        cancel_at_period_end(sub, cancel_flag, now)
 
     if sub.pop("_emitted", False):
         before = ctx.render(sub)  # the pause already reported its change
@@ -574,46 +442,5 @@ def subscription_resume(ctx: Context, params: dict[str, Any], id: str):
     )
     behavior = get_enum(params, "payment_behavior", RESUME_BEHAVIORS) or RESUME_BEHAVIORS[0]
     get_enum(params, "proration_behavior", PRORATION)
-    customer = ctx.state.find("customer", sub["customer"])
-    now = ctx.now(customer)
-    before = ctx.render(sub)
-    sub["_resume_behavior"] = behavior
-    if anchor == "unchanged":
-        _mark_resumed(ctx, sub)
-        ctx.emit("customer.subscription.updated", sub, before)
-        return ctx.render(sub)
-    end = next_period_end(ctx, sub, now)
-    set_period(sub, now, end)
-    sub["billing_cycle_anchor"] = now
-    invoice_id = new_id("in")
-    invoice = invoice_create(
-        ctx,
-        sub=sub,
-        customer=customer,
-        reason="subscription_update",
-        lines=period_lines(ctx, sub, invoice_id, now, end),
-        period_start=now,
-        period_end=now,
-        invoice_id=invoice_id,
-    )
-    sub["latest_invoice"] = invoice["id"]
-    invoice_finalize(ctx, invoice)
-    if invoice["status"] == "paid":
-        _mark_resumed(ctx, sub)
-    elif behavior == "resume_on_payment_success":
-        status, _ = invoice_attempt(ctx, invoice, subscription_payment_method(ctx, sub))
-        if status == "succeeded":
-            _mark_resumed(ctx, sub)
-    else:
-        # Not attempted in the resume response [PAUSE]; automatic collection charges it
-        # about an hour later, like other subscription invoices (I).
-        invoice["next_payment_attempt"] = now + FINALIZE_DELAY
-    ctx.emit("customer.subscription.updated", sub, before)
+    resume(ctx, sub, anchor=anchor, behavior=behavior)
     return ctx.render(sub)
-
-
-def _mark_resumed(ctx: Context, sub: dict[str, Any], status: str = "active") -> None:
-    sub["status"] = status
-    sub["status_details"] = None
-    sub.pop("_resume_behavior", None)
-    ctx.emit("customer.subscription.resumed", sub)
