@@ -1,5 +1,7 @@
-"""Subscriptions: create, retrieve, update, cancel, resume, list. What happens to them in
-time (trial end, renewal, dunning, cancellation) is in stripe_emulator/lifecycle/."""
+"""Subscriptions: create, retrieve, update, cancel, resume, list: the requests (parameters,
+validation, the answer). Their life in time (the first invoice, trials, renewal, dunning,
+pause, cancellation) is in stripe_emulator/lifecycle/, which these handlers call as the
+scheduler does."""
 
 from __future__ import annotations
 
@@ -30,9 +32,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
-from .invoices import (
-    invoice_now,
-)
+from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
 from .periods import add_interval
