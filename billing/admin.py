@@ -23,9 +23,10 @@ from billing.models import (
     StripeAttempt,
     StripeEvent,
     Subscription,
+    SubscriptionStatus,
     TrialClaim,
 )
-from billing.services import stripe_event_reprocess
+from billing.services import Actor, Audit, stripe_event_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,7 +68,9 @@ class TrialEndingSoonFilter(admin.SimpleListFilter):
             return queryset
         now = timezone.now()
         return queryset.filter(
-            status="trialing", trial_end__gte=now, trial_end__lte=now + timedelta(days=3)
+            status=SubscriptionStatus.TRIALING,
+            trial_end__gte=now,
+            trial_end__lte=now + timedelta(days=3),
         )
 
 
@@ -121,8 +124,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
             for event in queryset:
                 stripe_event_reprocess(
                     event_id=event.id,
-                    actor_user=request.user,
-                    reason=form.cleaned_data["reason"],
+                    audit=Audit(Actor.STAFF, user=request.user, reason=form.cleaned_data["reason"]),
                 )
             self.message_user(
                 request, f"{queryset.count()} event(s) queued again.", messages.SUCCESS

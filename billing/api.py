@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -16,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import Actor
 from billing import selectors, services
+from billing.models import SubscriptionStatus
 from billing.serializers import (
     CancelInput,
     CardSavedOutput,
@@ -148,11 +147,11 @@ class SubscriptionDetailApi(APIView):
                 "You have no subscription.", code="no_subscription", status_code=404
             )
         client_secret = ""
-        if subscription.status == "incomplete":
+        if subscription.status == SubscriptionStatus.INCOMPLETE:
             # Waiting on the reader's authentication: ask Stripe how it went.
             subscription = services.subscription_sync_from_stripe(
                 stripe_subscription_id=subscription.stripe_subscription_id,
-                actor_type=Actor.STRIPE,
+                audit=services.Audit(services.Actor.STRIPE),
             )
             client_secret = selectors.subscription_client_secret(subscription=subscription)
         return _subscription_response(services.SubscriptionResult(subscription, client_secret))
@@ -172,7 +171,6 @@ class SubscriptionCancelApi(APIView):
         subscription = services.subscription_cancel(
             user=request.user,
             at_period_end=data.validated_data["at_period_end"],
-            actor_user=request.user,
         )
         return _subscription_response(services.SubscriptionResult(subscription))
 
@@ -328,12 +326,8 @@ class StripeWebhookApi(APIView):
     def post(self, request: Request) -> Response:
         # ApiErrorMiddleware has refused a Content-Length that is not a number.
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if (
-            length.isascii()
-            and length.isdigit()
-            and int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES
-        ):
-            raise ApplicationError("The body is too large.", code="payload_too_large")
+        if length.isascii() and length.isdigit():
+            services.webhook_body_check_size(size=int(length))
         _event, created = services.stripe_event_receive(
             payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")
         )

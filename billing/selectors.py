@@ -22,11 +22,38 @@ def plan_list_active() -> QuerySet[Plan]:
     return Plan.objects.filter(active=True).exclude(stripe_price_id="").order_by("amount", "code")
 
 
+def plan_get_for_sale(*, code: str) -> Plan:
+    """The active plan with this code that Stripe sells; unknown_plan otherwise."""
+    plan = Plan.objects.filter(code=code, active=True).exclude(stripe_price_id="").first()
+    if plan is None:
+        raise ApplicationError(
+            f"There is no plan called {code!r}.",
+            code="unknown_plan",
+            fields={"plan": [f"There is no plan called {code!r}."]},
+        )
+    return plan
+
+
+def subscription_get_live(*, user: User) -> Subscription | None:
+    """The reader's live subscription (at most one: a database constraint), or None."""
+    return (
+        Subscription.objects.select_related("plan")
+        .filter(user=user, status__in=LIVE_STATUSES)
+        .first()
+    )
+
+
 def subscription_get_current(*, user: User) -> Subscription | None:
     """The live subscription, else the most recent one, else None."""
-    subscriptions = Subscription.objects.select_related("plan").filter(user=user)
-    live = subscriptions.filter(status__in=LIVE_STATUSES).first()
-    return live or subscriptions.order_by("-created_at").first()
+    live = subscription_get_live(user=user)
+    if live is not None:
+        return live
+    return (
+        Subscription.objects.select_related("plan")
+        .filter(user=user)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def subscription_access_until(
@@ -127,9 +154,15 @@ def subscription_client_secret(*, subscription: Subscription) -> str:
     if subscription.status != SubscriptionStatus.INCOMPLETE or not subscription.latest_invoice_id:
         return ""
     intent = invoice_payment_intent(invoice_id=subscription.latest_invoice_id)
-    if intent is not None and intent.get("status") == "requires_action":
-        return str(intent.get("client_secret") or "")
-    return ""
+    return payment_intent_client_secret(intent=intent) or ""
+
+
+def payment_intent_client_secret(*, intent: dict[str, Any] | None) -> str | None:
+    """The client secret when the payment waits on the reader's authentication (Stripe.js
+    finishes it), else None: a payment that needs no action, or was declined."""
+    if intent is None or intent.get("status") != "requires_action":
+        return None
+    return str(intent.get("client_secret") or "")
 
 
 # What became of a Stripe event, as support reads it.

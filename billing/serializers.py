@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
-from billing.models import Plan, Subscription
+from billing.models import Plan, Subscription, SubscriptionStatus
 from billing.selectors import subscription_has_unlimited_access
 
 
@@ -42,7 +40,7 @@ class SubscriptionOutput(serializers.ModelSerializer):
 
     def get_client_secret(self, obj: Subscription) -> str | None:
         """For Stripe.js to finish an authentication; only while incomplete."""
-        if obj.status != "incomplete":
+        if obj.status != SubscriptionStatus.INCOMPLETE:
             return None
         return self.context.get("client_secret") or None
 
@@ -110,7 +108,3 @@ class InvoiceOutput(serializers.Serializer):
 class InvoicePageOutput(serializers.Serializer):
     results = InvoiceOutput(many=True)
     next = serializers.CharField(allow_null=True)
-
-
-def as_dict(serializer_class: type[serializers.Serializer], instance: Any, **context: Any) -> Any:
-    return serializer_class(instance, context=context).data

@@ -1,4 +1,8 @@
-"""Thin Celery tasks: take ids, call a service, retry on gateway errors only."""
+"""Thin Celery tasks: take ids, call a service, retry on gateway errors only.
+
+Services are imported inside the task bodies and services that enqueue import
+this module (webhooks.py), so there is no import cycle.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from celery import shared_task
 from django.conf import settings
 
 from billing import gateway
-from billing.services import events
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +25,10 @@ def _backoff(retries: int) -> int:
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def process_stripe_event(self, event_id: str) -> str:  # type: ignore[no-untyped-def]
+    from billing.services.events import stripe_event_process
+
     try:
-        return events.stripe_event_process(event_id=event_id)
+        return stripe_event_process(event_id=event_id)
     except gateway.GatewayError as exc:
         if exc.retryable and self.request.retries + 1 < settings.STRIPE_EVENT_MAX_ATTEMPTS:
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
@@ -38,14 +43,18 @@ def process_stripe_event(self, event_id: str) -> str:  # type: ignore[no-untyped
 
 @shared_task
 def requeue_stripe_events() -> int:
-    return len(events.stripe_events_requeue())
+    from billing.services.webhooks import stripe_events_requeue
+
+    return len(stripe_events_requeue())
 
 
 @shared_task(bind=True, max_retries=3)
 def reconcile_subscriptions(self, after_pk: int = 0) -> int:  # type: ignore[no-untyped-def]
     """A part that ends well within the time limit; the next part continues where it stopped."""
+    from billing.services.reconcile import subscriptions_reconcile_part
+
     try:
-        changed, resume_after = events.subscriptions_reconcile_part(
+        changed, resume_after = subscriptions_reconcile_part(
             after_pk=after_pk, seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
         )
     except gateway.StripeUnavailable as exc:

@@ -379,7 +379,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 STRIPE_EVENT_STUCK_SECONDS = TASK_LIMITS.stuck_after
-CELERY_TASK_MAX_RETRIES = 8
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a web request when the broker is down.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 
-from .scheduler import AFTER_RETRIES
+from .lifecycle.dunning import AFTER_RETRIES
 from .server import EmulatorServer
 
 

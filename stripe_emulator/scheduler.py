@@ -13,7 +13,8 @@ saved with --state resumes exactly. Time moves three ways:
 - real time: a ticker runs what falls due as the wall clock moves (a draft
   invoice an hour old in a long demo).
 
-Transitions (docs/emulator-lifecycle.md; (I) where it infers):
+Transitions (docs/emulator-lifecycle.md; (I) where it infers), each a public
+function of stripe_emulator/lifecycle/ that the request handlers call too:
 - trial_will_end: 3 days before trial_end (at once for shorter trials, done
   when the trial is set);
 - trial_end: cancel_at_period_end -> canceled; else the trial converts (active,
@@ -39,26 +40,14 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from .errors import invalid
+from .lifecycle import cancellation, dunning, renewal, trial
+from .lifecycle.cancellation import INCOMPLETE_WINDOW
+from .lifecycle.dunning import AFTER_RETRIES, retry_at
+from .lifecycle.trial import TRIAL_WILL_END
 from .resources.base import Context
-from .resources.payments import (
-    invoice_attempt,
-    invoice_create,
-    invoice_finalize,
-    invoice_payment_method,
-    settle_subscription,
-)
 from .resources.periods import add_interval, days
-from .resources.subscriptions import (
-    FINALIZE_DELAY,
-    TRIAL_WILL_END,
-    _interval,
-    _period_lines,
-    _price_of,
-    _set_period,
-    cancel_now,
-    end_trial,
-)
-from .store import State, new_id
+from .resources.prices import price_interval, price_of
+from .store import State
 
 if TYPE_CHECKING:
     from .webhooks import Deliveries
@@ -67,7 +56,6 @@ log = logging.getLogger("stripe_emulator.scheduler")
 
 CLOCK = "test_helpers.test_clock"
 MAX_TRANSITIONS = 100_000
-AFTER_RETRIES = ("canceled", "unpaid", "past_due")
 
 # Order of transitions falling due at the same second.
 PRIORITY = {
@@ -78,7 +66,6 @@ PRIORITY = {
     "period_end": 4,
     "expire": 5,
 }
-INCOMPLETE_WINDOW = 23 * 3600  # an unpaid first invoice expires the subscription [OVR]
 
 
 # -- what is due ---------------------------------------------------------------
@@ -120,146 +107,16 @@ def _due(state: State, scope: str | None, until: int) -> tuple[int, int, int, st
     return best
 
 
-# -- the transitions -------------------------------------------------------------
-
-
-def _trial_will_end(ctx: Context, sub: dict[str, Any]) -> None:
-    sub["_twe_for"] = sub["trial_end"]
-    ctx.emit("customer.subscription.trial_will_end", sub)
-
-
-def _trial_end(ctx: Context, sub: dict[str, Any]) -> None:
-    if sub["cancel_at_period_end"] or (sub["cancel_at"] and sub["cancel_at"] <= sub["trial_end"]):
-        cancel_now(ctx, sub, reason="cancellation_requested", keep_canceled_at=True)
-        return
-    end_trial(ctx, sub, reason="subscription_cycle", deferred=True)
-
-
-def _finalize(ctx: Context, invoice: dict[str, Any]) -> None:
-    invoice["_finalize_at"] = None
-    invoice_finalize(ctx, invoice)
-    if invoice["status"] == "open":
-        _collect(ctx, invoice)
-
-
-def _attempt(ctx: Context, invoice: dict[str, Any]) -> None:
-    invoice["_retries"] = invoice.get("_retries", 0) + 1
-    _collect(ctx, invoice)
-
-
-def _collect(ctx: Context, invoice: dict[str, Any]) -> None:
-    """One automatic payment attempt, and what follows it for the subscription."""
-    invoice["_automatic"] = True
-    try:
-        status, _ = invoice_attempt(ctx, invoice, invoice_payment_method(ctx, invoice))
-    finally:
-        invoice.pop("_automatic", None)
-    settle_subscription(ctx, invoice, status)
-    if status == "succeeded" or invoice["next_payment_attempt"] is not None:
-        return
-    if invoice.get("_retries", 0) < len(ctx.state.settings["payment_retry_days"]):
-        return  # not a scheduled invoice (e.g. the first invoice of a subscription)
-    sub = _subscription_of(ctx.state, invoice)
-    if sub is None or sub["status"] != "past_due" or sub["latest_invoice"] != invoice["id"]:
-        return
-    after = ctx.state.settings["after_retries"]
-    if after == "canceled":
-        cancel_now(ctx, sub, reason="payment_failed")
-    elif after == "unpaid":
-        before = ctx.render(sub)
-        sub["status"] = "unpaid"
-        ctx.emit("customer.subscription.updated", sub, before)
-
-
-def _period_end(ctx: Context, sub: dict[str, Any]) -> None:
-    item = sub["items"]["data"][0]
-    start, end = item["current_period_start"], item["current_period_end"]
-    if sub["cancel_at_period_end"] or (sub["cancel_at"] and sub["cancel_at"] <= end):
-        # Pending prorations stay and are collected at the period end [CANCEL].
-        cancel_now(
-            ctx,
-            sub,
-            reason="cancellation_requested",
-            keep_canceled_at=True,
-            invoice_now=bool(sub["_pending_items"]),
-        )
-        return
-    customer = ctx.state.find("customer", sub["customer"])
-    before = ctx.render(sub)
-    interval, count = _interval(_price_of(ctx.state, item))
-    new_end = add_interval(end, interval, count, anchor=sub["billing_cycle_anchor"])
-    _set_period(sub, end, new_end)
-    invoice_id = new_id("in")
-    sub["latest_invoice"] = invoice_id
-    ctx.emit("customer.subscription.updated", sub, before)
-    lines = sub["_pending_items"] + _period_lines(ctx, sub, invoice_id, end, new_end)
-    sub["_pending_items"] = []
-    invoice = invoice_create(
-        ctx,
-        sub=sub,
-        customer=customer,
-        reason="subscription_cycle",
-        lines=lines,
-        period_start=start,
-        period_end=end,
-        invoice_id=invoice_id,
-    )
-    if sub["status"] == "unpaid":
-        invoice["auto_advance"] = False  # unpaid: invoices are made but left as drafts [OVR]
-    else:
-        invoice["_finalize_at"] = end + FINALIZE_DELAY
-
-
-def _expire(ctx: Context, sub: dict[str, Any]) -> None:
-    """incomplete -> incomplete_expired: terminal, the open invoice voided [OVR]. Reported
-    as customer.subscription.updated (Obs.: pay-rails/pay#91)."""
-    now = ctx.now(sub["customer"])
-    before = ctx.render(sub)
-    invoice = ctx.state.find("invoice", sub["latest_invoice"] or "")
-    if invoice is not None and invoice["status"] in ("open", "draft"):
-        before_invoice = ctx.render(invoice)
-        invoice.update(
-            status="void", amount_remaining=0, auto_advance=False, next_payment_attempt=None
-        )
-        invoice["status_transitions"]["voided_at"] = now
-        ctx.emit("invoice.voided", invoice)
-        ctx.emit("invoice.updated", invoice, before_invoice)
-    sub.update(status="incomplete_expired", canceled_at=now, ended_at=now)
-    ctx.emit("customer.subscription.updated", sub, before)
-
+# -- the transitions: the lifecycle's own functions, which the handlers call too ----
 
 ACTIONS = {
-    "expire": _expire,
-    "trial_will_end": _trial_will_end,
-    "trial_end": _trial_end,
-    "finalize": _finalize,
-    "attempt": _attempt,
-    "period_end": _period_end,
+    "expire": cancellation.expire,
+    "trial_will_end": trial.trial_will_end,
+    "trial_end": trial.trial_end,
+    "finalize": dunning.finalize,
+    "attempt": dunning.retry,
+    "period_end": renewal.period_end,
 }
-
-
-def _subscription_of(state: State, invoice: dict[str, Any]) -> dict[str, Any] | None:
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return state.find("subscription", details.get("subscription") or "")
-
-
-def retry_at(ctx: Context, invoice: dict[str, Any]) -> int | None:
-    """next_payment_attempt after a failed attempt (the state hook payments.py calls).
-
-    The first failure of a renewal starts the schedule; each automatic retry
-    takes the next step; a manual attempt (POST /pay) leaves it as it is.
-    Invoices that create a subscription are not retried (incomplete).
-    """
-    if invoice["billing_reason"] == "subscription_create" or not invoice["auto_advance"]:
-        return None
-    automatic = invoice.get("_automatic", False)
-    retries = invoice.get("_retries", 0)
-    if not automatic and (invoice["next_payment_attempt"] is not None or retries > 0):
-        return invoice["next_payment_attempt"]
-    schedule = ctx.state.settings["payment_retry_days"]
-    if retries >= len(schedule):
-        return None
-    return ctx.now(invoice["customer"]) + round(float(schedule[retries]) * 86400)
 
 
 # -- running them ------------------------------------------------------------------
@@ -437,7 +294,7 @@ def _advance_limit(state: State, clock: dict[str, Any]) -> int:
             "incomplete_expired",
         ):
             continue
-        interval, count = _interval(_price_of(state, sub["items"]["data"][0]))
+        interval, count = price_interval(price_of(state, sub["items"]["data"][0]))
         limits.append(add_interval(frozen, interval, 2 * count))
     return min(limits) if limits else add_interval(frozen, "year", 2)
 

@@ -1,7 +1,9 @@
 """Every write of billing state (docs/architecture.md, "Inside an app"), re-exported
 from one module per topic."""
 
+from audit.services import Actor  # an Audit value names one
 from billing.services.apply import (
+    Audit,
     subscription_apply_stripe,
     subscription_changed_hooks,
     subscription_sync_from_stripe,
@@ -9,30 +11,34 @@ from billing.services.apply import (
 from billing.services.attempts import stripe_write
 from billing.services.customers import customer_ensure
 from billing.services.duplicates import subscription_duplicates_resolve
-from billing.services.events import (
-    stripe_event_process,
-    stripe_event_receive,
-    stripe_event_reprocess,
-    stripe_events_requeue,
-    subscriptions_reconcile,
-    subscriptions_reconcile_part,
-)
+from billing.services.events import stripe_event_process
+from billing.services.payment_methods import payment_method_update, setup_intent_create
 from billing.services.plans import SyncReport, plan_sync_catalogue
+from billing.services.reconcile import subscriptions_reconcile, subscriptions_reconcile_part
 from billing.services.subscriptions import (
     SubscriptionResult,
-    payment_method_update,
-    setup_intent_create,
     subscription_cancel,
     subscription_cancel_now,
     subscription_change_plan,
     subscription_resume,
-    subscription_start_trial,
     subscription_subscribe,
+)
+from billing.services.trials import (
+    subscription_start_trial,
     trial_email_digest,
     trial_email_normalize,
 )
+from billing.services.webhooks import (
+    stripe_event_receive,
+    stripe_event_reprocess,
+    stripe_events_requeue,
+    webhook_body_check_size,
+)
+from billing.services.writes import subscription_write
 
 __all__ = [
+    "Actor",
+    "Audit",
     "SubscriptionResult",
     "SyncReport",
     "customer_ensure",
@@ -54,8 +60,10 @@ __all__ = [
     "subscription_start_trial",
     "subscription_subscribe",
     "subscription_sync_from_stripe",
+    "subscription_write",
     "subscriptions_reconcile",
     "subscriptions_reconcile_part",
     "trial_email_digest",
     "trial_email_normalize",
+    "webhook_body_check_size",
 ]

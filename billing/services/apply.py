@@ -4,15 +4,16 @@ Used by the API after each Stripe write, by webhook processing and by the
 periodic reconciliation alike (docs/architecture.md, "Sources of truth").
 
 Who writes the audit entry: a system sync (a webhook, the reconciliation)
-records here what applying changed. A service action (a cancel, a trial
-extension) passes audit=False and writes its own single entry, whether or not
-applying changed anything: the webhook for its change may have been applied
-first, and the entry must still name who acted and why.
+passes an Audit value and records here what applying changed. A service action
+(a cancel, a trial extension) passes audit=None and writes its own single
+entry, whether or not applying changed anything: the webhook for its change
+may have been applied first, and the entry must still name who acted and why.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,17 @@ from billing.models import Customer, Plan, Subscription
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who acts and why, as a write's audit entry names them: one value instead of
+    three keywords on every service write."""
+
+    actor_type: str
+    user: User | None = None
+    reason: str = ""
+
 
 MIRRORED_FIELDS = (
     "status",
@@ -74,44 +86,23 @@ def subscription_snapshot(subscription: Subscription) -> dict[str, Any]:
 def subscription_apply_stripe(
     *,
     stripe_subscription: Any,
-    actor_type: str,
-    actor_user: User | None = None,
+    audit: Audit | None,
     action: str = "subscription.synced",
-    reason: str = "",
-    audit: bool = True,
 ) -> Subscription:
     """Write one Stripe subscription object into its local row (created if new).
 
     The row is locked for the write; a change of any mirrored field is
-    audited with before and after, unless audit=False (the calling action
-    writes its own entry). Two first applies of one new subscription racing
-    each other: the loser retries and finds the row.
+    audited with before and after in the name of `audit`, unless it is None
+    (the calling action writes its own entry). Two first applies of one new
+    subscription racing each other: the loser retries once and finds the row.
     """
-    for attempt in range(2):
-        try:
-            return _apply(
-                stripe_subscription=stripe_subscription,
-                actor_type=actor_type,
-                actor_user=actor_user,
-                action=action,
-                reason=reason,
-                audit=audit,
-            )
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _apply(stripe_subscription=stripe_subscription, audit=audit, action=action)
+    except IntegrityError:
+        return _apply(stripe_subscription=stripe_subscription, audit=audit, action=action)
 
 
-def _apply(
-    *,
-    stripe_subscription: Any,
-    actor_type: str,
-    actor_user: User | None,
-    action: str,
-    reason: str,
-    audit: bool,
-) -> Subscription:
+def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Subscription:
     stripe_id = str(stripe_subscription["id"])
     customer_id = _id_of(stripe_subscription["customer"])
     items = _field(_field(stripe_subscription, "items", {}), "data", [])
@@ -159,13 +150,13 @@ def _apply(
         local.synced_at = timezone.now()
         local.save()
         after = subscription_snapshot(local)
-        if before != after and audit:
+        if before != after and audit is not None:
             audit_record(
                 action=action if before is not None else "subscription.created",
-                actor_type=actor_type,
-                actor_user=actor_user,
+                actor_type=audit.actor_type,
+                actor_user=audit.user,
                 reader=local.user,
-                reason=reason,
+                reason=audit.reason,
                 before=before,
                 after=after,
                 stripe_object_id=stripe_id,
@@ -177,14 +168,36 @@ def _apply(
     return local
 
 
+def audit_from_legacy_keywords(audit: Audit | bool | None, legacy: dict[str, Any]) -> Audit | None:
+    """The Audit value from the keywords that callers passed before it existed.
+
+    Only support/services/actions.py and support/services/account_deletion.py still pass
+    actor_type, actor_user and reason (and audit=False for "no entry"): they
+    move to the support app in this same change and then pass audit=; this
+    goes with them.
+    """
+    unknown = set(legacy) - {"actor_type", "actor_user", "reason"}
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
+    if isinstance(audit, Audit) and not legacy:
+        return audit
+    if not isinstance(audit, bool) and not legacy:
+        return None
+    if isinstance(audit, Audit) or "actor_type" not in legacy:
+        raise TypeError("pass audit=Audit(...), or audit=None when the caller writes the entry")
+    if audit is False:
+        return None
+    return Audit(
+        legacy["actor_type"], user=legacy.get("actor_user"), reason=legacy.get("reason", "")
+    )
+
+
 def subscription_sync_from_stripe(
     *,
     stripe_subscription_id: str,
-    actor_type: str,
-    actor_user: User | None = None,
+    audit: Audit | bool | None = True,
     action: str = "subscription.synced",
-    reason: str = "",
-    audit: bool = True,
+    **legacy: Any,
 ) -> Subscription:
     """Re-read one subscription from Stripe and apply it, under the row's lock.
 
@@ -193,6 +206,7 @@ def subscription_sync_from_stripe(
     """
     from billing import gateway
 
+    applied = audit_from_legacy_keywords(audit, legacy)
     with transaction.atomic():
         list(
             Subscription.objects.select_for_update()
@@ -200,11 +214,4 @@ def subscription_sync_from_stripe(
             .values_list("pk", flat=True)
         )
         remote = gateway.subscription_retrieve(subscription_id=stripe_subscription_id)
-        return subscription_apply_stripe(
-            stripe_subscription=remote,
-            actor_type=actor_type,
-            actor_user=actor_user,
-            action=action,
-            reason=reason,
-            audit=audit,
-        )
+        return subscription_apply_stripe(stripe_subscription=remote, audit=applied, action=action)

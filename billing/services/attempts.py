@@ -142,7 +142,7 @@ def attempt_abandon(*, attempt: StripeAttempt, reason: str) -> None:
     """Close a pending attempt that will never be retried (the next try gets a new key).
 
     Only for an attempt that cannot be in flight: expired, or not held and
-    Stripe already asked what exists (see _begin_creation).
+    Stripe already asked what exists (see creation.subscription_creation_begin).
     """
     StripeAttempt.objects.filter(pk=attempt.pk, status=StripeAttempt.Status.PENDING).update(
         status=StripeAttempt.Status.FAILED,

@@ -1,6 +1,6 @@
 """Two live subscriptions for one reader in Stripe: the newer is cancelled and refunded.
 
-The API never makes a second one (subscriptions._begin_creation); this is the
+The API never makes a second one (creation.subscription_creation_begin); this is the
 defence behind it, run by webhook processing (a second live subscription
 cannot be stored: one live row per reader) and by the periodic
 reconciliation, which walks Stripe's subscriptions per customer.
@@ -26,7 +26,11 @@ from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import FINAL_STATUSES, LIVE_STATUSES, Customer, StripeAttempt, Subscription
 from billing.selectors import payment_intent_in
-from billing.services.apply import subscription_apply_stripe, subscription_sync_from_stripe
+from billing.services.apply import (
+    Audit,
+    subscription_apply_stripe,
+    subscription_sync_from_stripe,
+)
 from billing.services.attempts import attempt_named, attempt_run
 from billing.services.notifications import format_amount, notification_send_support_once
 
@@ -119,17 +123,15 @@ def _settle(*, customer: Customer, record: StripeAttempt, origin: str) -> bool:
         refunds, failures = _refund_paid_invoices(customer=customer, duplicate_id=duplicate_id)
         subscription_apply_stripe(
             stripe_subscription=remote,
-            actor_type=Actor.SYSTEM,
+            audit=Audit(Actor.SYSTEM, reason=f"duplicate of {kept_id} ({origin})"),
             action="subscription.duplicate_canceled",
-            reason=f"duplicate of {kept_id} ({origin})",
         )
         if not Subscription.objects.filter(
             stripe_subscription_id=kept_id, status__in=LIVE_STATUSES
         ).exists():
             subscription_sync_from_stripe(
                 stripe_subscription_id=kept_id,
-                actor_type=Actor.SYSTEM,
-                reason=f"kept over duplicate {duplicate_id} ({origin})",
+                audit=Audit(Actor.SYSTEM, reason=f"kept over duplicate {duplicate_id} ({origin})"),
             )
         after = {"kept": kept_id, "refunds": refunds, "refund_failures": failures}
         audit_record(

@@ -1,30 +1,29 @@
-"""Stripe webhook events: stored once on arrival, processed by a Celery task.
+"""Stripe webhook events, processed by a Celery task (stored by webhooks.py).
 
 Processing claims the row, dispatches through an explicit table, and never
 trusts the event's copy of an object: the current object is re-read from
 Stripe (under the local row's lock) and applied, so a late or reordered
 event cannot overwrite newer state (docs/architecture.md, "Sources of truth").
+This module never imports the tasks: the task calls it.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import Actor, audit_record
 from billing import gateway
 from billing.gateway import from_unix
-from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription
-from billing.services.apply import subscription_sync_from_stripe
+from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription, SubscriptionStatus
+from billing.services.apply import Audit, subscription_sync_from_stripe
 from billing.services.duplicates import (
     subscription_duplicates_resolve,
     subscription_is_duplicate,
@@ -38,25 +37,6 @@ Status = StripeEvent.Status
 
 class UnknownCustomer(Exception):
     """The event concerns a Stripe customer that is not one of our readers."""
-
-
-def stripe_event_record(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
-    """Store a verified event once; (event, created). A duplicate delivery changes nothing."""
-    obj = (event.get("data") or {}).get("object") or {}
-    try:
-        with transaction.atomic():
-            stored = StripeEvent.objects.create(
-                id=str(event["id"]),
-                type=str(event["type"])[:128],
-                api_version=str(event.get("api_version") or "")[:64],
-                livemode=bool(event.get("livemode")),
-                object_id=str(obj.get("id") or "")[:255] if isinstance(obj, dict) else "",
-                stripe_created=from_unix(event.get("created")),
-                payload=event,
-            )
-    except IntegrityError:
-        return StripeEvent.objects.get(id=event["id"]), False
-    return stored, True
 
 
 def _claim(event_id: str) -> StripeEvent | None:
@@ -142,9 +122,8 @@ def _sync_subscription(
     def sync() -> Subscription:
         return subscription_sync_from_stripe(
             stripe_subscription_id=subscription_id,
-            actor_type=Actor.STRIPE,
+            audit=Audit(Actor.STRIPE, reason=event.audit_reason),
             action=f"stripe.{event.type}",
-            reason=event.audit_reason,
         )
 
     try:
@@ -167,7 +146,7 @@ def on_subscription_changed(event: StripeEvent) -> None:
 
 def on_trial_will_end(event: StripeEvent) -> None:
     subscription = _sync_subscription(event, _object(event)["id"])
-    if subscription.cancel_at_period_end or subscription.status != "trialing":
+    if subscription.cancel_at_period_end or subscription.status != SubscriptionStatus.TRIALING:
         return  # readers who cancelled get no reminder
     plan = subscription.plan
     has_card = bool(
@@ -283,13 +262,12 @@ def on_customer_deleted(event: StripeEvent) -> None:
             stripe_object_id=customer_id,
         )
     for subscription in Subscription.objects.filter(customer=customer).exclude(
-        status__in=("canceled", "incomplete_expired")
+        status__in=FINAL_STATUSES
     ):
         subscription_sync_from_stripe(
             stripe_subscription_id=subscription.stripe_subscription_id,
-            actor_type=Actor.STRIPE,
+            audit=Audit(Actor.STRIPE, reason=event.audit_reason),
             action="stripe.customer.deleted",
-            reason=event.audit_reason,
         )
 
 
@@ -305,244 +283,3 @@ HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "invoice.payment_action_required": on_invoice_payment_action_required,
     "customer.deleted": on_customer_deleted,
 }
-
-
-# --- receiving, requeueing and reconciling -------------------------------------
-
-
-def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent, bool]:
-    """Verify, store once and enqueue processing after commit. No Stripe call here."""
-    if len(payload) > settings.STRIPE_WEBHOOK_MAX_BYTES:
-        raise gateway.WebhookRejected("The body is too large.", code="payload_too_large")
-    event = gateway.webhook_event_verified(
-        payload=payload, signature=signature, secrets=settings.STRIPE_WEBHOOK_SECRETS
-    )
-    problem = _unstorable(event)
-    if problem:
-        logger.warning("signed stripe event refused: %s", problem)
-        raise gateway.WebhookRejected(
-            f"The body is not a Stripe event: {problem}.", code="malformed_event"
-        )
-    try:
-        with transaction.atomic():
-            stored, created = stripe_event_record(event=event)
-            if created:
-                _enqueue_on_commit(stored.id)
-    except DataError as exc:  # e.g. a NUL character, which PostgreSQL's jsonb cannot hold
-        logger.warning("signed stripe event %s could not be stored: %s", event["id"], exc)
-        raise gateway.WebhookRejected(
-            "The body is not a Stripe event: it cannot be stored.", code="malformed_event"
-        ) from exc
-    return stored, created
-
-
-_MAX_ID = StripeEvent._meta.get_field("id").max_length or 255
-_MAX_TYPE = StripeEvent._meta.get_field("type").max_length or 128
-_MAX_UNIX = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
-
-
-def _unstorable(event: dict[str, Any]) -> str:
-    """Why a signed event cannot be stored and processed as it is, or "" if it can.
-
-    Stripe's ids and types are short strings and its timestamps unix seconds;
-    anything else (an integer id, a 300-character one) would be stored in
-    another form or fail on insert, and then fail again in processing. It is
-    refused before anything is stored, like any body that is not an event.
-    """
-    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= _MAX_ID:
-        return f"id must be a string of 1 to {_MAX_ID} characters"
-    if not isinstance(event_type, str) or not 0 < len(event_type) <= _MAX_TYPE:
-        return f"type must be a string of 1 to {_MAX_TYPE} characters"
-    if created is not None and (
-        isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= _MAX_UNIX
-    ):
-        return "created must be a unix timestamp"
-    return ""
-
-
-def _enqueue_on_commit(event_id: str) -> None:
-    transaction.on_commit(lambda: _enqueue(event_id))
-
-
-def _enqueue(event_id: str) -> None:
-    """Queue processing; never fail the caller (the event is stored, the requeue job retries)."""
-    from billing.tasks import process_stripe_event
-
-    try:
-        process_stripe_event.delay(event_id)
-    except Exception:  # broker down, or (eager, in process) the task itself failed
-        logger.exception("could not run or queue processing of stripe event %s", event_id)
-
-
-def stripe_event_reprocess(
-    *, event_id: str, actor_user: User | None = None, reason: str = ""
-) -> None:
-    """Put an event back in the queue (admin action, command, requeue job)."""
-    updated = (
-        StripeEvent.objects.filter(id=event_id)
-        .exclude(status=Status.PROCESSING)
-        .update(status=Status.RECEIVED)
-    )
-    if updated and actor_user is not None:
-        event = StripeEvent.objects.get(id=event_id)
-        audit_record(
-            action="stripe_event.reprocess",
-            actor_type=Actor.STAFF,
-            actor_user=actor_user,
-            reason=reason,
-            reader=event.reader,
-            stripe_object_id=event_id,
-        )
-    with transaction.atomic():
-        _enqueue_on_commit(event_id)
-
-
-# A failed event is tried again by the requeue job no more often than this (the
-# job runs every minute, to find a dead worker's events quickly; a failure is
-# not urgent, and each try counts towards STRIPE_EVENT_MAX_ATTEMPTS).
-FAILED_RETRY_INTERVAL = timedelta(minutes=5)
-
-
-def stripe_events_requeue() -> list[str]:
-    """Events that should have been processed but were not: enqueue them again.
-
-    Received for over a minute (a lost enqueue); failed below the attempt cap,
-    at most every FAILED_RETRY_INTERVAL; or processing for longer than
-    STRIPE_EVENT_STUCK_SECONDS, which only a dead worker's claim can be (a
-    live worker's task is killed at the task time limit, config/task_limits.py).
-    Beat runs this every minute.
-    """
-    now = timezone.now()
-    stuck_before = now - timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)
-    failed_before = now - FAILED_RETRY_INTERVAL
-    due = (
-        Q(status=Status.RECEIVED, received_at__lt=now - timedelta(minutes=1))
-        | (
-            Q(status=Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
-            & (Q(processing_started_at__isnull=True) | Q(processing_started_at__lt=failed_before))
-        )
-        | Q(status=Status.PROCESSING, processing_started_at__lt=stuck_before)
-    )
-    ids = list(
-        StripeEvent.objects.filter(due).order_by("received_at").values_list("id", flat=True)[:1000]
-    )
-    for event_id in ids:
-        with transaction.atomic():
-            _enqueue_on_commit(event_id)
-    if ids:
-        logger.info("requeued %d stripe events", len(ids))
-    return ids
-
-
-def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
-    """Walk Stripe's subscriptions, customer by customer, and apply what differs.
-
-    Fixes drift and missed webhooks; returns (and logs) the ids that changed.
-    """
-    changed, _ = subscriptions_reconcile_part(batch_size=batch_size)
-    return changed
-
-
-def subscriptions_reconcile_part(
-    *, after_pk: int = 0, seconds: float | None = None, batch_size: int = 200
-) -> tuple[list[str], int | None]:
-    """Reconcile the customers past `after_pk`, in primary-key order, a batch at a time.
-
-    For each customer still in Stripe, every subscription Stripe lists
-    (paginated) is re-read and applied if it is live there or here, so one
-    that never reached us (a lost answer, a missed webhook) is found too; a
-    second live one is cancelled and refunded (subscription_duplicates_resolve);
-    a live row here that Stripe did not list is re-read on its own. Once every
-    customer was seen, local live rows of deleted customers are re-read.
-
-    Stops once `seconds` have passed (after at least one customer), so that a
-    task finishes well within its time limit however many readers there are;
-    returns the ids that changed and the customer primary key to resume after,
-    or None when everything was seen.
-    """
-    deadline = None if seconds is None else time.monotonic() + seconds
-    changed: list[str] = []
-    last_pk = after_pk
-    while True:
-        batch = list(
-            Customer.objects.filter(deleted_at__isnull=True, pk__gt=last_pk).order_by("pk")[
-                :batch_size
-            ]
-        )
-        if not batch:
-            break
-        for customer in batch:
-            last_pk = customer.pk
-            try:
-                changed.extend(_reconcile_customer(customer))
-            except gateway.StripeUnavailable:
-                raise
-            except gateway.GatewayError:
-                logger.exception("reconcile: customer %s could not be read", customer)
-            if deadline is not None and time.monotonic() >= deadline:
-                _log_changed(changed)
-                return changed, last_pk
-    orphans = Subscription.objects.exclude(status__in=FINAL_STATUSES).filter(
-        customer__deleted_at__isnull=False
-    )
-    for local in orphans.select_related("plan").order_by("pk").iterator(chunk_size=batch_size):
-        if _reconcile_one(local.stripe_subscription_id, local):
-            changed.append(local.stripe_subscription_id)
-    _log_changed(changed)
-    return changed, None
-
-
-def _log_changed(changed: list[str]) -> None:
-    if changed:
-        logger.warning("reconciliation changed %d subscriptions: %s", len(changed), changed)
-
-
-def _reconcile_customer(customer: Customer) -> list[str]:
-    listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
-    changed = subscription_duplicates_resolve(
-        customer=customer, origin="reconciliation", listed=listed
-    )
-    if changed:
-        listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
-    local = {
-        s.stripe_subscription_id: s
-        for s in Subscription.objects.filter(customer=customer).select_related("plan")
-    }
-    # Rows we hold first: one that Stripe ended is stored as ended before another
-    # live one is stored (one live row per reader).
-    listed.sort(key=lambda s: s["id"] not in local)
-    for remote in listed:
-        row = local.pop(remote["id"], None)
-        if remote["status"] in FINAL_STATUSES and (row is None or row.status in FINAL_STATUSES):
-            continue  # ended there and here (or never known): nothing to mirror
-        if _reconcile_one(remote["id"], row) and remote["id"] not in changed:
-            changed.append(remote["id"])
-    for stripe_id, row in local.items():
-        if row.status not in FINAL_STATUSES and _reconcile_one(stripe_id, row):
-            changed.append(stripe_id)
-    return changed
-
-
-def _reconcile_one(stripe_subscription_id: str, local: Subscription | None) -> bool:
-    """Re-read one subscription and apply it; True if what we mirror changed."""
-    before = _mirrored(local) if local is not None else None
-    try:
-        after = subscription_sync_from_stripe(
-            stripe_subscription_id=stripe_subscription_id,
-            actor_type=Actor.SYSTEM,
-            action="subscription.reconciled",
-            reason="periodic reconciliation",
-        )
-    except gateway.StripeUnavailable:
-        raise
-    except (gateway.GatewayError, IntegrityError):
-        logger.exception("reconcile: %s could not be read or stored", stripe_subscription_id)
-        return False
-    return _mirrored(after) != before
-
-
-def _mirrored(subscription: Subscription) -> tuple[Any, ...]:
-    from billing.services.apply import MIRRORED_FIELDS
-
-    return tuple(getattr(subscription, name) for name in MIRRORED_FIELDS)

@@ -1,17 +1,26 @@
-"""Stripe resources. Importing this package registers every route."""
+"""Stripe resources, one module per resource as Stripe names it. Importing this
+package registers every route (base.ROUTES)."""
 
 from __future__ import annotations
 
 from stripe_emulator.store import State
 
 from . import (  # noqa: F401 - imported for their routes
+    charges,
     customers,
-    misc,
+    events,
+    invoice_items,
+    invoices,
+    payment_intents,
     payment_methods,
-    payments,
+    prices,
     products,
+    refunds,
     setup_intents,
+    subscription_items,
     subscriptions,
+    test_clocks,
+    webhook_endpoints,
 )
 from .base import ROUTES, Context, match, validate
 
@@ -19,7 +28,7 @@ from .base import ROUTES, Context, match, validate
 def install_hooks(state: State) -> None:
     state.hooks["customer"] = customers.render_customer
     state.hooks["subscription"] = subscriptions.render_subscription
-    state.hooks["invoice"] = payments.render_invoice
+    state.hooks["invoice"] = invoices.render_invoice
 
 
 __all__ = ["ROUTES", "Context", "install_hooks", "match", "validate"]

@@ -1,4 +1,5 @@
-"""Routing and the per-request context every resource handler receives."""
+"""Routing, the per-request context every resource handler receives, and the
+generic retrieve and list every resource shares (`retrieve`, `listing`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from stripe_emulator.errors import no_such
-from stripe_emulator.params import check_schema
-from stripe_emulator.store import API_VERSION, NOUNS, State, new_id
+from stripe_emulator.params import SCALAR, check_schema
+from stripe_emulator.store import API_VERSION, NOUNS, State, new_id, paginate
 
 Handler = Callable[..., Any]
 
@@ -24,6 +25,9 @@ class Route:
 
 ROUTES: list[Route] = []
 
+# The paging parameters every list accepts.
+PAGE: dict[str, Any] = {"limit": SCALAR, "starting_after": SCALAR, "ending_before": SCALAR}
+
 
 def route(method: str, path: str, schema: dict[str, Any] | None = None):
     """Register a handler for METHOD /v1/path; `{id}` segments become arguments."""
@@ -34,6 +38,40 @@ def route(method: str, path: str, schema: dict[str, Any] | None = None):
         return handler
 
     return register
+
+
+def retrieve(kind: str, path: str, schema: dict[str, Any] | None = None) -> Handler:
+    """Register GET `path` (ending in `{id}`): the object of `kind`, rendered; a missing or
+    deleted one is Stripe's 404 `resource_missing`."""
+
+    def handler(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+        return ctx.render(ctx.get(kind, id))
+
+    handler.__name__ = f"{kind.rsplit('.', 1)[-1]}_retrieve"
+    return route("GET", path, schema)(handler)
+
+
+Objects = list[dict[str, Any]]
+
+
+def listing(
+    kind: str,
+    path: str,
+    schema: dict[str, Any],
+    where: Callable[[Context, dict[str, Any], Objects], Objects] | None = None,
+) -> Handler:
+    """Register GET `path`: the objects of `kind` not deleted, newest first, narrowed by
+    `where(ctx, params, objects)` (which validates its own parameters), one page of them
+    (`limit`, `starting_after`, `ending_before`, `created`: store.paginate)."""
+
+    def handler(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        objs = [o for o in ctx.state.all(kind) if not o.get("_deleted")]
+        if where is not None:
+            objs = where(ctx, params, objs)
+        return paginate(ctx.state, objs, params, path, kind)
+
+    handler.__name__ = f"{kind.rsplit('.', 1)[-1]}_list"
+    return route("GET", path, schema)(handler)
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

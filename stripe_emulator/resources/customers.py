@@ -6,11 +6,14 @@ import secrets
 from typing import Any
 
 from stripe_emulator.errors import invalid
+from stripe_emulator.lifecycle.cancellation import cancel_now
 from stripe_emulator.params import MAP, SCALAR, ListOf, get_metadata, get_str
-from stripe_emulator.store import State, list_object, new_id, paginate, strip
+from stripe_emulator.store import State, list_object, new_id, strip
 
-from .base import Context, route
+from .base import PAGE, Context, listing, route
 from .common import ADDRESS_SCHEMA, address
+from .payment_methods import attach, check_attachable, resolve_attached
+from .skeletons import fill
 
 INVOICE_SETTINGS_SCHEMA = {
     "default_payment_method": SCALAR,
@@ -92,8 +95,6 @@ def _apply(ctx: Context, customer: dict[str, Any], params: dict[str, Any]) -> No
                 "template": opts.get("template"),
             }
         if "default_payment_method" in settings:
-            from .payment_methods import resolve_attached
-
             pm_id = settings["default_payment_method"]
             target["default_payment_method"] = (
                 resolve_attached(
@@ -112,8 +113,6 @@ def customer_create(ctx: Context, params: dict[str, Any]):
     # Validate the card before anything exists, so a refused card creates no customer.
     pm_id = get_str(params, "payment_method")
     if pm_id:
-        from .payment_methods import check_attachable
-
         check_attachable(ctx, pm_id)
     default = (params.get("invoice_settings") or {}).get("default_payment_method")
     if default and default != pm_id:
@@ -123,47 +122,18 @@ def customer_create(ctx: Context, params: dict[str, Any]):
             param="invoice_settings[default_payment_method]",
             code="resource_missing",
         )
-    customer = {
-        "id": new_id("cus", 14),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "business_name": None,
-        "cash_balance": None,
-        "created": 0,
-        "currency": None,
-        "customer_account": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "discount": None,
-        "email": None,
-        "individual_name": None,
-        "invoice_credit_balance": {},
-        "invoice_prefix": secrets.token_hex(4).upper(),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
+    customer = fill(
+        "customer",
+        {
+            "id": new_id("cus", 14),
+            "invoice_prefix": secrets.token_hex(4).upper(),
+            "test_clock": clock_id or None,
         },
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "next_invoice_sequence": 1,
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax": None,
-        "tax_exempt": "none",
-        "test_clock": clock_id or None,
-    }
+    )
     customer["created"] = ctx.now(customer)
     ctx.insert(customer)
     deferred = dict(params)
     if pm_id:
-        from .payment_methods import attach
-
         attach(ctx, pm_id, customer, param="payment_method")
     _apply(ctx, customer, deferred)
     ctx.emit("customer.created", customer)
@@ -196,8 +166,6 @@ def customer_delete(ctx: Context, params: dict[str, Any], id: str):
 
 def delete_customer(ctx: Context, customer: dict[str, Any]) -> None:
     """Deleting a customer cancels its live subscriptions at once."""
-    from .subscriptions import cancel_now
-
     for sub in ctx.state.all("subscription"):
         if sub["customer"] == customer["id"] and sub["status"] not in (
             "canceled",
@@ -208,25 +176,19 @@ def delete_customer(ctx: Context, customer: dict[str, Any]) -> None:
     customer["_deleted"] = True
 
 
-@route(
-    "GET",
-    "/v1/customers",
-    {
-        "limit": SCALAR,
-        "starting_after": SCALAR,
-        "ending_before": SCALAR,
-        "email": SCALAR,
-        "test_clock": SCALAR,
-        "created": "any",
-    },
-)
-def customer_list(ctx: Context, params: dict[str, Any]):
-    objs = [c for c in ctx.state.all("customer") if not c.get("_deleted")]
+def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
     email = get_str(params, "email")
     if email is not None:
         if len(email) > 512:
             raise invalid("Invalid email: too long", param="email")
         objs = [c for c in objs if c["email"] == email]
     clock_id = get_str(params, "test_clock")
-    objs = [c for c in objs if c["test_clock"] == (clock_id or None)]
-    return paginate(ctx.state, objs, params, "/v1/customers", "customer")
+    return [c for c in objs if c["test_clock"] == (clock_id or None)]
+
+
+listing(
+    "customer",
+    "/v1/customers",
+    PAGE | {"email": SCALAR, "test_clock": SCALAR, "created": "any"},
+    _where,
+)

@@ -11,67 +11,7 @@ from stripe_emulator.store import new_id, paginate
 from .base import Context, route
 from .cards import TEST_CARDS, TestCard, card_for
 from .common import ADDRESS_SCHEMA, address
-
-OTHER_TYPES = [
-    "acss_debit",
-    "affirm",
-    "afterpay_clearpay",
-    "alipay",
-    "alma",
-    "amazon_pay",
-    "au_becs_debit",
-    "bacs_debit",
-    "bancontact",
-    "billie",
-    "bizum",
-    "blik",
-    "boleto",
-    "card_present",
-    "cashapp",
-    "crypto",
-    "custom",
-    "customer_balance",
-    "eps",
-    "fpx",
-    "giropay",
-    "grabpay",
-    "ideal",
-    "interac_present",
-    "kakao_pay",
-    "klarna",
-    "konbini",
-    "kr_card",
-    "link",
-    "mb_way",
-    "mobilepay",
-    "multibanco",
-    "naver_pay",
-    "nz_bank_account",
-    "oxxo",
-    "p24",
-    "pay_by_bank",
-    "payco",
-    "paynow",
-    "paypal",
-    "paypay",
-    "payto",
-    "pix",
-    "promptpay",
-    "revolut_pay",
-    "samsung_pay",
-    "satispay",
-    "scalapay",
-    "sepa_debit",
-    "sequra",
-    "sofort",
-    "sunbit",
-    "swish",
-    "twint",
-    "upi",
-    "us_bank_account",
-    "wechat_pay",
-    "zip",
-]
+from .skeletons import fill
 
 BILLING_DETAILS_SCHEMA = {
     "address": ADDRESS_SCHEMA,
@@ -87,51 +27,45 @@ for _token, _card in TEST_CARDS.items():
 
 def pm_object(ctx: Context, token: str) -> dict[str, Any]:
     card: TestCard = TEST_CARDS[token]
-    pm: dict[str, Any] = {
-        "id": new_id("pm"),
-        "object": "payment_method",
-        "allow_redisplay": "unspecified",
-        "billing_details": {
-            "address": address(),
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
-        "card": {
-            "brand": card.brand,
-            "checks": {
-                "address_line1_check": None,
-                "address_postal_code_check": None,
-                "cvc_check": "pass",
+    pm: dict[str, Any] = fill(
+        "payment_method",
+        {
+            "id": new_id("pm"),
+            "billing_details": {
+                "address": address(),
+                "email": None,
+                "name": None,
+                "phone": None,
+                "tax_id": None,
             },
-            "country": card.country,
-            "description": None,
-            "display_brand": card.brand,
-            "exp_month": 12,
-            "exp_year": 2034,
-            "fingerprint": card.fingerprint,
-            "funding": card.funding,
-            "generated_from": None,
-            "iin": None,
-            "issuer": None,
-            "last4": card.last4,
-            "networks": {"available": [card.brand], "preferred": None},
-            "regulated_status": "unregulated",
-            "three_d_secure_usage": {"supported": True},
-            "wallet": None,
+            "card": {
+                "brand": card.brand,
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": None,
+                    "cvc_check": "pass",
+                },
+                "country": card.country,
+                "description": None,
+                "display_brand": card.brand,
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": card.fingerprint,
+                "funding": card.funding,
+                "generated_from": None,
+                "iin": None,
+                "issuer": None,
+                "last4": card.last4,
+                "networks": {"available": [card.brand], "preferred": None},
+                "regulated_status": "unregulated",
+                "three_d_secure_usage": {"supported": True},
+                "wallet": None,
+            },
+            "created": ctx.now(),
+            "_token": token,
+            "_setup_done": False,
         },
-        "created": ctx.now(),
-        "customer": None,
-        "customer_account": None,
-        "livemode": False,
-        "metadata": {},
-        "radar_options": None,
-        "type": "card",
-        "_token": token,
-        "_setup_done": False,
-    }
-    pm.update(dict.fromkeys(OTHER_TYPES))
+    )
     return pm
 
 
@@ -214,6 +148,21 @@ def resolve_attached(
             code="resource_missing",
         )
     return pm
+
+
+def subscription_payment_method(ctx: Context, sub: dict[str, Any]) -> dict[str, Any] | None:
+    """What a subscription charges: its default payment method, else the customer's
+    invoice default (Stripe's order), if it belongs to the customer."""
+    customer = ctx.state.find("customer", sub["customer"])
+    for pm_id in (
+        sub["default_payment_method"],
+        customer["invoice_settings"]["default_payment_method"],
+    ):
+        if pm_id:
+            pm = ctx.state.find("payment_method", pm_id)
+            if pm is not None and pm["customer"] == customer["id"]:
+                return pm
+    return None
 
 
 @route(

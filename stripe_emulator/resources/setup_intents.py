@@ -7,56 +7,27 @@ from typing import Any
 
 from stripe_emulator.errors import card_error, invalid
 from stripe_emulator.params import MAP, SCALAR, get_bool, get_enum, get_metadata, get_str
-from stripe_emulator.store import new_id, paginate
+from stripe_emulator.store import new_id
 
-from .base import Context, route
+from .base import PAGE, Context, listing, retrieve, route
 from .cards import card_for
+from .common import error_detail
 from .payment_methods import attach, decline_error, resolve
-from .payments import error_detail
-
-SETI_NEXT_ACTION_KEYS = [
-    "blik_authorize",
-    "cashapp_handle_redirect_or_display_qr_code",
-    "pix_display_qr_code",
-    "redirect_to_url",
-    "upi_handle_redirect_or_display_qr_code",
-    "verify_with_microdeposits",
-]
+from .skeletons import fill
 
 
 def setup_intent_object(ctx: Context, customer: dict[str, Any] | None, usage: str = "off_session"):
     seti_id = new_id("seti")
-    return {
-        "id": seti_id,
-        "object": "setup_intent",
-        "allowed_payment_method_types": None,
-        "application": None,
-        "attach_to_self": None,
-        "automatic_payment_methods": None,
-        "cancellation_reason": None,
-        "client_secret": f"{seti_id}_secret_{secrets.token_urlsafe(24)}",
-        "created": ctx.now(customer),
-        "customer": customer["id"] if customer else None,
-        "customer_account": None,
-        "description": None,
-        "excluded_payment_method_types": None,
-        "flow_directions": None,
-        "last_setup_error": None,
-        "latest_attempt": None,
-        "livemode": False,
-        "managed_payments": None,
-        "mandate": None,
-        "metadata": {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": None,
-        "payment_method_types": ["card"],
-        "single_use_mandate": None,
-        "status": "requires_payment_method",
-        "usage": usage,
-    }
+    return fill(
+        "setup_intent",
+        {
+            "id": seti_id,
+            "client_secret": f"{seti_id}_secret_{secrets.token_urlsafe(24)}",
+            "created": ctx.now(customer),
+            "customer": customer["id"] if customer else None,
+            "usage": usage,
+        },
+    )
 
 
 def _confirm(ctx: Context, seti: dict[str, Any], pm_id: str | None) -> None:
@@ -84,10 +55,10 @@ def _confirm(ctx: Context, seti: dict[str, Any], pm_id: str | None) -> None:
         raise err
     if card.behaviour in ("auth_always", "auth_on_setup"):
         seti["status"] = "requires_action"
-        action: dict[str, Any] = dict.fromkeys(SETI_NEXT_ACTION_KEYS)
-        action["type"] = "use_stripe_sdk"
-        action["use_stripe_sdk"] = {"type": "three_d_secure_redirect", "source": new_id("src")}
-        seti["next_action"] = action
+        seti["next_action"] = fill(
+            "setup_intent_next_action",
+            {"use_stripe_sdk": {"type": "three_d_secure_redirect", "source": new_id("src")}},
+        )
         ctx.emit("setup_intent.requires_action", seti)
         return
     _succeed(ctx, seti, pm)
@@ -142,9 +113,7 @@ def setup_intent_create(ctx: Context, params: dict[str, Any]):
     return ctx.render(seti)
 
 
-@route("GET", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
-def setup_intent_retrieve(ctx: Context, params: dict[str, Any], id: str):
-    return ctx.render(ctx.get("setup_intent", id))
+retrieve("setup_intent", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
 
 
 @route(
@@ -158,16 +127,13 @@ def setup_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
     return ctx.render(seti)
 
 
-@route(
-    "GET",
-    "/v1/setup_intents",
-    {"limit": SCALAR, "starting_after": SCALAR, "ending_before": SCALAR, "customer": SCALAR},
-)
-def setup_intent_list(ctx: Context, params: dict[str, Any]):
-    objs = ctx.state.all("setup_intent")
+def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
     if params.get("customer"):
         objs = [s for s in objs if s["customer"] == params["customer"]]
-    return paginate(ctx.state, objs, params, "/v1/setup_intents", "setup_intent")
+    return objs
+
+
+listing("setup_intent", "/v1/setup_intents", PAGE | {"customer": SCALAR}, _where)
 
 
 def authenticate_setup_intent(ctx: Context, seti: dict[str, Any], succeed: bool) -> None:

@@ -24,6 +24,8 @@ from django.test import Client
 from audit.models import AuditLog
 from billing.models import StripeAttempt, Subscription
 from billing.services import (
+    Actor,
+    Audit,
     customer_ensure,
     payment_method_update,
     subscription_cancel,
@@ -107,7 +109,7 @@ def paused_for_want_of_a_card(world: World) -> None:
     sub_id = world.subscription().stripe_subscription_id
     world.stripe_sdk.v1.subscriptions.update(sub_id, params={"trial_end": "now"})
     assert subscription_sync_from_stripe(
-        stripe_subscription_id=sub_id, actor_type="stripe"
+        stripe_subscription_id=sub_id, audit=Audit(Actor.STRIPE)
     ).status == ("paused")
 
 
@@ -166,7 +168,9 @@ ACTIONS = [
         "reader-cancels-at-period-end",
         trialing,
         lambda w: subscription_cancel(
-            user=w.reader, at_period_end=True, actor_user=w.reader, reason="too expensive"
+            user=w.reader,
+            at_period_end=True,
+            audit=Audit(Actor.READER, user=w.reader, reason="too expensive"),
         ),
         "reader",
         ("subscription.cancel_requested",),
@@ -177,7 +181,9 @@ ACTIONS = [
         "reader-cancels-now",
         trialing,
         lambda w: subscription_cancel(
-            user=w.reader, at_period_end=False, actor_user=w.reader, reason="moving abroad"
+            user=w.reader,
+            at_period_end=False,
+            audit=Audit(Actor.READER, user=w.reader, reason="moving abroad"),
         ),
         "reader",
         ("subscription.canceled",),
@@ -187,7 +193,9 @@ ACTIONS = [
     Action(
         "reader-resumes",
         cancelling,
-        lambda w: subscription_resume(user=w.reader, reason="changed my mind"),
+        lambda w: subscription_resume(
+            user=w.reader, audit=Audit(Actor.READER, user=w.reader, reason="changed my mind")
+        ),
         "reader",
         ("subscription.cancel_undone",),
         "changed my mind",
@@ -196,7 +204,11 @@ ACTIONS = [
     Action(
         "reader-changes-plan",
         trialing,
-        lambda w: subscription_change_plan(user=w.reader, plan_code="yearly", reason="cheaper"),
+        lambda w: subscription_change_plan(
+            user=w.reader,
+            plan_code="yearly",
+            audit=Audit(Actor.READER, user=w.reader, reason="cheaper"),
+        ),
         "reader",
         ("subscription.plan_changed",),
         "cheaper",
@@ -206,7 +218,9 @@ ACTIONS = [
         "reader-changes-card",
         trialing,
         lambda w: payment_method_update(
-            user=w.reader, payment_method_id="pm_card_visa", reason="new card"
+            user=w.reader,
+            payment_method_id="pm_card_visa",
+            audit=Audit(Actor.READER, user=w.reader, reason="new card"),
         ),
         "reader",
         ("payment_method.updated",),
@@ -217,7 +231,9 @@ ACTIONS = [
         "reader-adds-a-card-to-a-paused-subscription",
         paused_for_want_of_a_card,
         lambda w: payment_method_update(
-            user=w.reader, payment_method_id="pm_card_visa", reason="keep reading"
+            user=w.reader,
+            payment_method_id="pm_card_visa",
+            audit=Audit(Actor.READER, user=w.reader, reason="keep reading"),
         ),
         "reader",
         ("payment_method.updated",),

@@ -16,7 +16,7 @@ from django.db import connection
 from audit.models import AuditLog
 from billing.models import StripeEvent, Subscription
 from billing.services import stripe_event_process, subscriptions_reconcile
-from billing.services.events import stripe_event_record
+from billing.services.webhooks import stripe_event_record
 from tests.billing.webhooks import deliver, event_body
 from tests.factories import UserFactory
 

@@ -365,7 +365,7 @@ def test_failed_events_are_retried_every_five_minutes_though_the_job_runs_every_
 def test_a_dead_workers_claim_is_taken_over_and_a_live_ones_is_left(
     client, trial, settings, stripe
 ):
-    from billing.services.events import stripe_event_record
+    from billing.services.webhooks import stripe_event_record
 
     obj = {"id": trial.stripe_subscription_id, "customer": trial.customer.stripe_customer_id}
     stuck_age = timedelta(seconds=settings.STRIPE_EVENT_STUCK_SECONDS)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from billing.models import StripeEvent, Subscription
-from billing.services.events import stripe_event_record
+from billing.services.webhooks import stripe_event_record
 from billing.tasks import requeue_stripe_events
 from config.task_limits import TaskLimits
 from tests.billing.webhooks import deliver, event_body

@@ -223,9 +223,11 @@ def test_a_trial_paused_for_want_of_a_card_resumes_when_one_is_added(
     trial = reader_client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()
     # The trial ends with no card: Stripe pauses the subscription.
     stripe_sdk.v1.subscriptions.update(trial["id"], params={"trial_end": "now"})
-    from billing.services import subscription_sync_from_stripe
+    from billing.services import Actor, Audit, subscription_sync_from_stripe
 
-    paused = subscription_sync_from_stripe(stripe_subscription_id=trial["id"], actor_type="stripe")
+    paused = subscription_sync_from_stripe(
+        stripe_subscription_id=trial["id"], audit=Audit(Actor.STRIPE)
+    )
     assert paused.status == "paused"
     assert reader_client.post("/api/billing/subscription/resume/").json()["code"] == (
         "payment_method_required"

@@ -6,9 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from audit.services import Actor
 from billing.models import Subscription
-from billing.services import subscription_sync_from_stripe
+from billing.services import Actor, Audit, subscription_sync_from_stripe
 from entitlements.readers import Reader
 from entitlements.selectors import Decision, MeterState, entitlement_decide
 from entitlements.services import grant_create
@@ -45,7 +44,7 @@ def subscribe(client, payment_method="pm_card_visa"):
 def sync(subscription_id: str) -> Subscription:
     """Take Stripe's current state, as a webhook or the reconciliation would."""
     return subscription_sync_from_stripe(
-        stripe_subscription_id=subscription_id, actor_type=Actor.SYSTEM
+        stripe_subscription_id=subscription_id, audit=Audit(Actor.SYSTEM)
     )
 
 

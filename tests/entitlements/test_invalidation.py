@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from audit.services import Actor
-from billing.services import subscription_sync_from_stripe
+from billing.services import Actor, Audit, subscription_sync_from_stripe
 from entitlements.services import grant_create, grant_revoke
 from tests.entitlements.conftest import ME, client_for
 from tests.entitlements.test_decision import iso, start_trial, subscribe
@@ -32,7 +31,7 @@ def committing(django_capture_on_commit_callbacks):
 
 def sync(subscription_id: str):
     return subscription_sync_from_stripe(
-        stripe_subscription_id=subscription_id, actor_type=Actor.SYSTEM
+        stripe_subscription_id=subscription_id, audit=Audit(Actor.SYSTEM)
     )
 
 

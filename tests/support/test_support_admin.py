@@ -418,10 +418,12 @@ def ending_of(page):
 def test_a_subscription_the_reader_canceled_says_so_with_their_reason(
     support_client, trial, reader
 ):
-    from billing.services import subscription_cancel
+    from billing.services import Actor, Audit, subscription_cancel
 
     # The reader's cancellation with a reason (the cancel endpoint will pass it on).
-    subscription_cancel(user=reader, at_period_end=False, actor_user=reader, reason="Too dear")
+    subscription_cancel(
+        user=reader, at_period_end=False, audit=Audit(Actor.READER, user=reader, reason="Too dear")
+    )
 
     ending = ending_of(reader_page(support_client, reader))
 

@@ -1,0 +1,168 @@
+"""Creating a subscription in Stripe exactly once per reader, whatever the retries.
+
+One creation attempt (its idempotency key) per set of parameters; concurrent
+requests share it; an attempt that may have reached Stripe is settled by
+asking Stripe before another is made (subscription_creation_begin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from audit.services import Actor
+from billing import gateway
+from billing.models import Customer, StripeAttempt, Subscription
+from billing.selectors import subscription_get_live
+from billing.services.apply import (
+    Audit,
+    subscription_apply_stripe,
+    subscription_sync_from_stripe,
+)
+from billing.services.attempts import (
+    ATTEMPT_REUSE_WINDOW,
+    attempt_abandon,
+    attempt_begin,
+    attempt_hold,
+    attempt_is_held,
+    attempt_release,
+    attempt_run,
+    lock_reader,
+)
+from billing.services.duplicates import subscription_duplicates_resolve
+from config.errors import Conflict
+
+
+def subscription_refuse_if_live(*, user: User) -> None:
+    if subscription_get_live(user=user) is not None:
+        raise Conflict("You already have a subscription.", code="subscription_exists")
+
+
+def subscription_creation_begin(*, user: User, params: dict[str, Any]) -> StripeAttempt:
+    """Take up the subscription creation attempt, settling any earlier one first.
+
+    Decided under the reader's row lock, so concurrent requests see each
+    other; the attempt comes back held by this request (attempt_hold), which
+    releases it when it stops before sending it, or once Stripe's answer is
+    known (subscription_creation_send); the lease covers the rest.
+
+    The same parameters again (a double click, a retry after a 503 or a
+    timeout) share the pending attempt and so its idempotency key: Stripe
+    replays, one subscription. A creation that succeeded but is not stored yet
+    is fetched and applied: 409 subscription_exists. Other parameters while
+    the pending attempt is held (some request may still be sending it to
+    Stripe): 409 operation_in_progress. Other parameters once nobody holds it:
+    it may still have reached Stripe without our hearing back, so Stripe is
+    asked what exists for this customer and that is applied first; only then,
+    and only if nobody took it up meanwhile, is it abandoned for a new
+    attempt with a new key. So a new key never makes a second subscription.
+    """
+    checked: dict[Any, Any] = {}  # attempt id -> its lease when Stripe was asked
+    for _ in range(4):
+        with transaction.atomic():
+            lock_reader(user)
+            subscription_refuse_if_live(user=user)
+            # One read of the latest attempt: requests outside the lock only ever
+            # move an attempt from pending to finished, never create one.
+            latest = (
+                StripeAttempt.objects.filter(operation="subscription.create", user=user)
+                .exclude(status=StripeAttempt.Status.FAILED)
+                .order_by("-created_at")
+                .first()
+            )
+            if latest is None or (
+                latest.status == StripeAttempt.Status.SUCCEEDED
+                and (
+                    not latest.stripe_object_id
+                    or Subscription.objects.filter(
+                        stripe_subscription_id=latest.stripe_object_id
+                    ).exists()
+                )
+            ):
+                # Read again: a creation may have committed since the first check.
+                subscription_refuse_if_live(user=user)
+                return _hold(_new_creation(user=user, params=params))
+            if latest.status == StripeAttempt.Status.PENDING:
+                fresh = latest.created_at >= timezone.now() - ATTEMPT_REUSE_WINDOW
+                if latest.params == params and fresh:
+                    return _hold(latest)  # the same request again: its key makes Stripe replay
+                if attempt_is_held(latest):
+                    raise Conflict(
+                        "A subscription is already being started; try again in a moment.",
+                        code="operation_in_progress",
+                    )
+                if latest.pk in checked and checked[latest.pk] == latest.held_until:
+                    # Stripe was asked since anyone last took it up: nothing can
+                    # come of its key any more.
+                    attempt_abandon(attempt=latest, reason="superseded by a new attempt")
+                    subscription_refuse_if_live(user=user)
+                    return _hold(_new_creation(user=user, params=params))
+        # Outside the lock, committed whatever follows: store what Stripe has.
+        if latest.status == StripeAttempt.Status.SUCCEEDED:
+            subscription_sync_from_stripe(
+                stripe_subscription_id=latest.stripe_object_id,
+                audit=Audit(Actor.SYSTEM, reason="stored a creation that another request made"),
+            )
+            continue
+        customer = Customer.objects.filter(user=user).first()
+        if customer is not None:
+            listed = gateway.subscription_list_for_customer(customer_id=customer.stripe_customer_id)
+            if subscription_duplicates_resolve(
+                customer=customer, origin="a subscription start", listed=listed
+            ):
+                listed = gateway.subscription_list_for_customer(
+                    customer_id=customer.stripe_customer_id
+                )
+            for stripe_sub in listed:
+                subscription_apply_stripe(
+                    stripe_subscription=stripe_sub,
+                    audit=Audit(
+                        Actor.SYSTEM, reason="recovered an unfinished subscription creation"
+                    ),
+                )
+        checked[latest.pk] = latest.held_until
+    raise Conflict(
+        "A subscription is already being started; try again in a moment.",
+        code="operation_in_progress",
+    )
+
+
+def _new_creation(*, user: User, params: dict[str, Any]) -> StripeAttempt:
+    return attempt_begin(operation="subscription.create", user=user, params=params)
+
+
+def _hold(attempt: StripeAttempt) -> StripeAttempt:
+    attempt_hold(attempt=attempt)
+    return attempt
+
+
+def subscription_creation_release(*, attempt: StripeAttempt) -> None:
+    """This request is done with the creation attempt; it stays as it is.
+
+    Never abandoned here: another request may hold it still, and a refused or
+    failed request may have sent it to Stripe before. A retry with the same
+    parameters reuses its key; other parameters make subscription_creation_begin ask
+    Stripe first.
+    """
+    attempt_release(attempt=attempt)
+
+
+def subscription_creation_send(*, attempt: StripeAttempt, call: Callable[[str], Any]) -> Any:
+    """Send the held creation attempt to Stripe; release it once the outcome is known.
+
+    Stripe unreachable (a timeout, a dropped connection, a 5xx) leaves the
+    outcome unknown: what was sent may still be executing at Stripe, so the
+    hold is kept until its lease runs out, as for a request that died.
+    """
+    try:
+        result = attempt_run(attempt=attempt, call=call)
+    except gateway.GatewayError as exc:
+        if not exc.retryable:
+            subscription_creation_release(attempt=attempt)  # Stripe answered: nothing was created
+        raise
+    subscription_creation_release(attempt=attempt)
+    return result
