@@ -12,7 +12,7 @@ from accounts.services import user_erase_personal_data
 from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import LIVE_STATUSES, Customer, Subscription
-from billing.services import subscription_cancel_now
+from billing.services import Audit, subscription_cancel_now
 from entitlements.services import meter_erase_for_user
 
 logger = logging.getLogger(__name__)
@@ -31,9 +31,7 @@ def user_delete_account(*, user: User) -> None:
         subscription_cancel_now(
             user=user,
             subscription=live,
-            actor_type=Actor.READER,
-            actor_user=user,
-            reason="account deleted",
+            audit=Audit(Actor.READER, user=user, reason="account deleted"),
         )
     customer = Customer.objects.filter(user=user, deleted_at__isnull=True).first()
     if customer is not None:
