@@ -100,12 +100,14 @@ def stripe_api_base_is_stripe(app_configs: Any = None, **kwargs: Any) -> list[Ch
     if not base or base == STRIPE_API:
         return []
     if str(settings.STRIPE_SECRET_KEY).startswith(LIVE_PREFIXES):
+        # A warning, not an error: an egress proxy in front of Stripe is a base URL too.
         return [
-            Error(
+            Warning(
                 f"A live Stripe key is sent to STRIPE_API_BASE ({base}), which is not Stripe.",
-                hint="Unset STRIPE_API_BASE to use Stripe, or use a test key with the emulator; "
-                "then roll the live key in the Stripe Dashboard if that server is not yours.",
-                id="billing.E008",
+                hint="Unless that is a proxy of yours in front of Stripe, unset STRIPE_API_BASE "
+                "(or use a test key with the emulator), then roll the live key in the Stripe "
+                "Dashboard.",
+                id="billing.W002",
             )
         ]
     if settings.DEBUG:
