@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from config.task_limits import REQUEUE_INTERVAL_SECONDS
 
 if TYPE_CHECKING:
-    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 #: django-celery-beat's interval periods, longest first.
 PERIODS = (("days", 86400), ("hours", 3600), ("minutes", 60), ("seconds", 1))
@@ -127,7 +127,7 @@ def periodic_tasks_setup(
     one of the job's `earlier` intervals (then it follows the declared one),
     or `reset` is set (then name, schedule and enabled are the declared ones).
     """
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.models import PeriodicTask
 
     report = SetupReport()
     for job in PERIODIC_JOBS if jobs is None else jobs:
@@ -136,13 +136,10 @@ def periodic_tasks_setup(
             or PeriodicTask.objects.filter(task=job.task).order_by("pk").first()
         )
         if row is None:
-            interval, _ = IntervalSchedule.objects.get_or_create(
-                every=job.every.every, period=job.every.period
-            )
             PeriodicTask.objects.create(
                 name=job.name,
                 task=job.task,
-                interval=interval,
+                interval=_interval_row(job.every),
                 enabled=True,
                 description=job.description,
             )
@@ -158,9 +155,7 @@ def periodic_tasks_setup(
             changes["description"] = job.description
         follows = current in job.earlier and not any(others)
         if (reset or follows) and (current != job.every or any(others)):
-            changes["interval"], _ = IntervalSchedule.objects.get_or_create(
-                every=job.every.every, period=job.every.period
-            )
+            changes["interval"] = _interval_row(job.every)
             changes.update(crontab=None, solar=None, clocked=None)
         if reset:
             if row.name != job.name:
@@ -178,6 +173,16 @@ def periodic_tasks_setup(
         else:
             report.unchanged.append(job.name)
     return report
+
+
+def _interval_row(interval: Interval) -> IntervalSchedule:
+    """The row for an interval (django-celery-beat does not keep them unique: take the oldest)."""
+    from django_celery_beat.models import IntervalSchedule
+
+    found = IntervalSchedule.objects.filter(every=interval.every, period=interval.period)
+    return found.order_by("pk").first() or IntervalSchedule.objects.create(
+        every=interval.every, period=interval.period
+    )
 
 
 def _describe(row: PeriodicTask) -> str:

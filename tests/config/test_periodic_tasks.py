@@ -231,3 +231,13 @@ def test_the_requeue_interval_is_the_one_the_recovery_bound_assumes():
 def test_an_interval_is_stored_in_its_longest_whole_period(seconds, expected):
     interval = Interval.of(timedelta(seconds=seconds))
     assert (interval.every, interval.period) == expected
+
+
+def test_intervals_an_operator_made_twice_in_admin_do_not_stop_the_command(empty):
+    """django-celery-beat does not keep intervals unique: the oldest matching one is used."""
+    first = IntervalSchedule.objects.create(every=1, period="minutes")
+    IntervalSchedule.objects.create(every=1, period="minutes")
+
+    setup()
+
+    assert PeriodicTask.objects.get(name=REQUEUE).interval == first
