@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class BillingConfig(AppConfig):
@@ -8,6 +7,3 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import checks  # noqa: F401 - registers the system checks
-        from billing.roles import roles_ensure
-
-        post_migrate.connect(roles_ensure, sender=self, dispatch_uid="billing.roles_ensure")
