@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "dj_rest_auth",
     "dj_rest_auth.registration",
+    "config",  # system checks and the seeding commands (setup_periodic_tasks, seed)
     "accounts",
     "audit",
     "billing",

@@ -13,7 +13,10 @@ class EntitlementsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from billing.services import subscription_changed_hooks
-        from entitlements import authentication  # noqa: F401 - registers the OpenAPI scheme
+        from entitlements import (
+            authentication,  # noqa: F401 - registers the OpenAPI scheme
+            checks,  # noqa: F401 - registers the system checks
+        )
         from entitlements.services import subscription_changed
 
         if subscription_changed not in subscription_changed_hooks:

@@ -5,14 +5,15 @@ resume, extend a trial and grant free access for up to 30 days, revoke a
 grant, resync, reprocess Stripe events. support-lead: all that, plus refunds
 and longer extensions and grants.
 
-Kept by a post_migrate handler rather than a data migration: it runs after
-every migrate, so a new permission reaches the roles at once, and the roles
-survive the table flushes between transactional tests.
+Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
+migrate: scripts/run, the compose file's migrate service, CI), like the
+periodic jobs and the plans: a new permission reaches the roles at the next
+seed. A permission an operator adds to a role in admin is kept; one taken
+away comes back at the next seed, unless --reset, which makes each role
+exactly what is declared here.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 SUPPORT = [
     ("accounts", "view_user"),
@@ -45,19 +46,33 @@ LEAD = [
 ROLES = {"support": SUPPORT, "support-lead": LEAD}
 
 
-def roles_ensure(**kwargs: Any) -> None:
-    """Create the groups and give them their permissions (idempotent)."""
+def roles_ensure(*, reset: bool = False) -> dict[str, list[str]]:
+    """Create the groups and give them their permissions (idempotent).
+
+    Returns what changed: per group, the codenames it was given (and, with
+    `reset`, those taken away, prefixed with "-"); a new group is listed with
+    all of its permissions.
+    """
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
-    for label in ("accounts", "audit", "billing", "entitlements"):
+    for label in sorted({app_label for perms in ROLES.values() for app_label, _ in perms}):
         create_permissions(apps.get_app_config(label), verbosity=0)
+    changed: dict[str, list[str]] = {}
     for name, perms in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *[
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                for app_label, codename in perms
-            ]
-        )
+        declared = {
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in perms
+        }
+        held = set(group.permissions.all())
+        added = declared - held
+        removed = held - declared if reset else set()
+        group.permissions.add(*added)
+        group.permissions.remove(*removed)
+        if added or removed:
+            changed[name] = sorted(p.codename for p in added) + sorted(
+                f"-{p.codename}" for p in removed
+            )
+    return changed

@@ -123,3 +123,26 @@ def stripe_sdk(stripe):
     return stripe_module.StripeClient(
         stripe.api_key, base_addresses={"api": stripe.url}, max_network_retries=0
     )
+
+
+# --- Seed data (made by the commands that make it in production) -------------
+
+
+@pytest.fixture
+def periodic_tasks(db):
+    """The periodic jobs as django-celery-beat rows (config/schedule.py)."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("setup_periodic_tasks", stdout=io.StringIO())
+
+
+@pytest.fixture
+def roles(db):
+    """The support roles as groups with their permissions (support/roles.py)."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("setup_roles", stdout=io.StringIO())

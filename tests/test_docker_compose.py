@@ -40,7 +40,11 @@ def test_images_and_commands(compose):
     assert services["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
-    assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    assert services["migrate"]["command"][:2] == ["sh", "-c"]
+    assert services["migrate"]["command"][2].split(" && ") == [
+        "python manage.py migrate --noinput",
+        "python manage.py seed",
+    ]
 
 
 def test_every_long_running_service_has_a_healthcheck(compose):
@@ -87,3 +91,10 @@ def test_gunicorn_takes_its_timeout_from_the_settings_in_compose_and_the_image(c
     environment = compose["x-django"]["environment"]
     assert environment["WEB_TIMEOUT_SECONDS"] == "${WEB_TIMEOUT_SECONDS:-30}"
     assert environment["STRIPE_REQUEST_BUDGET_SECONDS"] == "${STRIPE_REQUEST_BUDGET_SECONDS:-20}"
+
+
+def test_the_seed_waits_for_its_database_and_for_the_emulator_only_under_the_dev_profile(compose):
+    depends = compose["services"]["migrate"]["depends_on"]
+    assert depends["postgres"]["condition"] == "service_healthy"
+    assert depends["redis"]["condition"] == "service_healthy"
+    assert depends["stripe-emulator"] == {"condition": "service_healthy", "required": False}

@@ -27,14 +27,50 @@ class SyncReport:
     archived: list[str] = field(default_factory=list)
 
 
-def _validate(entry: dict[str, Any]) -> dict[str, Any]:
+#: Stripe's bound on a subscription's trial_period_days.
+MAX_TRIAL_DAYS = 730
+
+
+def plan_catalogue_problems(*, catalogue: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with a plan catalogue, one sentence each (none: it can be synced).
+
+    sync_plans refuses a catalogue with a problem before anything reaches
+    Stripe; system check billing.E007 names each at start.
+    """
+    problems = [problem for entry in catalogue for problem in _entry_problems(entry)]
+    codes = [entry.get("code") for entry in catalogue]
+    if len(set(codes)) != len(codes):
+        problems.append("Plan codes in the catalogue must be unique.")
+    return problems
+
+
+def _entry_problems(entry: dict[str, Any]) -> list[str]:
     missing = REQUIRED_KEYS - set(entry)
     if missing:
-        raise ApplicationError(f"Plan {entry.get('code', '?')} lacks {sorted(missing)}.")
+        return [f"Plan {entry.get('code', '?')} lacks {sorted(missing)}."]
+    code = entry["code"]
+    problems = []
     if entry["interval"] not in Plan.Interval.values:
-        raise ApplicationError(f"Plan {entry['code']}: interval must be month or year.")
-    if int(entry["amount"]) <= 0:
-        raise ApplicationError(f"Plan {entry['code']}: amount must be positive.")
+        problems.append(f"Plan {code}: interval must be month or year.")
+    if not _is_int(entry["amount"]) or int(entry["amount"]) <= 0:
+        problems.append(f"Plan {code}: amount must be positive.")
+    currency = str(entry["currency"])
+    if len(currency) != 3 or not currency.isalpha():
+        problems.append(f"Plan {code}: currency must be a three-letter ISO code, not {currency!r}.")
+    if not _is_int(entry["trial_days"]) or not 0 <= int(entry["trial_days"]) <= MAX_TRIAL_DAYS:
+        problems.append(f"Plan {code}: trial_days must be between 0 and {MAX_TRIAL_DAYS}.")
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool | float)
+
+
+def _normalized(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "currency": str(entry["currency"]).lower(), "amount": int(entry["amount"])}
 
 
@@ -48,10 +84,11 @@ def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
     existing subscriptions keep them.
     """
     report = SyncReport()
-    entries = [_validate(e) for e in catalogue]
+    problems = plan_catalogue_problems(catalogue=catalogue)
+    if problems:
+        raise ApplicationError(problems[0])
+    entries = [_normalized(e) for e in catalogue]
     codes = [e["code"] for e in entries]
-    if len(set(codes)) != len(codes):
-        raise ApplicationError("Plan codes in the catalogue must be unique.")
 
     for entry in entries:
         plan = Plan.objects.filter(code=entry["code"]).first()

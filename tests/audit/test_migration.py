@@ -29,7 +29,7 @@ def _latest():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_entries_written_before_the_move_are_audits_after_it():
+def test_entries_written_before_the_move_are_audits_after_it(roles):
     reader = UserFactory(email="reader@example.com")
     try:
         old = _migrate(BEFORE_THE_MOVE)

@@ -424,7 +424,7 @@ def test_reconciliation_in_parts_stops_on_time_and_resumes_where_it_stopped(plan
     assert set(Subscription.objects.values_list("status", flat=True)) == {"canceled"}
 
 
-def test_the_periodic_jobs_are_scheduled_in_the_database():
+def test_the_periodic_jobs_are_scheduled_in_the_database(periodic_tasks):
     from django_celery_beat.models import PeriodicTask
 
     tasks = dict(PeriodicTask.objects.values_list("task", "enabled"))
@@ -432,7 +432,7 @@ def test_the_periodic_jobs_are_scheduled_in_the_database():
     assert tasks["billing.tasks.requeue_stripe_events"] is True
 
 
-def test_the_requeue_job_runs_as_often_as_the_recovery_bound_assumes():
+def test_the_requeue_job_runs_as_often_as_the_recovery_bound_assumes(periodic_tasks):
     from django_celery_beat.models import PeriodicTask
 
     from config.task_limits import REQUEUE_INTERVAL_SECONDS

@@ -21,7 +21,11 @@ from tests.factories import UserFactory
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "support-password-for-e2e"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("roles"),
+]
 
 
 @pytest.fixture

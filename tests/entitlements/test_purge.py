@@ -30,7 +30,7 @@ def test_meters_older_than_last_month_go_with_their_reads():
     assert not MeteredRead.objects.filter(meter_id=old.pk).exists()
 
 
-def test_the_purge_is_scheduled_daily():
+def test_the_purge_is_scheduled_daily(periodic_tasks):
     from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(task="entitlements.tasks.purge_old_meters")

@@ -6,7 +6,7 @@ from accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_support_login_is_created_and_printed(settings, capsys):
+def test_the_demo_support_login_is_created_and_printed(roles, settings, capsys):
     settings.DEBUG = True
 
     call_command("create_demo_support")

@@ -15,7 +15,7 @@ from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.factories import UserFactory
 from tests.stripe_time import HOUR, SLACK, past_renewal, unix
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 
 def member_of(*groups):
