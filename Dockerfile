@@ -8,8 +8,10 @@ WORKDIR /app
 RUN useradd --create-home --uid 1000 app
 COPY pyproject.toml README.md ./
 COPY accounts ./accounts
+COPY audit ./audit
 COPY billing ./billing
 COPY entitlements ./entitlements
+COPY support ./support
 COPY config ./config
 COPY stripe_emulator ./stripe_emulator
 COPY templates ./templates

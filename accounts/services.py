@@ -1,73 +1,29 @@
-"""Account writes: a reader leaving (across apps), and the sign-in throttles' counts."""
+"""Account writes: erasing a person's account data, and the sign-in throttles' counts."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
 from accounts.models import ThrottleCounter, User
-from billing import gateway
-from billing.models import LIVE_STATUSES, Customer, Subscription
-from billing.services import Actor, audit_record, subscription_cancel_now
 from config.cache import CACHE_ERRORS, cache_failed, cache_recovered, cache_usable
 
-logger = logging.getLogger(__name__)
 
-
-def user_delete_account(*, user: User) -> None:
-    """The reader leaves (docs/api.md, DELETE /api/auth/user/).
-
-    Any live subscription ends now, the Stripe customer is deleted, and the
-    personal data here is erased: the account row stays, anonymised, so the
-    billing and audit records that point at it stay meaningful. Stripe is
-    done first: if it fails, nothing local is erased and the reader can retry.
-    """
-    live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).first()
-    if live is not None:
-        subscription_cancel_now(
-            user=user,
-            subscription=live,
-            actor_type=Actor.READER,
-            actor_user=user,
-            reason="account deleted",
-        )
-    customer = Customer.objects.filter(user=user, deleted_at__isnull=True).first()
-    if customer is not None:
-        try:
-            gateway.customer_delete(customer_id=customer.stripe_customer_id)
-        except gateway.StripeNotFound:
-            logger.info("stripe customer %s already gone", customer.stripe_customer_id)
-    with transaction.atomic():
-        if customer is not None:
-            customer.deleted_at = timezone.now()
-            customer.default_payment_method_id = ""
-            customer.save(update_fields=["deleted_at", "default_payment_method_id"])
-        _erase_personal_data(user)
-        audit_record(
-            action="account.deleted",
-            actor_type=Actor.READER,
-            actor_user=user,
-            reader=user,
-            stripe_object_id=customer.stripe_customer_id if customer else "",
-        )
-
-
-def _erase_personal_data(user: User) -> None:
+def user_erase_personal_data(*, user: User) -> None:
+    """Erase what this app holds about a person: their sign-in tokens, email addresses,
+    password and roles. The row stays, anonymised and inactive, so that the records of
+    other apps that point at it stay meaningful (support.services.user_delete_account
+    erases the rest of a reader who leaves)."""
     from allauth.account.models import EmailAddress
     from rest_framework.authtoken.models import Token
 
-    from entitlements.services import meter_erase_for_user
-
     Token.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
-    meter_erase_for_user(user=user)  # which articles they read is personal too
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.set_unusable_password()
     user.is_active = False

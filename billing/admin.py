@@ -1,7 +1,7 @@
-"""Billing in admin: read-only mirrors of Stripe state and the audit log.
+"""Billing in admin: read-only mirrors of Stripe state (the audit log is audit's).
 
 Nothing Stripe mirrors is edited by hand; support acts through the reader
-page (accounts admin, billing/admin_actions.py) and the reprocess action here.
+page (support/admin.py, support/admin_actions.py) and the reprocess action here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from billing.forms import SupportActionForm
 from billing.models import (
-    AuditLog,
     Customer,
     Notification,
     Plan,
@@ -31,7 +30,7 @@ from billing.services import Actor, Audit, stripe_event_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Stripe-mirrored and audit data are never edited by hand."""
+    """Stripe-mirrored data are never edited by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -103,20 +102,6 @@ class StripeAttemptAdmin(ReadOnlyAdmin):
     list_display = ("operation", "user", "status", "stripe_object_id", "created_at")
     list_filter = ("status", "operation")
     search_fields = ("idempotency_key", "stripe_object_id", "user__email")
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_type", "actor_user", "action", "reader", "reason")
-    list_filter = (
-        "actor_type",
-        "action",
-        ("actor_user", admin.RelatedOnlyFieldListFilter),
-        ("reader", admin.RelatedOnlyFieldListFilter),
-    )
-    search_fields = ("reader__email", "actor_user__email", "stripe_object_id", "action")
-    list_select_related = ("reader", "actor_user")
-    date_hierarchy = "created_at"
 
 
 @admin.register(StripeEvent)

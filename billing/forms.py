@@ -1,4 +1,4 @@
-"""Confirmation forms for support actions in admin: every action wants a reason."""
+"""The confirmation form of staff actions in admin: every action wants a reason."""
 
 from __future__ import annotations
 
@@ -11,9 +11,3 @@ class SupportActionForm(forms.Form):
         help_text="Why: this goes into the audit log.",
     )
     confirm = forms.BooleanField(label="Yes, do this now", required=True)
-
-
-class DaysActionForm(SupportActionForm):
-    days = forms.IntegerField(min_value=1, max_value=3650, initial=7)
-
-    field_order = ("days", "reason", "confirm")

@@ -237,57 +237,6 @@ class StripeAttempt(models.Model):
         return f"{self.operation} {self.status} ({self.idempotency_key})"
 
 
-class AuditLog(models.Model):
-    """Who changed what for which reader, and why. Written by every billing service."""
-
-    class Actor(models.TextChoices):
-        STAFF = "staff", "Staff"
-        READER = "reader", "Reader"
-        STRIPE = "stripe", "Stripe"
-        SYSTEM = "system", "System"
-
-    actor_type = models.CharField(max_length=16, choices=Actor.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_actions",
-    )
-    action = models.CharField(max_length=64, db_index=True)
-    reader = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_entries",
-    )
-    reason = models.TextField(blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    stripe_object_id = models.CharField(max_length=255, blank=True, db_index=True)
-    idempotency_key = models.CharField(
-        max_length=255,
-        blank=True,
-        help_text="The Stripe attempt this entry records: requests sharing it share the entry.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["reader", "-created_at"], name="billing_audit_reader")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="billing_audit_one_entry_per_attempt",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_type} {self.action}"
-
-
 class StripeEvent(models.Model):
     """A Stripe webhook event, stored once (its id is Stripe's) before any processing."""
 

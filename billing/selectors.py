@@ -238,7 +238,8 @@ def reader_timeline(*, user: User, limit: int = 100) -> list[TimelineEntry]:
     processing an event changed (the audit entries it wrote) is shown on the
     event's own row, with its outcome, not as rows of their own.
     """
-    from billing.models import AuditLog, StripeEvent
+    from audit.models import AuditLog
+    from billing.models import StripeEvent
 
     events = list(
         StripeEvent.objects.filter(Q(reader=user) | Q(object_id__in=_reader_stripe_ids(user)))
@@ -312,7 +313,7 @@ END_WITHDRAWN = ("subscription.cancel_undone", "subscription.resumed")
 
 def _end_request(subscription: Subscription) -> Any:
     """The reader's or staff's request that ended the subscription, if one did."""
-    from billing.models import AuditLog
+    from audit.models import AuditLog
 
     entries = AuditLog.objects.filter(
         stripe_object_id=subscription.stripe_subscription_id,
@@ -411,7 +412,7 @@ def subscription_ending(*, subscription: Subscription) -> SubscriptionEnding | N
     payments; our audit entries say who asked for the end (the reader, or a
     staff member) and why; the stored payment failure events give the decline.
     """
-    from billing.models import AuditLog
+    from audit.models import AuditLog
 
     if subscription.status == SubscriptionStatus.INCOMPLETE_EXPIRED:
         return SubscriptionEnding(

@@ -74,8 +74,10 @@ INSTALLED_APPS = [
     "dj_rest_auth.registration",
     "config",  # system checks and the seeding commands (setup_periodic_tasks, seed)
     "accounts",
+    "audit",
     "billing",
     "entitlements",
+    "support",
 ]
 
 MIDDLEWARE = [

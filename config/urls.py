@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
+    path("api/auth/", include("support.urls")),  # login, registration, user: they compose
     path("api/billing/", include("billing.urls")),
     path("api/entitlements/", include("entitlements.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from billing.services import Actor, audit_record
+from audit.services import Actor, audit_record
 from config.errors import ApplicationError
 from entitlements import cache
 from entitlements.models import ApiKey, Grant, Meter, MeteredRead

@@ -140,7 +140,7 @@ def periodic_tasks(db):
 
 @pytest.fixture
 def roles(db):
-    """The support roles as groups with their permissions (billing/roles.py)."""
+    """The support roles as groups with their permissions (support/roles.py)."""
     import io
 
     from django.core.management import call_command

@@ -1,6 +1,7 @@
 """Every write of billing state (docs/architecture.md, "Inside an app"), re-exported
 from one module per topic."""
 
+from audit.services import Actor  # an Audit value names one
 from billing.services.apply import (
     Audit,
     subscription_apply_stripe,
@@ -8,7 +9,6 @@ from billing.services.apply import (
     subscription_sync_from_stripe,
 )
 from billing.services.attempts import stripe_write
-from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
 from billing.services.duplicates import subscription_duplicates_resolve
 from billing.services.events import stripe_event_process
@@ -41,7 +41,6 @@ __all__ = [
     "Audit",
     "SubscriptionResult",
     "SyncReport",
-    "audit_record",
     "customer_ensure",
     "payment_method_update",
     "plan_sync_catalogue",

@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_record
 from billing.gateway import from_unix
 from billing.models import Customer, Plan, Subscription
-from billing.services.audit import audit_record
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -168,45 +168,20 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
     return local
 
 
-def audit_from_legacy_keywords(audit: Audit | bool | None, legacy: dict[str, Any]) -> Audit | None:
-    """The Audit value from the keywords that callers passed before it existed.
-
-    Only billing/services/support.py and accounts/services.py still pass
-    actor_type, actor_user and reason (and audit=False for "no entry"): they
-    move to the support app in this same change and then pass audit=; this
-    goes with them.
-    """
-    unknown = set(legacy) - {"actor_type", "actor_user", "reason"}
-    if unknown:
-        raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
-    if isinstance(audit, Audit) and not legacy:
-        return audit
-    if not isinstance(audit, bool) and not legacy:
-        return None
-    if isinstance(audit, Audit) or "actor_type" not in legacy:
-        raise TypeError("pass audit=Audit(...), or audit=None when the caller writes the entry")
-    if audit is False:
-        return None
-    return Audit(
-        legacy["actor_type"], user=legacy.get("actor_user"), reason=legacy.get("reason", "")
-    )
-
-
 def subscription_sync_from_stripe(
     *,
     stripe_subscription_id: str,
-    audit: Audit | bool | None = True,
+    audit: Audit | None,
     action: str = "subscription.synced",
-    **legacy: Any,
 ) -> Subscription:
     """Re-read one subscription from Stripe and apply it, under the row's lock.
 
     The lock is held across the read and the write, so two callers (a webhook
     and a reconciliation, say) cannot interleave and write an older state last.
+    With audit=None no entry is written (the caller writes its own).
     """
     from billing import gateway
 
-    applied = audit_from_legacy_keywords(audit, legacy)
     with transaction.atomic():
         list(
             Subscription.objects.select_for_update()
@@ -214,4 +189,4 @@ def subscription_sync_from_stripe(
             .values_list("pk", flat=True)
         )
         remote = gateway.subscription_retrieve(subscription_id=stripe_subscription_id)
-        return subscription_apply_stripe(stripe_subscription=remote, audit=applied, action=action)
+        return subscription_apply_stripe(stripe_subscription=remote, audit=audit, action=action)

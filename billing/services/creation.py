@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor
 from billing import gateway
 from billing.models import Customer, StripeAttempt, Subscription
 from billing.selectors import subscription_get_live
@@ -32,7 +33,6 @@ from billing.services.attempts import (
     attempt_run,
     lock_reader,
 )
-from billing.services.audit import Actor
 from billing.services.duplicates import subscription_duplicates_resolve
 from config.errors import Conflict
 

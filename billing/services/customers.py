@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Customer, StripeAttempt
 from billing.services.attempts import attempt_begin, attempt_run, lock_reader
-from billing.services.audit import Actor, audit_record
 
 
 def customer_ensure(*, user: User) -> Customer:

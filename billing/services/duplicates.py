@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import FINAL_STATUSES, LIVE_STATUSES, Customer, StripeAttempt, Subscription
 from billing.selectors import payment_intent_in
@@ -31,7 +32,6 @@ from billing.services.apply import (
     subscription_sync_from_stripe,
 )
 from billing.services.attempts import attempt_named, attempt_run
-from billing.services.audit import Actor, audit_record
 from billing.services.notifications import format_amount, notification_send_support_once
 
 logger = logging.getLogger(__name__)

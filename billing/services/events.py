@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription, SubscriptionStatus
 from billing.services.apply import Audit, subscription_sync_from_stripe
-from billing.services.audit import Actor, audit_record
 from billing.services.duplicates import (
     subscription_duplicates_resolve,
     subscription_is_duplicate,

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Customer, Subscription, SubscriptionStatus
 from billing.selectors import subscription_get_live
 from billing.services.apply import Audit, subscription_snapshot
 from billing.services.attempts import attempt_begin, attempt_run, stripe_write
-from billing.services.audit import Actor, audit_record
 from billing.services.customers import customer_ensure
 from billing.services.writes import subscription_apply_action, subscription_stripe_write
 from config.errors import ApplicationError

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Plan
 from billing.services.attempts import stripe_write
-from billing.services.audit import Actor, audit_record
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db import IntegrityError
 
+from audit.services import Actor
 from billing import gateway
 from billing.models import FINAL_STATUSES, Customer, Subscription
 from billing.services.apply import MIRRORED_FIELDS, Audit, subscription_sync_from_stripe
-from billing.services.audit import Actor
 from billing.services.duplicates import subscription_duplicates_resolve
 
 logger = logging.getLogger(__name__)

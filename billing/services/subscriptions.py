@@ -6,11 +6,10 @@ creation.py, and the write helper every action goes through in writes.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from accounts.models import User
+from audit.services import Actor
 from billing import gateway
 from billing.models import Subscription, SubscriptionStatus
 from billing.selectors import (
@@ -19,8 +18,7 @@ from billing.selectors import (
     plan_get_for_sale,
     subscription_get_live,
 )
-from billing.services.apply import Audit, audit_from_legacy_keywords
-from billing.services.audit import Actor
+from billing.services.apply import Audit
 from billing.services.creation import (
     subscription_creation_begin,
     subscription_creation_release,
@@ -97,12 +95,9 @@ def subscription_subscribe(
     raise gateway.CardDeclined(message, decline_code=str(error.get("decline_code") or ""))
 
 
-def _reader_default(audit: Audit | None, legacy: dict[str, Any], *, user: User) -> Audit:
-    """The reader acts unless `audit` says otherwise (the old keywords: actor_type
-    defaulted to the reader, actor_user to the reader)."""
-    if legacy:
-        legacy = {"actor_type": Actor.READER, "actor_user": user, **legacy}
-    return audit_from_legacy_keywords(audit, legacy) or Audit(Actor.READER, user=user)
+def _reader_default(audit: Audit | None, *, user: User) -> Audit:
+    """The reader acts unless `audit` says otherwise."""
+    return audit or Audit(Actor.READER, user=user)
 
 
 def _require_live(user: User) -> Subscription:
@@ -113,13 +108,13 @@ def _require_live(user: User) -> Subscription:
 
 
 def subscription_cancel(
-    *, user: User, at_period_end: bool = True, audit: Audit | None = None, **legacy: Any
+    *, user: User, at_period_end: bool = True, audit: Audit | None = None
 ) -> Subscription:
     """Cancel anytime. At period end (the default) access lasts to the end of what was given.
 
     `audit` names who cancels and why: the reader by default.
     """
-    audit = _reader_default(audit, legacy, user=user)
+    audit = _reader_default(audit, user=user)
     subscription = _require_live(user)
     if not at_period_end:
         return subscription_cancel_now(user=user, subscription=subscription, audit=audit)
@@ -146,12 +141,9 @@ def subscription_cancel(
 
 
 def subscription_cancel_now(
-    *, user: User | None, subscription: Subscription, audit: Audit | None = None, **legacy: Any
+    *, user: User | None, subscription: Subscription, audit: Audit
 ) -> Subscription:
     """End the subscription now (Stripe's cancel): access ends with it."""
-    applied = audit_from_legacy_keywords(audit, legacy)
-    if applied is None:
-        raise TypeError("subscription_cancel_now needs audit=Audit(...)")
     return subscription_write(
         user=user,
         subscription=subscription,
@@ -161,42 +153,16 @@ def subscription_cancel_now(
             subscription_id=subscription.stripe_subscription_id, idempotency_key=key
         ),
         action="subscription.canceled",
-        audit=applied,
-    )
-
-
-def _write_and_apply(
-    *,
-    user: User | None,
-    subscription: Subscription,
-    operation: str,
-    params: dict[str, Any],
-    call: Callable[[str], Any],
-    action: str,
-    **legacy: Any,
-) -> Subscription:
-    """subscription_write under its old name and keywords, for billing/services/support.py
-    until it moves to the support app and calls subscription_write (issue 12)."""
-    audit = audit_from_legacy_keywords(True, legacy)
-    if audit is None:
-        raise TypeError("_write_and_apply needs actor_type")
-    return subscription_write(
-        user=user,
-        subscription=subscription,
-        operation=operation,
-        params=params,
-        call=call,
-        action=action,
         audit=audit,
     )
 
 
-def subscription_resume(*, user: User, audit: Audit | None = None, **legacy: Any) -> Subscription:
+def subscription_resume(*, user: User, audit: Audit | None = None) -> Subscription:
     """Undo a pending cancellation before the end, or resume a paused subscription.
 
     `audit` names who resumes and why: the reader by default.
     """
-    audit = _reader_default(audit, legacy, user=user)
+    audit = _reader_default(audit, user=user)
     subscription = _require_live(user)
     if subscription.status == SubscriptionStatus.PAUSED:
         customer = subscription.customer

@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import TrialClaim
 from billing.selectors import plan_get_for_sale
 from billing.services.apply import subscription_apply_stripe, subscription_snapshot
-from billing.services.audit import Actor, audit_record
 from billing.services.creation import (
     subscription_creation_begin,
     subscription_creation_release,

@@ -14,11 +14,11 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.services import audit_record
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import StripeEvent
 from billing.services.apply import Audit
-from billing.services.audit import audit_record
 from billing.tasks import process_stripe_event as process_stripe_event_task
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
+from audit.services import audit_record
 from billing import gateway
 from billing.models import StripeAttempt, Subscription
 from billing.services.apply import Audit, subscription_apply_stripe, subscription_snapshot
 from billing.services.attempts import attempt_begin, attempt_run
-from billing.services.audit import audit_record
 
 
 def subscription_write(

@@ -7,7 +7,8 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
-from billing.models import AuditLog, StripeAttempt, Subscription, TrialClaim
+from audit.models import AuditLog
+from billing.models import StripeAttempt, Subscription, TrialClaim
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

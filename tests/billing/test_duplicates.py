@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 
-from billing.models import AuditLog, StripeEvent, Subscription
+from audit.models import AuditLog
+from billing.models import StripeEvent, Subscription
 from billing.services import stripe_event_process, subscriptions_reconcile
 from billing.services.webhooks import stripe_event_record
 from tests.billing.webhooks import deliver, event_body

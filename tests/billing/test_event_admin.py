@@ -3,7 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from billing.models import AuditLog, StripeEvent
+from audit.models import AuditLog
+from billing.models import StripeEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

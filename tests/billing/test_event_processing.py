@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.models import AuditLog, Customer, StripeEvent, Subscription
+from audit.models import AuditLog
+from billing.models import Customer, StripeEvent, Subscription
 from billing.services import stripe_event_process, stripe_events_requeue, subscriptions_reconcile
 from tests.billing.webhooks import deliver, event_body
 

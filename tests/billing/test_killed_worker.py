@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.models import AuditLog, StripeEvent, Subscription
+from audit.models import AuditLog
+from billing.models import StripeEvent, Subscription
 from billing.services.webhooks import stripe_event_record
 from billing.tasks import requeue_stripe_events
 from config.task_limits import TaskLimits

@@ -3,7 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from billing.models import AuditLog, Plan
+from audit.models import AuditLog
+from billing.models import Plan
 from billing.services import plan_sync_catalogue
 
 pytestmark = pytest.mark.django_db

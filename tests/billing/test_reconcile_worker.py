@@ -2,7 +2,8 @@
 
 import pytest
 
-from billing.models import AuditLog, Subscription
+from audit.models import AuditLog
+from billing.models import Subscription
 from billing.tasks import reconcile_subscriptions
 from config.task_limits import TaskLimits
 from tests.conftest import client_for

@@ -2,7 +2,8 @@
 
 import pytest
 
-from billing.models import AuditLog, Subscription
+from audit.models import AuditLog
+from billing.models import Subscription
 
 pytestmark = pytest.mark.django_db
 

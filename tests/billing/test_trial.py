@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from billing.models import AuditLog, StripeAttempt, Subscription, TrialClaim
+from audit.models import AuditLog
+from billing.models import StripeAttempt, Subscription, TrialClaim
 from tests.billing.conftest import client_for
 from tests.factories import UserFactory
 

@@ -42,7 +42,7 @@ from tests.billing.webhooks import WEBHOOK_URL, stripe_signature
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-# The login example in the schema (accounts/api.py) signs in as this reader.
+# The login example in the schema (support/api.py) signs in as this reader.
 READER_EMAIL = "reader@example.com"
 READER_PASSWORD = "correct-horse-battery-staple"
 

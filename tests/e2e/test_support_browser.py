@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 
-from billing.models import AuditLog, Subscription
+from audit.models import AuditLog
+from billing.models import Subscription
 from tests.conftest import REQUIRE_SERVICES
 from tests.factories import UserFactory
 

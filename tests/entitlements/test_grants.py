@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.models import AuditLog
+from audit.models import AuditLog
 from config.errors import ApplicationError
 from entitlements.models import Grant
 from entitlements.services import grant_create, grant_revoke

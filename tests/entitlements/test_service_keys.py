@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing.models import AuditLog
+from audit.models import AuditLog
 from entitlements.models import ApiKey
 from entitlements.services import api_key_create, api_key_digest, api_key_revoke, grant_create
 from tests.entitlements.conftest import ME, client_for, read

@@ -1,6 +1,6 @@
 """Support actions on a reader, as admin views: confirm, give a reason, run the service.
 
-Mounted on the reader page (accounts' User admin) at
+Mounted on the reader page (support/admin.py, accounts' User in admin) at
 <user id>/billing/<action>/. Each view checks its permission before showing
 the form and again (in the service) when it runs; Stripe's refusal is shown
 as the error and changes nothing.
@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from billing.forms import DaysActionForm, SupportActionForm
-from billing.services import support
+from billing.forms import SupportActionForm
 from config.errors import ApplicationError
+from support import services
+from support.forms import DaysActionForm
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ ACTIONS: dict[str, SupportAction] = {
         SupportAction(
             "cancel-at-period-end", "Cancel at period end", "billing.cancel_subscription",
             SupportActionForm,
-            lambda staff, reader, data: support.support_cancel(
+            lambda staff, reader, data: services.support_cancel(
                 staff=staff, reader=reader, at_period_end=True, reason=data["reason"]
             ),
             "The reader keeps access until the end of the period, then it stops.",
@@ -59,7 +60,7 @@ ACTIONS: dict[str, SupportAction] = {
         ),
         SupportAction(
             "cancel-now", "Cancel now", "billing.cancel_subscription", SupportActionForm,
-            lambda staff, reader, data: support.support_cancel(
+            lambda staff, reader, data: services.support_cancel(
                 staff=staff, reader=reader, at_period_end=False, reason=data["reason"]
             ),
             "Access stops at once. Nothing is refunded.",
@@ -67,7 +68,7 @@ ACTIONS: dict[str, SupportAction] = {
         ),
         SupportAction(
             "resume", "Resume", "billing.resume_subscription", SupportActionForm,
-            lambda staff, reader, data: support.support_resume(
+            lambda staff, reader, data: services.support_resume(
                 staff=staff, reader=reader, reason=data["reason"]
             ),
             "",
@@ -77,36 +78,36 @@ ACTIONS: dict[str, SupportAction] = {
         ),
         SupportAction(
             "extend-trial", "Extend trial", "billing.extend_trial", DaysActionForm,
-            lambda staff, reader, data: support.support_extend_trial(
+            lambda staff, reader, data: services.support_extend_trial(
                 staff=staff, reader=reader, days=data["days"], reason=data["reason"]
             ),
-            f"Up to {support.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
+            f"Up to {services.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
             lambda reader: _live(reader, status="trialing"),
         ),
         SupportAction(
             "resync", "Resync from Stripe", "billing.resync_subscription", SupportActionForm,
-            lambda staff, reader, data: support.support_resync(
+            lambda staff, reader, data: services.support_resync(
                 staff=staff, reader=reader, reason=data["reason"]
             ),
         ),
         SupportAction(
             "refund", "Refund last payment", "billing.refund_payment", SupportActionForm,
-            lambda staff, reader, data: support.support_refund_last_payment(
+            lambda staff, reader, data: services.support_refund_last_payment(
                 staff=staff, reader=reader, reason=data["reason"]
             ),
             "The reader's most recent payment is refunded in full, through Stripe.",
         ),
         SupportAction(
             "grant", "Grant free access", "billing.grant_access", DaysActionForm,
-            lambda staff, reader, data: support.support_grant(
+            lambda staff, reader, data: services.support_grant(
                 staff=staff, reader=reader, days=data["days"], reason=data["reason"]
             ),
             f"Unlimited reading from now, whatever the subscription. Up to "
-            f"{support.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
+            f"{services.SUPPORT_MAX_DAYS} days for support; longer needs a support lead.",
         ),
         SupportAction(
             "revoke-grant", "Revoke free access", "billing.revoke_grant", SupportActionForm,
-            lambda staff, reader, data: support.support_revoke_grants(
+            lambda staff, reader, data: services.support_revoke_grants(
                 staff=staff, reader=reader, reason=data["reason"]
             ),
             "Every running or future grant of this reader ends now.",
@@ -163,4 +164,4 @@ def support_action_view(
         "back": back,
         "opts": User._meta,
     }
-    return TemplateResponse(request, "admin/billing/support_action.html", context)
+    return TemplateResponse(request, "admin/support/support_action.html", context)

@@ -1,4 +1,4 @@
-"""The audit trail: every billing service records who changed what, and why."""
+"""The audit trail's one write: every service that acts records who changed what, and why."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from billing.models import AuditLog
+from audit.models import AuditLog
 
 Actor = AuditLog.Actor
 

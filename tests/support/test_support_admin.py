@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils.html import strip_tags
 
-from billing.models import AuditLog, StripeEvent, Subscription
+from audit.models import AuditLog
+from billing.models import StripeEvent, Subscription
 from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.factories import UserFactory
 from tests.stripe_time import HOUR, SLACK, past_renewal, unix

@@ -21,8 +21,8 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.test import Client
 
-from accounts.services import user_delete_account
-from billing.models import AuditLog, StripeAttempt, Subscription
+from audit.models import AuditLog
+from billing.models import StripeAttempt, Subscription
 from billing.services import (
     Actor,
     Audit,
@@ -36,13 +36,14 @@ from billing.services import (
     subscription_sync_from_stripe,
 )
 from billing.services.events import stripe_event_process
-from billing.services.support import (
+from support.services import (
     support_cancel,
     support_extend_trial,
     support_grant,
     support_refund_last_payment,
     support_resume,
     support_resync,
+    user_delete_account,
 )
 from tests.billing.webhooks import deliver
 from tests.factories import UserFactory

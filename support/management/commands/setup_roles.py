@@ -3,12 +3,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from billing.roles import ROLES, roles_ensure
+from support.roles import ROLES, roles_ensure
 
 
 class Command(BaseCommand):
     help = (
-        "Create the support roles (groups) and give them their permissions (billing/roles.py; "
+        "Create the support roles (groups) and give them their permissions (support/roles.py; "
         "idempotent). Permissions added in admin are kept unless --reset."
     )
 

@@ -12,20 +12,25 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from accounts.models import User
+from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Customer, Subscription, SubscriptionStatus
 from billing.selectors import payment_intent_in
-from billing.services.apply import subscription_snapshot, subscription_sync_from_stripe
-from billing.services.attempts import attempt_begin, attempt_run
-from billing.services.audit import Actor, audit_record
-from billing.services.subscriptions import (
-    _write_and_apply,
+from billing.services import (
+    Audit,
     subscription_cancel,
     subscription_resume,
+    subscription_sync_from_stripe,
+    subscription_write,
 )
+from billing.services.apply import subscription_snapshot
+from billing.services.attempts import attempt_begin, attempt_run
 from config.errors import ApplicationError, Conflict
+from entitlements.models import Grant
+from entitlements.services import grant_create, grant_revoke
 
 # Trial extensions and grants up to this many days need only the "support" role.
 SUPPORT_MAX_DAYS = 30
@@ -48,16 +53,14 @@ def support_cancel(*, staff: User, reader: User, at_period_end: bool, reason: st
     return subscription_cancel(
         user=reader,
         at_period_end=at_period_end,
-        actor_type=Actor.STAFF,
-        actor_user=staff,
-        reason=_require_reason(reason),
+        audit=Audit(Actor.STAFF, user=staff, reason=_require_reason(reason)),
     )
 
 
 def support_resume(*, staff: User, reader: User, reason: str) -> Subscription:
     _require(staff, "billing.resume_subscription")
     return subscription_resume(
-        user=reader, actor_type=Actor.STAFF, actor_user=staff, reason=_require_reason(reason)
+        user=reader, audit=Audit(Actor.STAFF, user=staff, reason=_require_reason(reason))
     )
 
 
@@ -81,7 +84,7 @@ def support_extend_trial(*, staff: User, reader: User, days: int, reason: str) -
         "trial_end": int(new_end.timestamp()),
         "proration_behavior": "none",
     }
-    return _write_and_apply(
+    return subscription_write(
         user=reader,
         subscription=subscription,
         operation="subscription.extend_trial",
@@ -91,10 +94,8 @@ def support_extend_trial(*, staff: User, reader: User, days: int, reason: str) -
             params=params,
             idempotency_key=key,
         ),
-        actor_type=Actor.STAFF,
-        actor_user=staff,
         action="subscription.trial_extended",
-        reason=f"+{days} days: {reason}",
+        audit=Audit(Actor.STAFF, user=staff, reason=f"+{days} days: {reason}"),
     )
 
 
@@ -123,11 +124,8 @@ def support_resync(*, staff: User, reader: User, reason: str = "") -> list[Subsc
         before[remote["id"]] = None if local is None else subscription_snapshot(local)
         subscription = subscription_sync_from_stripe(
             stripe_subscription_id=remote["id"],
-            actor_type=Actor.STAFF,
-            actor_user=staff,
+            audit=None,  # one entry for the whole resync, below
             action="billing.resynced",
-            reason=reason,
-            audit=False,
         )
         after[remote["id"]] = subscription_snapshot(subscription)
         synced.append(subscription)
@@ -190,10 +188,6 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
 
 def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
     """Complimentary unlimited access from now for N days (entitlements' Grant), audited."""
-    from django.utils import timezone
-
-    from entitlements.services import grant_create
-
     _require(staff, "billing.grant_access")
     if days < 1:
         raise ApplicationError("Grant at least one day.", code="invalid_days")
@@ -211,11 +205,6 @@ def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
 
 def support_revoke_grants(*, staff: User, reader: User, reason: str) -> int:
     """End every complimentary grant of the reader that is running or to come."""
-    from django.utils import timezone
-
-    from entitlements.models import Grant
-    from entitlements.services import grant_revoke
-
     _require(staff, "billing.revoke_grant")
     reason = _require_reason(reason)
     grants = list(

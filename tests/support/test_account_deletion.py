@@ -5,7 +5,8 @@ from allauth.account.models import EmailAddress
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from billing.models import AuditLog, Customer, Subscription, TrialClaim
+from audit.models import AuditLog
+from billing.models import Customer, Subscription, TrialClaim
 from tests.conftest import client_for
 from tests.factories import DEFAULT_PASSWORD
 

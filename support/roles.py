@@ -21,7 +21,7 @@ SUPPORT = [
     ("billing", "view_customer"),
     ("billing", "view_subscription"),
     ("billing", "view_trialclaim"),
-    ("billing", "view_auditlog"),
+    ("audit", "view_auditlog"),
     ("billing", "view_stripeevent"),
     ("billing", "view_stripeattempt"),
     ("billing", "view_notification"),

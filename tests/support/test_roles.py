@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
-from billing.roles import ROLES
+from support.roles import ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -6,15 +6,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 
-from billing.models import AuditLog, Subscription
-from billing.services.support import (
+from audit.models import AuditLog
+from billing.models import Subscription
+from config.errors import ApplicationError
+from support.services import (
     support_cancel,
     support_extend_trial,
     support_refund_last_payment,
     support_resume,
     support_resync,
 )
-from config.errors import ApplicationError
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

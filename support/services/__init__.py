@@ -1,0 +1,26 @@
+"""Support's writes: staff actions on a reader's billing and access, and a reader leaving.
+Each composes the services of the apps below (docs/architecture.md, "Layers")."""
+
+from support.services.account_deletion import user_delete_account
+from support.services.actions import (
+    SUPPORT_MAX_DAYS,
+    support_cancel,
+    support_extend_trial,
+    support_grant,
+    support_refund_last_payment,
+    support_resume,
+    support_resync,
+    support_revoke_grants,
+)
+
+__all__ = [
+    "SUPPORT_MAX_DAYS",
+    "support_cancel",
+    "support_extend_trial",
+    "support_grant",
+    "support_refund_last_payment",
+    "support_resume",
+    "support_resync",
+    "support_revoke_grants",
+    "user_delete_account",
+]
