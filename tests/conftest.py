@@ -8,15 +8,15 @@ markers. Where the service is absent they skip, unless REQUIRE_SERVICES=1
 from __future__ import annotations
 
 import contextlib
-import os
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-pytest_plugins = ["stripe_emulator.pytest_plugin"]
+from tests.helpers.clients import client_for
+from tests.helpers.services import REQUIRE_SERVICES
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+pytest_plugins = ["stripe_emulator.pytest_plugin"]
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -103,16 +103,6 @@ def reader(db):
 @pytest.fixture
 def reader_client(reader):
     return client_for(reader)
-
-
-def client_for(user):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture

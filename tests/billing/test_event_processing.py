@@ -402,8 +402,8 @@ def test_reconciliation_fixes_drift_and_reports_what_changed(plans, reader_clien
 
 def test_reconciliation_in_parts_stops_on_time_and_resumes_where_it_stopped(plans, stripe_sdk):
     from billing.services import subscriptions_reconcile_part
-    from tests.conftest import client_for
     from tests.factories import UserFactory
+    from tests.helpers.clients import client_for
 
     ids = []
     for n in range(3):

@@ -6,8 +6,8 @@ from audit.models import AuditLog
 from billing.models import Subscription
 from billing.tasks import reconcile_subscriptions
 from config.task_limits import TaskLimits
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers.clients import client_for
 from tests.worker import celery_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

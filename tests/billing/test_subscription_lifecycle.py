@@ -206,8 +206,8 @@ def test_every_reader_endpoint_needs_credentials(client, method, path):
 
 
 def test_a_reader_never_sees_another_readers_subscription(trialing, plans):
-    from tests.billing.conftest import client_for
     from tests.factories import UserFactory
+    from tests.helpers.clients import client_for
 
     other = client_for(UserFactory())
 

@@ -6,8 +6,8 @@ import pytest
 
 from audit.models import AuditLog
 from billing.models import StripeAttempt, Subscription, TrialClaim
-from tests.billing.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

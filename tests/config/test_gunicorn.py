@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from tests.config.test_settings import CONFIG_VARS, PRODUCTION, ROOT
+from tests.helpers.settings_probe import CONFIG_VARS, PRODUCTION, ROOT
 from tests.outage import closed_port, hung_server
 
 GUNICORN = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from tests.config.test_settings import start
+from tests.helpers.settings_probe import start
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.contrib.auth.models import Group
 
 from audit.models import AuditLog
 from billing.models import Subscription
-from tests.conftest import REQUIRE_SERVICES
 from tests.factories import UserFactory
+from tests.helpers.services import REQUIRE_SERVICES
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "support-password-for-e2e"

@@ -1,23 +1,9 @@
-"""Entitlements fixtures: anonymous and service clients, and small helpers."""
+"""Entitlements fixtures: anonymous and service clients (helpers: tests/helpers/entitlements.py)."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-
-from tests.conftest import client_for
-
-__all__ = ["client_for"]
-
-ME = "/api/entitlements/me/"
-
-
-def read_url(article_id: str) -> str:
-    return f"/api/entitlements/articles/{article_id}/read/"
-
-
-def read(client, article_id: str, **headers):
-    return client.post(read_url(article_id), **headers)
 
 
 @pytest.fixture

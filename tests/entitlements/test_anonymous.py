@@ -5,8 +5,8 @@ from django.core import signing
 from rest_framework.test import APIClient
 
 from entitlements.readers import READER_ID_SALT, reader_id_new
-from tests.entitlements.conftest import ME, read
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers.entitlements import ME, read
 
 pytestmark = pytest.mark.django_db
 

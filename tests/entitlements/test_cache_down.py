@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from entitlements.models import MeteredRead
-from tests.entitlements.conftest import ME, read
+from tests.helpers.entitlements import ME, read
 
 pytestmark = pytest.mark.django_db
 

@@ -6,46 +6,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from billing.models import Subscription
-from billing.services import Actor, Audit, subscription_sync_from_stripe
 from entitlements.readers import Reader
 from entitlements.selectors import Decision, MeterState, entitlement_decide
 from entitlements.services import grant_create
-from tests.entitlements.conftest import ME, read
 from tests.factories import UserFactory
+from tests.helpers.billing import iso, start_trial, subscribe, sync
+from tests.helpers.clients import client_for
+from tests.helpers.entitlements import ME, read
 from tests.stripe_time import past_trial_end
 
 pytestmark = pytest.mark.django_db
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def start_trial(client, payment_method=None):
-    body = {"plan": "monthly"}
-    if payment_method:
-        body["payment_method"] = payment_method
-    response = client.post("/api/billing/trial/", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
-def subscribe(client, payment_method="pm_card_visa"):
-    response = client.post(
-        "/api/billing/subscribe/",
-        {"plan": "monthly", "payment_method": payment_method},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
-def sync(subscription_id: str) -> Subscription:
-    """Take Stripe's current state, as a webhook or the reconciliation would."""
-    return subscription_sync_from_stripe(
-        stripe_subscription_id=subscription_id, audit=Audit(Actor.SYSTEM)
-    )
 
 
 def test_a_trialing_reader_has_unlimited_access_until_the_trial_ends(plans, reader_client):
@@ -154,8 +124,6 @@ def test_a_decision_cached_before_a_grant_starts_gives_way_to_it(reader):
 
 
 def test_a_staff_account_has_unlimited_access_without_end(db):
-    from tests.entitlements.conftest import client_for
-
     staff = UserFactory(is_staff=True)
 
     body = client_for(staff).get(ME).json()
@@ -166,8 +134,6 @@ def test_a_staff_account_has_unlimited_access_without_end(db):
 def test_the_subscription_comes_before_a_grant_and_a_grant_before_staff(
     plans, stripe, django_capture_on_commit_callbacks
 ):
-    from tests.entitlements.conftest import client_for
-
     staff = UserFactory(is_staff=True)
     client = client_for(staff)
     ends = timezone.now() + timedelta(days=400)

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from billing.services import Actor, Audit, subscription_sync_from_stripe
 from entitlements.services import grant_create, grant_revoke
-from tests.entitlements.conftest import ME, client_for
-from tests.entitlements.test_decision import iso, start_trial, subscribe
+from tests.helpers.billing import iso, start_trial, subscribe
+from tests.helpers.clients import client_for
+from tests.helpers.entitlements import ME
 from tests.stripe_time import past_renewal, pin_start, pinned_start_params
 
 pytestmark = pytest.mark.django_db

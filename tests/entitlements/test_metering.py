@@ -10,7 +10,7 @@ from entitlements.models import MeteredRead
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
 from entitlements.services import entitlement_read_article
-from tests.entitlements.conftest import ME, read
+from tests.helpers.entitlements import ME, read
 
 pytestmark = pytest.mark.django_db
 

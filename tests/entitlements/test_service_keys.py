@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 from audit.models import AuditLog
 from entitlements.models import ApiKey
 from entitlements.services import api_key_create, api_key_digest, api_key_revoke, grant_create
-from tests.entitlements.conftest import ME, client_for, read
 from tests.factories import UserFactory
+from tests.helpers.clients import client_for
+from tests.helpers.entitlements import ME, read
 
 pytestmark = pytest.mark.django_db
 

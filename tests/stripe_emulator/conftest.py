@@ -1,4 +1,4 @@
-"""Shared helpers for the emulator's own tests (the fixtures come from the plugin)."""
+"""Fixtures for the emulator's own tests (more come from the plugin; helpers: tests/helpers)."""
 
 from __future__ import annotations
 
@@ -34,16 +34,6 @@ def yearly_price(stripe_client, price) -> Any:
     )
 
 
-def customer_with_card(client, card: str = "pm_card_visa", **params: Any):
-    """A customer whose invoice default is made from the test token `card`: (customer, pm)."""
-    customer = client.v1.customers.create(params={"email": "reader@example.com", **params})
-    pm = client.v1.payment_methods.attach(card, params={"customer": customer.id})
-    customer = client.v1.customers.update(
-        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
-    )
-    return customer, pm
-
-
 @pytest.fixture
 def receiver(stripe_emulator):
     """A receiver registered as an endpoint for every event (after the reset)."""
@@ -59,13 +49,3 @@ def receiver(stripe_emulator):
         assert rec.deliveries or not stripe_emulator.webhook_attempts()
     finally:
         rec.stop()
-
-
-DAY = 86400
-HOUR = 3600
-
-
-def moment(emulator, receiver) -> set[str]:
-    """The event types delivered since the last moment (Stripe gives no order within one)."""
-    emulator.flush()
-    return {e.type for e in receiver.take()}

@@ -6,8 +6,7 @@ import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from stripe_emulator.resources.cards import TEST_CARDS
-
-from .conftest import customer_with_card
+from tests.helpers.stripe_emulator import customer_with_card
 
 # -- products and prices --------------------------------------------------------
 

@@ -11,7 +11,7 @@ import time
 import pytest
 import stripe  # noqa: TID251 - tests drive the emulator through the official SDK
 
-from .conftest import DAY, HOUR, customer_with_card, moment
+from tests.helpers.stripe_emulator import DAY, HOUR, customer_with_card, moment
 
 TRIAL_CREATED = {
     "customer.subscription.created",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,42 +11,13 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
+from tests.helpers.stripe_emulator import ROOT, Process
 from tests.stripe_emulator.receiver import Receiver
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_shutdown_test"
-
-
-class Process:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "stripe_emulator", "--port", "0", *args],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        line = self.proc.stdout.readline()
-        assert "listening on" in line, line + self.proc.stderr.read()
-        self.url = line.rsplit(" ", 1)[1].strip()
-
-    def client(self):
-        return stripe.StripeClient(
-            "sk_test_cli", base_addresses={"api": self.url}, max_network_retries=0
-        )
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=10)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return code
 
 
 def test_module_runs_stops_cleanly_and_keeps_state(tmp_path):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import stripe  # noqa: TID251 - the shape test reads the SDK's declarations
 
-from .conftest import customer_with_card
+from tests.helpers.stripe_emulator import customer_with_card
 
 # Declared fields Stripe itself leaves out of a live object, so the emulator
 # does too (code that read them would pass here and break against Stripe):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
-from .conftest import DAY, HOUR, moment
+from tests.helpers.stripe_emulator import DAY, HOUR, moment
 
 JAN_31 = int(datetime(2026, 1, 31, 12, tzinfo=UTC).timestamp())
 FEB_28 = int(datetime(2026, 2, 28, 12, tzinfo=UTC).timestamp())

@@ -9,9 +9,8 @@ import time
 import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
-from .conftest import DAY, HOUR
-from .receiver import Receiver
-from .test_server import Process
+from tests.helpers.stripe_emulator import DAY, HOUR, Process
+from tests.stripe_emulator.receiver import Receiver
 
 
 def free_port() -> int:

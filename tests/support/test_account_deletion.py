@@ -7,8 +7,8 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from audit.models import AuditLog
 from billing.models import Customer, Subscription, TrialClaim
-from tests.conftest import client_for
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

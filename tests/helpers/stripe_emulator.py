@@ -1,0 +1,60 @@
+"""Helpers for the emulator's own tests: times, moments, a customer with a card, the process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import stripe  # noqa: TID251 - the emulator is tested through the official SDK
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DAY = 86400
+HOUR = 3600
+
+
+def moment(emulator, receiver) -> set[str]:
+    """The event types delivered since the last moment (Stripe gives no order within one)."""
+    emulator.flush()
+    return {e.type for e in receiver.take()}
+
+
+def customer_with_card(client, card: str = "pm_card_visa", **params: Any):
+    """A customer whose invoice default is made from the test token `card`: (customer, pm)."""
+    customer = client.v1.customers.create(params={"email": "reader@example.com", **params})
+    pm = client.v1.payment_methods.attach(card, params={"customer": customer.id})
+    customer = client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    return customer, pm
+
+
+class Process:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [sys.executable, "-m", "stripe_emulator", "--port", "0", *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        line = self.proc.stdout.readline()
+        assert "listening on" in line, line + self.proc.stderr.read()
+        self.url = line.rsplit(" ", 1)[1].strip()
+
+    def client(self):
+        return stripe.StripeClient(
+            "sk_test_cli", base_addresses={"api": self.url}, max_network_retries=0
+        )
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code
