@@ -8,8 +8,23 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from audit.models import AuditLog
+from config.errors import ApplicationError
 
 Actor = AuditLog.Actor
+
+# A person who acts on a reader says why (staff actions, grants, reprocessing):
+# the one rule, for services (audit_reason_checked) and forms alike.
+REASON_REQUIRED = "Say why: a reason is required."
+
+
+def audit_reason_checked(*, reason: str) -> str:
+    """The reason an action gives, stripped; refused (reason_required) when it is blank."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(
+            REASON_REQUIRED, code="reason_required", fields={"reason": ["This field is required."]}
+        )
+    return reason
 
 
 def audit_record(

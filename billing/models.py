@@ -88,6 +88,10 @@ LIVE_STATUSES = (
 )
 FINAL_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
 
+# Staff may extend a trial or grant free access by up to this many days with the
+# plain permission (extend_trial, grant_access); longer needs the *_long one.
+SUPPORT_MAX_DAYS = 30
+
 
 class Subscription(models.Model):
     user = models.ForeignKey(
@@ -120,12 +124,15 @@ class Subscription(models.Model):
         permissions = [
             ("cancel_subscription", "Can cancel a reader's subscription"),
             ("resume_subscription", "Can resume a reader's subscription"),
-            ("extend_trial", "Can extend a trial by up to 30 days"),
-            ("extend_trial_long", "Can extend a trial by more than 30 days"),
+            ("extend_trial", f"Can extend a trial by up to {SUPPORT_MAX_DAYS} days"),
+            ("extend_trial_long", f"Can extend a trial by more than {SUPPORT_MAX_DAYS} days"),
             ("resync_subscription", "Can resync a reader's billing from Stripe"),
             ("refund_payment", "Can refund a reader's last payment"),
-            ("grant_access", "Can grant complimentary access for up to 30 days"),
-            ("grant_access_long", "Can grant complimentary access for more than 30 days"),
+            ("grant_access", f"Can grant complimentary access for up to {SUPPORT_MAX_DAYS} days"),
+            (
+                "grant_access_long",
+                f"Can grant complimentary access for more than {SUPPORT_MAX_DAYS} days",
+            ),
             ("revoke_grant", "Can revoke complimentary access"),
         ]
         constraints = [

@@ -259,7 +259,7 @@ STRIPE_SECRET_KEY = _production_value(
     DEV_STRIPE_SECRET_KEY,
 )
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-# Stripe HTTP behaviour (billing/gateway.py): timeouts and the SDK's own retries
+# Stripe HTTP behaviour (billing/gateway/client.py): timeouts and the SDK's own retries
 # of connection errors, 409s and 5xx (with Stripe-Should-Retry honoured).
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=5.0)

@@ -141,7 +141,3 @@ def store_if_absent(key: str, value: Any, timeout: float) -> None:
 
 def fetch(key: str) -> Any:
     return _call("read", lambda backend: backend.get(key), None)
-
-
-def forget(key: str) -> None:
-    _call("delete", lambda backend: backend.delete(key), None)

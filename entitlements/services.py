@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import Actor, audit_record
+from audit.services import Actor, audit_reason_checked, audit_record
 from config.errors import ApplicationError
 from entitlements import cache
 from entitlements.models import ApiKey, Grant, Meter, MeteredRead
@@ -215,18 +215,13 @@ def grant_create(
             code="invalid_grant_period",
             fields={"ends_at": ["Must be after the start."]},
         )
-    if not reason.strip():
-        raise ApplicationError(
-            "Say why the access is granted.",
-            code="reason_required",
-            fields={"reason": ["This field is required."]},
-        )
+    reason = audit_reason_checked(reason=reason)
     with transaction.atomic():
         grant = Grant.objects.create(
             reader=reader,
             starts_at=starts_at,
             ends_at=ends_at,
-            reason=reason.strip(),
+            reason=reason,
             granted_by=granted_by,
         )
         audit_record(

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.forms import SupportActionForm
+from billing.selectors import subscription_get_live
 from config.errors import ApplicationError
 from support import services
 from support.forms import DaysActionForm
@@ -40,10 +41,10 @@ class SupportAction:
     applies: Callable[[User], bool] = lambda reader: True
 
 
-def _live(reader: User, **filters: Any) -> bool:
-    from billing.models import LIVE_STATUSES, Subscription
-
-    return Subscription.objects.filter(user=reader, status__in=LIVE_STATUSES, **filters).exists()
+def _live(reader: User, **fields: Any) -> bool:
+    """Whether the reader has a live subscription, with these field values if any are given."""
+    live = subscription_get_live(user=reader)
+    return live is not None and all(getattr(live, name) == value for name, value in fields.items())
 
 
 ACTIONS: dict[str, SupportAction] = {

@@ -11,7 +11,8 @@ from accounts.models import User
 from accounts.services import user_erase_personal_data
 from audit.services import Actor, audit_record
 from billing import gateway
-from billing.models import LIVE_STATUSES, Customer, Subscription
+from billing.models import Customer
+from billing.selectors import subscription_get_live
 from billing.services import Audit, subscription_cancel_now
 from entitlements.services import meter_erase_for_user
 
@@ -26,7 +27,7 @@ def user_delete_account(*, user: User) -> None:
     billing and audit records that point at it stay meaningful. Stripe is
     done first: if it fails, nothing local is erased and the reader can retry.
     """
-    live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).first()
+    live = subscription_get_live(user=user)
     if live is not None:
         subscription_cancel_now(
             user=user,

@@ -15,10 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import Actor, audit_record
+from audit.services import Actor, audit_reason_checked, audit_record
 from billing import gateway
-from billing.models import Customer, Subscription, SubscriptionStatus
-from billing.selectors import payment_intent_in
+from billing.models import SUPPORT_MAX_DAYS, Customer, Subscription, SubscriptionStatus
+from billing.selectors import payment_intent_in, subscription_get_live
 from billing.services import (
     Audit,
     subscription_cancel,
@@ -32,20 +32,10 @@ from config.errors import ApplicationError, Conflict
 from entitlements.models import Grant
 from entitlements.services import grant_create, grant_revoke
 
-# Trial extensions and grants up to this many days need only the "support" role.
-SUPPORT_MAX_DAYS = 30
-
 
 def _require(staff: User, permission: str) -> None:
     if not (staff.is_active and staff.is_staff and staff.has_perm(permission)):
         raise PermissionDenied(f"{staff} may not do this ({permission}).")
-
-
-def _require_reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError("Say why: a reason is required.", code="reason_required")
-    return reason
 
 
 def support_cancel(*, staff: User, reader: User, at_period_end: bool, reason: str) -> Subscription:
@@ -53,14 +43,15 @@ def support_cancel(*, staff: User, reader: User, at_period_end: bool, reason: st
     return subscription_cancel(
         user=reader,
         at_period_end=at_period_end,
-        audit=Audit(Actor.STAFF, user=staff, reason=_require_reason(reason)),
+        audit=Audit(Actor.STAFF, user=staff, reason=audit_reason_checked(reason=reason)),
     )
 
 
 def support_resume(*, staff: User, reader: User, reason: str) -> Subscription:
     _require(staff, "billing.resume_subscription")
     return subscription_resume(
-        user=reader, audit=Audit(Actor.STAFF, user=staff, reason=_require_reason(reason))
+        user=reader,
+        audit=Audit(Actor.STAFF, user=staff, reason=audit_reason_checked(reason=reason)),
     )
 
 
@@ -71,13 +62,13 @@ def support_extend_trial(*, staff: User, reader: User, days: int, reason: str) -
         raise ApplicationError("Extend by at least one day.", code="invalid_days")
     if days > SUPPORT_MAX_DAYS:
         _require(staff, "billing.extend_trial_long")
-    reason = _require_reason(reason)
-    subscription = (
-        Subscription.objects.filter(user=reader, status=SubscriptionStatus.TRIALING)
-        .select_related("plan")
-        .first()
-    )
-    if subscription is None or subscription.trial_end is None:
+    reason = audit_reason_checked(reason=reason)
+    subscription = subscription_get_live(user=reader)
+    if (
+        subscription is None
+        or subscription.status != SubscriptionStatus.TRIALING
+        or subscription.trial_end is None
+    ):
         raise Conflict("This reader has no running trial.", code="no_trial")
     new_end = subscription.trial_end + timedelta(days=days)
     params: dict[str, Any] = {
@@ -144,7 +135,7 @@ def support_resync(*, staff: User, reader: User, reason: str = "") -> list[Subsc
 def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> dict[str, Any]:
     """Refund the reader's most recent paid invoice in full; returns Stripe's refund."""
     _require(staff, "billing.refund_payment")
-    reason = _require_reason(reason)
+    reason = audit_reason_checked(reason=reason)
     customer = Customer.objects.filter(user=reader).first()
     if customer is None:
         raise Conflict("This reader has never paid.", code="nothing_to_refund")
@@ -198,7 +189,7 @@ def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
         reader=reader,
         starts_at=now,
         ends_at=now + timedelta(days=days),
-        reason=_require_reason(reason),
+        reason=audit_reason_checked(reason=reason),
         granted_by=staff,
     )
 
@@ -206,7 +197,7 @@ def support_grant(*, staff: User, reader: User, days: int, reason: str) -> Any:
 def support_revoke_grants(*, staff: User, reader: User, reason: str) -> int:
     """End every complimentary grant of the reader that is running or to come."""
     _require(staff, "billing.revoke_grant")
-    reason = _require_reason(reason)
+    reason = audit_reason_checked(reason=reason)
     grants = list(
         Grant.objects.filter(reader=reader, revoked_at__isnull=True, ends_at__gt=timezone.now())
     )

@@ -1,169 +1,18 @@
-"""Reads of billing state, shaped for their callers."""
+"""The reader's history as support reads it: the timeline of audit entries and Stripe
+events, and why a subscription ended."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q
 
 from accounts.models import User
 from billing import gateway
-from billing.gateway import from_unix
-from billing.models import LIVE_STATUSES, Customer, Plan, Subscription, SubscriptionStatus
-from config.errors import ApplicationError
-
-
-def plan_list_active() -> QuerySet[Plan]:
-    return Plan.objects.filter(active=True).exclude(stripe_price_id="").order_by("amount", "code")
-
-
-def plan_get_for_sale(*, code: str) -> Plan:
-    """The active plan with this code that Stripe sells; unknown_plan otherwise."""
-    plan = Plan.objects.filter(code=code, active=True).exclude(stripe_price_id="").first()
-    if plan is None:
-        raise ApplicationError(
-            f"There is no plan called {code!r}.",
-            code="unknown_plan",
-            fields={"plan": [f"There is no plan called {code!r}."]},
-        )
-    return plan
-
-
-def subscription_get_live(*, user: User) -> Subscription | None:
-    """The reader's live subscription (at most one: a database constraint), or None."""
-    return (
-        Subscription.objects.select_related("plan")
-        .filter(user=user, status__in=LIVE_STATUSES)
-        .first()
-    )
-
-
-def subscription_get_current(*, user: User) -> Subscription | None:
-    """The live subscription, else the most recent one, else None."""
-    live = subscription_get_live(user=user)
-    if live is not None:
-        return live
-    return (
-        Subscription.objects.select_related("plan")
-        .filter(user=user)
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def subscription_access_until(
-    subscription: Subscription, *, now: datetime | None = None
-) -> datetime | None:
-    """Until when this subscription alone grants unlimited access, or None if it does not now."""
-    now = now or timezone.now()
-    status = subscription.status
-    if status == SubscriptionStatus.TRIALING:
-        end = subscription.trial_end or subscription.current_period_end
-    elif status == SubscriptionStatus.ACTIVE:
-        end = subscription.current_period_end
-    elif status == SubscriptionStatus.PAST_DUE:
-        # Access while Stripe retries the card, or for PAST_DUE_GRACE_DAYS after
-        # the failed renewal (the start of the unpaid period).
-        grace = settings.PAST_DUE_GRACE_DAYS
-        if grace is None:
-            end = subscription.current_period_end
-        elif subscription.current_period_start:
-            end = subscription.current_period_start + timedelta(days=grace)
-        else:
-            end = None
-    else:
-        return None
-    if end is None or end <= now:
-        return None
-    return end
-
-
-def subscription_has_unlimited_access(
-    subscription: Subscription, *, now: datetime | None = None
-) -> bool:
-    return subscription_access_until(subscription, now=now) is not None
-
-
-@dataclass(frozen=True)
-class InvoicePage:
-    results: list[dict[str, Any]]
-    next: str | None
-
-
-INVOICE_CURSOR = re.compile(r"^in_[A-Za-z0-9]{1,250}$")
-
-
-def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> InvoicePage:
-    """The reader's invoices, newest first, read from Stripe (the source of truth)."""
-    if cursor and not INVOICE_CURSOR.match(cursor):
-        raise ApplicationError(
-            "The cursor is not valid.", code="invalid_cursor", fields={"cursor": ["Not valid."]}
-        )
-    customer = Customer.objects.filter(user=user).first()
-    if customer is None:
-        return InvoicePage(results=[], next=None)
-    page = gateway.invoice_list(
-        customer_id=customer.stripe_customer_id, limit=limit, starting_after=cursor
-    )
-    data = list(page["data"])
-    results = [
-        {
-            "id": inv["id"],
-            "number": inv.get("number"),
-            "amount_due": inv.get("amount_due"),
-            "amount_paid": inv.get("amount_paid"),
-            "currency": inv.get("currency"),
-            "status": inv.get("status"),
-            "period_start": from_unix(inv.get("period_start")),
-            "period_end": from_unix(inv.get("period_end")),
-            "hosted_invoice_url": inv.get("hosted_invoice_url"),
-            "created": from_unix(inv.get("created")),
-        }
-        for inv in data
-    ]
-    has_more = bool(page.get("has_more"))
-    return InvoicePage(results=results, next=data[-1]["id"] if has_more and data else None)
-
-
-def payment_intent_in(invoice: dict[str, Any]) -> Any:
-    """The invoice's payment intent, an id or (expanded) an object; since Basil it sits
-    under invoice.payments."""
-    for payment in (invoice.get("payments") or {}).get("data") or []:
-        intent = (payment.get("payment") or {}).get("payment_intent")
-        if intent:
-            return intent
-    return None
-
-
-def invoice_payment_intent(*, invoice_id: str) -> dict[str, Any] | None:
-    """The payment intent of an invoice, as Stripe has it now."""
-    invoice = gateway.invoice_retrieve(
-        invoice_id=invoice_id, expand=["payments.data.payment.payment_intent"]
-    )
-    intent = payment_intent_in(invoice)
-    return intent if isinstance(intent, dict) else None
-
-
-def subscription_client_secret(*, subscription: Subscription) -> str:
-    """The client secret Stripe.js needs to finish an incomplete subscription's payment."""
-    if subscription.status != SubscriptionStatus.INCOMPLETE or not subscription.latest_invoice_id:
-        return ""
-    intent = invoice_payment_intent(invoice_id=subscription.latest_invoice_id)
-    return payment_intent_client_secret(intent=intent) or ""
-
-
-def payment_intent_client_secret(*, intent: dict[str, Any] | None) -> str | None:
-    """The client secret when the payment waits on the reader's authentication (Stripe.js
-    finishes it), else None: a payment that needs no action, or was declined."""
-    if intent is None or intent.get("status") != "requires_action":
-        return None
-    return str(intent.get("client_secret") or "")
-
+from billing.models import Customer, Subscription, SubscriptionStatus
+from billing.selectors.invoices import payment_intent_in
 
 # What became of a Stripe event, as support reads it.
 EVENT_OUTCOMES = {

@@ -1,0 +1,72 @@
+"""Invoices, with their payments, and refunds of those payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing.gateway.client import call, stripe_client, write_options
+
+
+def invoice_list(*, customer_id: str, limit: int, starting_after: str = "") -> Any:
+    params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+    if starting_after:
+        params["starting_after"] = starting_after
+    return call("invoice.list", lambda: stripe_client().v1.invoices.list(params=params))  # type: ignore[arg-type]
+
+
+def invoice_retrieve(*, invoice_id: str, expand: list[str] | None = None) -> Any:
+    return call(
+        "invoice.retrieve",
+        lambda: stripe_client().v1.invoices.retrieve(invoice_id, params={"expand": expand or []}),
+    )
+
+
+def invoice_list_paid_for_subscription(*, subscription_id: str) -> list[Any]:
+    """Every paid invoice of one subscription, each with its payment intent and charge."""
+
+    def fetch() -> list[Any]:
+        page = stripe_client().v1.invoices.list(
+            params={
+                "subscription": subscription_id,
+                "status": "paid",
+                "limit": 100,
+                "expand": ["data.payments.data.payment.payment_intent.latest_charge"],
+            }  # type: ignore[arg-type]
+        )
+        return list(page.auto_paging_iter())
+
+    return call("invoice.list", fetch)
+
+
+def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
+    return call(
+        "invoice.list",
+        lambda: (
+            stripe_client()
+            .v1.invoices.list(
+                params={
+                    "customer": customer_id,
+                    "status": "paid",
+                    "limit": limit,
+                    "expand": ["data.payments.data.payment.payment_intent"],
+                }  # type: ignore[arg-type]
+            )
+            .data
+        ),
+    )
+
+
+def refund_create(
+    *, payment_intent_id: str, reason: str, metadata: dict[str, str], idempotency_key: str
+) -> Any:
+    return call(
+        "refund.create",
+        lambda: stripe_client().v1.refunds.create(
+            params={
+                "payment_intent": payment_intent_id,
+                "reason": reason,
+                "metadata": metadata,
+            },  # type: ignore[arg-type]
+            options=write_options(idempotency_key),
+        ),
+    )

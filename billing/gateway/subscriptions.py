@@ -1,0 +1,106 @@
+"""Subscriptions: create, read, change, cancel, resume, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing.gateway.client import call, stripe_client, write_options
+
+SUBSCRIPTION_EXPAND = ["latest_invoice"]
+
+
+def subscription_create(
+    *,
+    customer_id: str,
+    price_id: str,
+    trial_days: int | None,
+    payment_method_id: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+    trial_end_without_card: str = "cancel",
+) -> Any:
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "items": [{"price": price_id}],
+        "metadata": metadata,
+        "expand": SUBSCRIPTION_EXPAND,
+    }
+    if trial_days:
+        params["trial_period_days"] = trial_days
+        # A trial that ends without a card is cancelled (or paused, and resumed
+        # when a card arrives): nothing is ever charged without one.
+        params["trial_settings"] = {
+            "end_behavior": {"missing_payment_method": trial_end_without_card}
+        }
+    else:
+        # Charge now; when the card needs authentication the subscription is
+        # created incomplete and the reader finishes with Stripe.js.
+        params["payment_behavior"] = "allow_incomplete"
+    if payment_method_id:
+        params["default_payment_method"] = payment_method_id
+    return call(
+        "subscription.create",
+        lambda: stripe_client().v1.subscriptions.create(
+            params=params,  # type: ignore[arg-type]
+            options=write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_retrieve(*, subscription_id: str) -> Any:
+    return call(
+        "subscription.retrieve",
+        lambda: stripe_client().v1.subscriptions.retrieve(
+            subscription_id, params={"expand": SUBSCRIPTION_EXPAND}
+        ),
+    )
+
+
+def subscription_update(
+    *, subscription_id: str, params: dict[str, Any], idempotency_key: str
+) -> Any:
+    return call(
+        "subscription.update",
+        lambda: stripe_client().v1.subscriptions.update(
+            subscription_id,
+            params={**params, "expand": SUBSCRIPTION_EXPAND},  # type: ignore[arg-type]
+            options=write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> Any:
+    return call(
+        "subscription.cancel",
+        lambda: stripe_client().v1.subscriptions.cancel(
+            subscription_id,
+            params={"invoice_now": False, "prorate": False, "expand": SUBSCRIPTION_EXPAND},
+            options=write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_resume(*, subscription_id: str, idempotency_key: str) -> Any:
+    return call(
+        "subscription.resume",
+        lambda: stripe_client().v1.subscriptions.resume(
+            subscription_id,
+            params={
+                "billing_cycle_anchor": {"type": "now"},
+                # Charge inside the resume: active if paid, refused (402) if not.
+                "payment_behavior": "resume_on_payment_success",
+                "expand": SUBSCRIPTION_EXPAND,
+            },
+            options=write_options(idempotency_key),
+        ),
+    )
+
+
+def subscription_list_for_customer(*, customer_id: str) -> list[Any]:
+    def fetch() -> list[Any]:
+        page = stripe_client().v1.subscriptions.list(
+            params={"customer": customer_id, "status": "all", "limit": 100}
+        )
+        return list(page.auto_paging_iter())
+
+    return call("subscription.list", fetch)
