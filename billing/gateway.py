@@ -17,15 +17,21 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import stripe  # noqa: TID251 - this module is the one allowed importer
 from django.conf import settings
 from rest_framework import status
+from stripe.params import (  # noqa: TID251 - typed params, same module
+    CustomerCreateParams,
+    InvoiceListParams,
+    SubscriptionCreateParams,
+    SubscriptionUpdateParams,
+)
 from urllib3.util import Timeout
 
 from config.errors import ApplicationError
@@ -36,7 +42,7 @@ API_VERSION: str = stripe.api_version
 
 
 class GatewayError(ApplicationError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "stripe_unavailable"
     retryable = False
 
@@ -64,7 +70,7 @@ class StripeUnavailable(GatewayError):
 
 
 class StripeInvalidRequest(GatewayError):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "stripe_invalid_request"
 
 
@@ -110,7 +116,9 @@ def budget_remaining() -> float | None:
 
 class _BudgetSpent(stripe.APIConnectionError):
     def __init__(self) -> None:
-        super().__init__("The request's time budget for Stripe is spent.", should_retry=False)
+        stripe.APIConnectionError.__init__(
+            self, "The request's time budget for Stripe is spent.", should_retry=False
+        )
 
 
 class _BudgetedRequestsClient(stripe.RequestsClient):
@@ -132,10 +140,18 @@ class _BudgetedRequestsClient(stripe.RequestsClient):
         return Timeout(connect=min(connect, remaining), read=min(read, remaining), total=remaining)
 
     @_timeout.setter
-    def _timeout(self, value: tuple[float, float]) -> None:
-        self._configured_timeout = value
+    def _timeout(self, value: float | tuple[float, float]) -> None:
+        # A single number is both the connect and the read timeout (as in requests).
+        self._configured_timeout = value if isinstance(value, tuple) else (value, value)
 
-    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+    # Matches RequestsClient.request, which itself narrows HTTPClient.request (the SDK's types).
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
         remaining = budget_remaining()
         if remaining is not None and remaining <= 0:
             raise _BudgetSpent
@@ -238,7 +254,7 @@ def _call(operation: str, fn: Callable[[], Any]) -> Any:
         raise _translate(exc, operation) from exc
 
 
-def _write_options(idempotency_key: str) -> dict[str, Any]:
+def _write_options(idempotency_key: str) -> stripe.RequestOptions:
     if not idempotency_key:
         raise ValueError("every Stripe write needs its attempt's idempotency key")
     return {"idempotency_key": idempotency_key}
@@ -308,13 +324,13 @@ def price_set_active(*, price_id: str, active: bool, idempotency_key: str) -> An
 def customer_create(
     *, email: str, metadata: dict[str, str], idempotency_key: str, test_clock: str = ""
 ) -> Any:
-    params: dict[str, Any] = {"email": email, "metadata": metadata}
+    params: CustomerCreateParams = {"email": email, "metadata": metadata}
     if test_clock:
         params["test_clock"] = test_clock
     return _call(
         "customer.create",
         lambda: _client().v1.customers.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,
             options=_write_options(idempotency_key),
         ),
     )
@@ -383,7 +399,7 @@ def subscription_create(
     idempotency_key: str,
     trial_end_without_card: str = "cancel",
 ) -> Any:
-    params: dict[str, Any] = {
+    params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": [{"price": price_id}],
         "metadata": metadata,
@@ -405,7 +421,7 @@ def subscription_create(
     return _call(
         "subscription.create",
         lambda: _client().v1.subscriptions.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,
             options=_write_options(idempotency_key),
         ),
     )
@@ -427,7 +443,8 @@ def subscription_update(
         "subscription.update",
         lambda: _client().v1.subscriptions.update(
             subscription_id,
-            params={**params, "expand": SUBSCRIPTION_EXPAND},  # type: ignore[arg-type]
+            # The services build these params as a plain dict (billing.services).
+            params=cast(SubscriptionUpdateParams, {**params, "expand": SUBSCRIPTION_EXPAND}),
             options=_write_options(idempotency_key),
         ),
     )
@@ -467,17 +484,18 @@ def subscription_list_for_customer(*, customer_id: str) -> list[Any]:
         )
         return list(page.auto_paging_iter())
 
-    return _call("subscription.list", fetch)
+    subscriptions: list[Any] = _call("subscription.list", fetch)
+    return subscriptions
 
 
 # --- invoices -------------------------------------------------------------------
 
 
 def invoice_list(*, customer_id: str, limit: int, starting_after: str = "") -> Any:
-    params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+    params: InvoiceListParams = {"customer": customer_id, "limit": limit}
     if starting_after:
         params["starting_after"] = starting_after
-    return _call("invoice.list", lambda: _client().v1.invoices.list(params=params))  # type: ignore[arg-type]
+    return _call("invoice.list", lambda: _client().v1.invoices.list(params=params))
 
 
 def invoice_retrieve(*, invoice_id: str, expand: list[str] | None = None) -> Any:
@@ -543,7 +561,7 @@ def refund_create(
                 "payment_intent": payment_intent_id,
                 "reason": reason,
                 "metadata": metadata,
-            },  # type: ignore[arg-type]
+            },
             options=_write_options(idempotency_key),
         ),
     )
@@ -559,15 +577,16 @@ def invoice_list_paid_for_subscription(*, subscription_id: str) -> list[Any]:
                 "status": "paid",
                 "limit": 100,
                 "expand": ["data.payments.data.payment.payment_intent.latest_charge"],
-            }  # type: ignore[arg-type]
+            }
         )
         return list(page.auto_paging_iter())
 
-    return _call("invoice.list", fetch)
+    invoices: list[Any] = _call("invoice.list", fetch)
+    return invoices
 
 
 def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
-    return _call(
+    invoices: list[Any] = _call(
         "invoice.list",
         lambda: (
             _client()
@@ -577,8 +596,9 @@ def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
                     "status": "paid",
                     "limit": limit,
                     "expand": ["data.payments.data.payment.payment_intent"],
-                }  # type: ignore[arg-type]
+                }
             )
             .data
         ),
     )
+    return invoices
