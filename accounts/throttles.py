@@ -32,6 +32,7 @@ class _ScopedThrottle(SimpleRateThrottle):
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        # throttle_scope is DRF's convention for a view's scope, not an APIView attribute.
         self.scope = f"{view.throttle_scope}_{self.suffix}"  # type: ignore[attr-defined]
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
