@@ -7,7 +7,7 @@ support's: support/admin.py registers a subclass of this admin in its place.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -37,7 +37,7 @@ class UserAdmin(BaseUserAdmin):
     ordering = ("-date_joined",)
     list_display = ("email", "is_staff", "is_active", "date_joined", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
-    search_fields = ("email",)  # partial, case-insensitive
+    search_fields: ClassVar[tuple[str, ...]] = ("email",)  # partial, case-insensitive
     readonly_fields = ("date_joined", "last_login")
     fieldsets = (
         (None, {"fields": ("email", "password")}),

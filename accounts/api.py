@@ -38,7 +38,7 @@ class LogoutApi(LogoutView):
     http_method_names = ["post", "options"]
 
     @extend_schema(request=None, responses={200: MESSAGE})
-    def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
 

@@ -17,7 +17,7 @@ from accounts.models import User, normalize_email
 class RegisterSerializer(BaseRegisterSerializer):
     """Email and password only: dj-rest-auth's username field is removed."""
 
-    username = None  # type: ignore[assignment]
+    username = None
     email = serializers.EmailField(max_length=254)
     password1 = serializers.CharField(write_only=True, style={"input_type": "password"})
     password2 = serializers.CharField(write_only=True, style={"input_type": "password"})
@@ -66,7 +66,7 @@ class RegisterSerializer(BaseRegisterSerializer):
 class LoginSerializer(BaseLoginSerializer):
     """Email and password; no username."""
 
-    username = None  # type: ignore[assignment]
+    username = None
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"})
 

@@ -13,7 +13,7 @@ the cache is out, so sign-in keeps working and keeps its limits.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -26,11 +26,13 @@ from accounts.services import throttle_attempt_record
 
 class _ScopedThrottle(SimpleRateThrottle):
     suffix = ""
+    scope: str  # set for each view in allow_request
 
     def __init__(self) -> None:  # rate is resolved per view in allow_request
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        # throttle_scope is DRF's convention for a view's scope, not an APIView attribute.
         self.scope = f"{view.throttle_scope}_{self.suffix}"  # type: ignore[attr-defined]
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
@@ -50,7 +52,9 @@ class _ScopedThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read at call time, so settings changes (and tests) take effect at once.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        # The stubs type the rates as numbers; they are strings such as "5/minute".
+        rates = cast("dict[str, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates[self.scope]
 
 
 class IPThrottle(_ScopedThrottle):

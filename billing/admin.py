@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from accounts.requests import AuthenticatedHttpRequest
 from billing.forms import SupportActionForm
 from billing.models import (
     Customer,
@@ -117,7 +119,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
         return request.user.has_perm("billing.reprocess_stripeevent")
 
     @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> Any:
+    def reprocess(self, request: AuthenticatedHttpRequest, queryset: QuerySet[StripeEvent]) -> Any:
         """Ask for a confirmation and a reason first (an intermediate page)."""
         form = SupportActionForm(request.POST if "_run" in request.POST else None)
         if form.is_valid():
@@ -139,7 +141,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
                 "events": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

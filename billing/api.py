@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import AuthenticatedRequest
 from billing import selectors, services
 from billing.models import SubscriptionStatus
 from billing.serializers import (
@@ -89,7 +90,7 @@ class TrialStartApi(APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = TrialInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.subscription_start_trial(
@@ -117,7 +118,7 @@ class SubscribeApi(APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = SubscribeInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.subscription_subscribe(
@@ -140,7 +141,7 @@ class SubscriptionDetailApi(APIView):
             ),
         }
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         subscription = selectors.subscription_get_current(user=request.user)
         if subscription is None:
             raise ApplicationError(
@@ -165,7 +166,7 @@ class SubscriptionCancelApi(APIView):
             **error_responses({409: f"{NOT_LIVE}, {IN_PROGRESS}.", 503: STRIPE_DOWN}),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = services.subscription_cancel(
@@ -190,7 +191,7 @@ class SubscriptionResumeApi(APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         subscription = services.subscription_resume(user=request.user)
         return _subscription_response(services.SubscriptionResult(subscription))
 
@@ -212,7 +213,7 @@ class SubscriptionChangePlanApi(APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = services.subscription_change_plan(
@@ -245,7 +246,7 @@ class PaymentMethodApi(APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = PaymentMethodInput(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = services.payment_method_update(
@@ -264,7 +265,7 @@ class SetupIntentApi(APIView):
             **error_responses({409: f"{IN_PROGRESS}.", 503: STRIPE_DOWN}),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return Response({"client_secret": services.setup_intent_create(user=request.user)})
 
 
@@ -273,7 +274,7 @@ class InvoiceListApi(APIView):
         parameters=[OpenApiParameter("cursor", str, required=False)],
         responses={200: InvoicePageOutput},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         page = selectors.invoice_list_for_user(
             user=request.user, cursor=request.query_params.get("cursor", "")
         )
@@ -285,7 +286,7 @@ class _RawBody(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         return None
 
 

@@ -80,7 +80,10 @@ class StripeEventInput(serializers.Serializer):
     created = serializers.IntegerField(min_value=0, required=False)
     api_version = serializers.CharField(required=False, allow_null=True)
     livemode = serializers.BooleanField(required=False)
-    data = serializers.DictField(help_text='{"object": the Stripe object the event is about}')
+    # Stripe's field is called "data", which shadows Serializer.data (not read here).
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text='{"object": the Stripe object the event is about}'
+    )
 
 
 class WebhookReceivedOutput(serializers.Serializer):

@@ -24,7 +24,7 @@ def _backoff(retries: int) -> int:
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
-def process_stripe_event(self, event_id: str) -> str:  # type: ignore[no-untyped-def]
+def process_stripe_event(self, event_id: str) -> str:
     from billing.services.events import stripe_event_process
 
     try:
@@ -49,7 +49,7 @@ def requeue_stripe_events() -> int:
 
 
 @shared_task(bind=True, max_retries=3)
-def reconcile_subscriptions(self, after_pk: int = 0) -> int:  # type: ignore[no-untyped-def]
+def reconcile_subscriptions(self, after_pk: int = 0) -> int:
     """A part that ends well within the time limit; the next part continues where it stopped."""
     from billing.services.reconcile import subscriptions_reconcile_part
 

@@ -8,6 +8,7 @@ as a RecursionError (a 500). A body nested deeper than MAX_DEPTH is a 400
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import parsers
@@ -19,6 +20,7 @@ MAX_DEPTH = 32
 def _too_deep(data: Any, limit: int) -> bool:
     """Whether parsed JSON nests containers deeper than `limit` (iteratively: no recursion)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
+    children: Iterable[Any]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):
@@ -34,7 +36,7 @@ def _too_deep(data: Any, limit: int) -> bool:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.requests import AuthenticatedHttpRequest, staff_user
 from config.errors import ApplicationError
 from entitlements.models import ApiKey, Grant
 from entitlements.services import api_key_create, api_key_revoke, grant_create, grant_revoke
@@ -37,7 +38,7 @@ class GrantAdmin(admin.ModelAdmin):
                 starts_at=obj.starts_at,
                 ends_at=obj.ends_at,
                 reason=obj.reason,
-                granted_by=request.user,  # type: ignore[arg-type]
+                granted_by=staff_user(request),
             )
         except ApplicationError as exc:
             self.message_user(request, exc.detail, messages.ERROR)
@@ -45,9 +46,9 @@ class GrantAdmin(admin.ModelAdmin):
         obj.pk = grant.pk
 
     @admin.action(description="Revoke the selected grants now")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Grant]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Grant]) -> None:
         for grant in queryset.filter(revoked_at__isnull=True):
-            grant_revoke(grant=grant, revoked_by=request.user, reason="revoked in admin")  # type: ignore[arg-type]
+            grant_revoke(grant=grant, revoked_by=request.user, reason="revoked in admin")
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
     def has_delete_permission(self, request: HttpRequest, obj: Grant | None = None) -> bool:
@@ -71,7 +72,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             return
-        created = api_key_create(name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        created = api_key_create(name=obj.name, created_by=staff_user(request))
         obj.pk = created.api_key.pk
         self.message_user(
             request,
@@ -80,9 +81,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Revoke the selected keys now")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(api_key=api_key, revoked_by=request.user)  # type: ignore[arg-type]
+            api_key_revoke(api_key=api_key, revoked_by=request.user)
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:

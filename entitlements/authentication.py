@@ -51,7 +51,7 @@ class HasApiKey(BasePermission):
         return isinstance(request.auth, ServiceKey)
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "entitlements.authentication.ApiKeyAuthentication"
     name = "ApiKeyAuth"
 

@@ -75,10 +75,11 @@ def _hot_mget(backend: Any) -> Callable[[list[str]], list[Any]]:
     """
     fast = getattr(backend, "_entitlements_mget", None)
     if fast is not None:
-        return fast  # type: ignore[no-any-return]
+        return fast
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=False)
-        loads = backend._cache._serializer.loads
+        private: Any = backend  # RedisCache._cache is private: django-stubs omit it
+        client = private._cache.get_client(write=False)
+        loads = private._cache._serializer.loads
         make_key = backend.make_key
 
         def fast(keys: list[str]) -> list[Any]:
@@ -101,7 +102,7 @@ def read_pair(reader_key: str) -> tuple[str | None, Any]:
     (None, FAILED) when the cache failed.
     """
     keys = [generation_key(reader_key), decision_key(reader_key)]
-    return _call("read", lambda backend: tuple(_hot_mget(backend)(keys)), (None, FAILED))  # type: ignore[return-value]
+    return _call("read", lambda backend: tuple(_hot_mget(backend)(keys)), (None, FAILED))
 
 
 def generation_ensure(reader_key: str) -> str | None:
@@ -112,7 +113,7 @@ def generation_ensure(reader_key: str) -> str | None:
     def ensure(backend: Any) -> str | None:
         if backend.add(key, token, timeout=_generation_timeout()):
             return token
-        return backend.get(key)  # type: ignore[no-any-return]
+        return backend.get(key)
 
     return _call("generation", ensure, None)
 

@@ -2,13 +2,15 @@
 anonymous free-article meter into the account's (entitlements), and a reader leaving
 ends their billing and erases their meter. Same paths as the rest of /api/auth/."""
 
+from typing import Any
+
 from dj_rest_auth.registration.views import RegisterView
 from dj_rest_auth.views import LoginView, UserDetailsView
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import EXAMPLE_PASSWORD, MESSAGE, TOKEN
+from accounts.requests import AuthenticatedRequest
 from accounts.throttles import AUTH_THROTTLES
 from config.schema import error_responses
 from entitlements.services import meter_merge_from_request
@@ -61,7 +63,7 @@ class RegistrationApi(RegisterView):
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "registration"
 
-    def perform_create(self, serializer):  # type: ignore[no-untyped-def]
+    def perform_create(self, serializer):
         user = super().perform_create(serializer)
         # The free articles read before signing up count on the new account.
         meter_merge_from_request(user=user, request=self.request)
@@ -85,6 +87,6 @@ class AccountApi(UserDetailsView):
             ),
         },
     )
-    def delete(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def delete(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         user_delete_account(user=request.user)
         return Response(status=204)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ API_VERSION: str = stripe.api_version
 
 
 class GatewayError(ApplicationError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "stripe_unavailable"
     retryable = False
 
@@ -62,7 +62,7 @@ class StripeUnavailable(GatewayError):
 
 
 class StripeInvalidRequest(GatewayError):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "stripe_invalid_request"
 
 
@@ -108,7 +108,9 @@ def budget_remaining() -> float | None:
 
 class _BudgetSpent(stripe.APIConnectionError):
     def __init__(self) -> None:
-        super().__init__("The request's time budget for Stripe is spent.", should_retry=False)
+        stripe.APIConnectionError.__init__(
+            self, "The request's time budget for Stripe is spent.", should_retry=False
+        )
 
 
 class _BudgetedRequestsClient(stripe.RequestsClient):
@@ -130,10 +132,18 @@ class _BudgetedRequestsClient(stripe.RequestsClient):
         return Timeout(connect=min(connect, remaining), read=min(read, remaining), total=remaining)
 
     @_timeout.setter
-    def _timeout(self, value: tuple[float, float]) -> None:
-        self._configured_timeout = value
+    def _timeout(self, value: float | tuple[float, float]) -> None:
+        # A single number is both the connect and the read timeout (as in requests).
+        self._configured_timeout = value if isinstance(value, tuple) else (value, value)
 
-    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+    # Matches RequestsClient.request, which itself narrows HTTPClient.request (the SDK's types).
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
         remaining = budget_remaining()
         if remaining is not None and remaining <= 0:
             raise _BudgetSpent
@@ -236,7 +246,7 @@ def call(operation: str, fn: Callable[[], Any]) -> Any:
         raise _translate(exc, operation) from exc
 
 
-def write_options(idempotency_key: str) -> dict[str, Any]:
+def write_options(idempotency_key: str) -> stripe.RequestOptions:
     if not idempotency_key:
         raise ValueError("every Stripe write needs its attempt's idempotency key")
     return {"idempotency_key": idempotency_key}

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe.params import CustomerCreateParams
+
 from billing.gateway.client import call, stripe_client, write_options
 
 
 def customer_create(
     *, email: str, metadata: dict[str, str], idempotency_key: str, test_clock: str = ""
 ) -> Any:
-    params: dict[str, Any] = {"email": email, "metadata": metadata}
+    params: CustomerCreateParams = {"email": email, "metadata": metadata}
     if test_clock:
         params["test_clock"] = test_clock
     return call(
         "customer.create",
         lambda: stripe_client().v1.customers.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,
             options=write_options(idempotency_key),
         ),
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe.params import InvoiceListParams
+
 from billing.gateway.client import call, stripe_client, write_options
 
 
 def invoice_list(*, customer_id: str, limit: int, starting_after: str = "") -> Any:
-    params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+    params: InvoiceListParams = {"customer": customer_id, "limit": limit}
     if starting_after:
         params["starting_after"] = starting_after
-    return call("invoice.list", lambda: stripe_client().v1.invoices.list(params=params))  # type: ignore[arg-type]
+    return call("invoice.list", lambda: stripe_client().v1.invoices.list(params=params))
 
 
 def invoice_retrieve(*, invoice_id: str, expand: list[str] | None = None) -> Any:
@@ -31,15 +33,16 @@ def invoice_list_paid_for_subscription(*, subscription_id: str) -> list[Any]:
                 "status": "paid",
                 "limit": 100,
                 "expand": ["data.payments.data.payment.payment_intent.latest_charge"],
-            }  # type: ignore[arg-type]
+            }
         )
         return list(page.auto_paging_iter())
 
-    return call("invoice.list", fetch)
+    invoices: list[Any] = call("invoice.list", fetch)
+    return invoices
 
 
 def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
-    return call(
+    invoices: list[Any] = call(
         "invoice.list",
         lambda: (
             stripe_client()
@@ -49,11 +52,12 @@ def invoice_list_paid(*, customer_id: str, limit: int = 10) -> list[Any]:
                     "status": "paid",
                     "limit": limit,
                     "expand": ["data.payments.data.payment.payment_intent"],
-                }  # type: ignore[arg-type]
+                }
             )
             .data
         ),
     )
+    return invoices
 
 
 def refund_create(
@@ -66,7 +70,7 @@ def refund_create(
                 "payment_intent": payment_intent_id,
                 "reason": reason,
                 "metadata": metadata,
-            },  # type: ignore[arg-type]
+            },
             options=write_options(idempotency_key),
         ),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from stripe.params import SubscriptionCreateParams, SubscriptionUpdateParams
 
 from billing.gateway.client import call, stripe_client, write_options
 
@@ -19,7 +21,7 @@ def subscription_create(
     idempotency_key: str,
     trial_end_without_card: str = "cancel",
 ) -> Any:
-    params: dict[str, Any] = {
+    params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": [{"price": price_id}],
         "metadata": metadata,
@@ -41,7 +43,7 @@ def subscription_create(
     return call(
         "subscription.create",
         lambda: stripe_client().v1.subscriptions.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,
             options=write_options(idempotency_key),
         ),
     )
@@ -63,7 +65,8 @@ def subscription_update(
         "subscription.update",
         lambda: stripe_client().v1.subscriptions.update(
             subscription_id,
-            params={**params, "expand": SUBSCRIPTION_EXPAND},  # type: ignore[arg-type]
+            # The services build these params as a plain dict (billing.services).
+            params=cast(SubscriptionUpdateParams, {**params, "expand": SUBSCRIPTION_EXPAND}),
             options=write_options(idempotency_key),
         ),
     )
@@ -103,4 +106,5 @@ def subscription_list_for_customer(*, customer_id: str) -> list[Any]:
         )
         return list(page.auto_paging_iter())
 
-    return call("subscription.list", fetch)
+    subscriptions: list[Any] = call("subscription.list", fetch)
+    return subscriptions

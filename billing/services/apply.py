@@ -12,7 +12,9 @@ may have been applied first, and the entry must still name who acted and why.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,7 +55,7 @@ MIRRORED_FIELDS = (
 
 # Called with the reader after every change of their subscription: the
 # entitlements cache registers its invalidation here (no import cycle).
-subscription_changed_hooks: list[Any] = []
+subscription_changed_hooks: list[Callable[[User | None], None]] = []
 
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
@@ -164,7 +166,7 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         if before != after:
             reader = local.user
             for hook in subscription_changed_hooks:
-                transaction.on_commit(lambda hook=hook: hook(reader))
+                transaction.on_commit(functools.partial(hook, reader))
     return local
 
 

@@ -182,16 +182,19 @@ def _refund_paid_invoices(
             name=f"duplicate:{duplicate_id}:{invoice['id']}",
             params={"invoice": invoice["id"], "duplicate_subscription": duplicate_id},
         )
-        try:
-            refund = attempt_run(
-                attempt=attempt,
-                call=lambda key, intent_id=intent_id, invoice=invoice: gateway.refund_create(
-                    payment_intent_id=str(intent_id),
-                    reason="duplicate",
-                    metadata={"invoice": invoice["id"], "duplicate_subscription": duplicate_id},
-                    idempotency_key=key,
-                ),
+
+        def refund_call(
+            key: str, intent_id: Any = intent_id, invoice: dict[str, Any] = invoice
+        ) -> Any:
+            return gateway.refund_create(
+                payment_intent_id=str(intent_id),
+                reason="duplicate",
+                metadata={"invoice": invoice["id"], "duplicate_subscription": duplicate_id},
+                idempotency_key=key,
             )
+
+        try:
+            refund = attempt_run(attempt=attempt, call=refund_call)
         except gateway.GatewayError as exc:
             if exc.retryable:
                 raise  # Stripe unreachable: the whole settlement is tried again

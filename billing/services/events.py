@@ -106,7 +106,8 @@ def stripe_event_process(*, event_id: str) -> str:
 
 
 def _object(event: StripeEvent) -> dict[str, Any]:
-    return event.payload["data"]["object"]
+    obj: dict[str, Any] = event.payload["data"]["object"]
+    return obj
 
 
 def _sync_subscription(

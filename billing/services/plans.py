@@ -91,9 +91,9 @@ def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
     codes = [e["code"] for e in entries]
 
     for entry in entries:
-        plan = Plan.objects.filter(code=entry["code"]).first()
-        before = _plan_state(plan)
-        plan = _sync_one(plan, entry)
+        existing = Plan.objects.filter(code=entry["code"]).first()
+        before = _plan_state(existing)
+        plan = _sync_one(existing, entry)
         after = _plan_state(plan)
         if before is None:
             report.created.append(plan.code)
@@ -113,25 +113,35 @@ def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
     for plan in Plan.objects.filter(active=True).exclude(code__in=codes):
         before = _plan_state(plan)
         if plan.stripe_price_id:
+
+            def archive_price(key: str, price_id: str = plan.stripe_price_id) -> Any:
+                return gateway.price_set_active(
+                    price_id=price_id, active=False, idempotency_key=key
+                )
+
             stripe_write(
                 operation="price.archive",
                 user=None,
                 params={"price": plan.stripe_price_id},
-                call=lambda key, p=plan: gateway.price_set_active(
-                    price_id=p.stripe_price_id, active=False, idempotency_key=key
-                ),
+                call=archive_price,
             )
         if plan.stripe_product_id:
+
+            def archive_product(
+                key: str, product_id: str = plan.stripe_product_id, name: str = plan.name
+            ) -> Any:
+                return gateway.product_update(
+                    product_id=product_id,
+                    name=name,
+                    active=False,
+                    idempotency_key=key,
+                )
+
             stripe_write(
                 operation="product.archive",
                 user=None,
                 params={"product": plan.stripe_product_id},
-                call=lambda key, p=plan: gateway.product_update(
-                    product_id=p.stripe_product_id,
-                    name=p.name,
-                    active=False,
-                    idempotency_key=key,
-                ),
+                call=archive_product,
             )
         plan.active = False
         plan.save(update_fields=["active", "updated_at"])

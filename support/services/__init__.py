@@ -1,9 +1,9 @@
 """Support's writes: staff actions on a reader's billing and access, and a reader leaving.
 Each composes the services of the apps below (docs/architecture.md, "Layers")."""
 
+from billing.models import SUPPORT_MAX_DAYS
 from support.services.account_deletion import user_delete_account
 from support.services.actions import (
-    SUPPORT_MAX_DAYS,
     support_cancel,
     support_extend_trial,
     support_grant,

@@ -149,15 +149,16 @@ def support_refund_last_payment(*, staff: User, reader: User, reason: str) -> di
         attempt = attempt_begin(
             operation="refund.create", user=reader, params={"invoice": invoice["id"]}
         )
-        refund = attempt_run(
-            attempt=attempt,
-            call=lambda key, intent=intent, invoice=invoice: gateway.refund_create(
+
+        def refund_call(key: str, intent: Any = intent, invoice: dict[str, Any] = invoice) -> Any:
+            return gateway.refund_create(
                 payment_intent_id=intent,
                 reason="requested_by_customer",
                 metadata={"invoice": invoice["id"], "staff": str(staff.pk)},
                 idempotency_key=key,
-            ),
-        )
+            )
+
+        refund: dict[str, Any] = attempt_run(attempt=attempt, call=refund_call)
         audit_record(
             action="payment.refunded",
             actor_type=Actor.STAFF,

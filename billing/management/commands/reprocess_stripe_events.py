@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from billing.models import StripeEvent
 from billing.services import stripe_event_reprocess
@@ -7,7 +7,7 @@ from billing.services import stripe_event_reprocess
 class Command(BaseCommand):
     help = "Queue Stripe events again: the given ids, or every failed one."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("event_ids", nargs="*", help="evt_... ids (default: all failed)")
 
     def handle(self, *args: object, event_ids: list[str], **options: object) -> None:

@@ -2,7 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 
@@ -10,7 +10,7 @@ from accounts.models import User
 class Command(BaseCommand):
     help = "Create (or reset) the demo's support login and print it. DEBUG only."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", default="support@demo.local")
         parser.add_argument("--group", default="support-lead", choices=["support", "support-lead"])
 

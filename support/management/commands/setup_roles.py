@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from support.roles import ROLES, roles_ensure
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         "idempotent). Permissions added in admin are kept unless --reset."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--reset", action="store_true", help="Also take away permissions not declared."
         )
