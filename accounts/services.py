@@ -7,11 +7,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import caches
 from django.db import connection
 
 from accounts.models import ThrottleCounter, User
-from config.cache import CACHE_ERRORS, cache_failed, cache_recovered, cache_usable
+from config.cache import cache_call
 
 
 def user_erase_personal_data(*, user: User) -> None:
@@ -53,15 +52,13 @@ def throttle_attempt_record(*, key: str, limit: int, window_seconds: int) -> Thr
     attempts in any number of processes are each counted once. While the
     cache is out (config.cache) the same count is kept in the database.
     """
-    backend = caches["default"]
-    if cache_usable(backend):
-        try:
-            decision = _cache_attempt_record(backend, key, limit, window_seconds)
-        except CACHE_ERRORS as exc:
-            cache_failed(operation="throttle count", exc=exc, backend=backend)
-        else:
-            cache_recovered(backend)
-            return decision
+    decision = cache_call(
+        operation="throttle count",
+        fn=lambda backend: _cache_attempt_record(backend, key, limit, window_seconds),
+        default=None,
+    )
+    if decision is not None:
+        return decision
     return _database_attempt_record(key, limit, window_seconds)
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 
 _ATTRIBUTE = "_outage_retry_at"
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 def _backend(backend: Any) -> Any:
@@ -65,3 +69,22 @@ def cache_recovered(backend: Any = None) -> None:
     if getattr(backend, _ATTRIBUTE, None) is not None:
         delattr(backend, _ATTRIBUTE)
         logger.warning("cache available again")
+
+
+def cache_call(*, operation: str, fn: Callable[[Any], T], default: D) -> T | D:
+    """fn(cache) on the default cache; `default` when it fails or is left alone after a failure.
+
+    The one way code that can do without the cache calls it: usable? call;
+    a failure starts (or extends) the outage window, a success ends it.
+    """
+    backend = caches["default"]
+    if not cache_usable(backend):
+        return default
+    try:
+        result = fn(backend)
+    except CACHE_ERRORS as exc:
+        cache_failed(operation=operation, exc=exc, backend=backend)
+        logger.warning("cache %s failed: %s: %s", operation, type(exc).__name__, exc)
+        return default
+    cache_recovered(backend)
+    return result

@@ -22,10 +22,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from config.cache import CACHE_ERRORS, cache_failed, cache_recovered, cache_usable
+from config.cache import cache_call
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +37,7 @@ FAILED = object()
 
 
 def _call(operation: str, fn: Callable[[Any], T], default: T) -> T:
-    """fn(cache) on the default cache; `default` when it fails or is left alone after a failure."""
-    backend = caches["default"]
-    if not cache_usable(backend):
-        return default
-    try:
-        result = fn(backend)
-    except CACHE_ERRORS as exc:
-        cache_failed(operation=f"entitlements {operation}", exc=exc, backend=backend)
-        logger.warning("entitlements cache %s failed: %s: %s", operation, type(exc).__name__, exc)
-        return default
-    cache_recovered(backend)
-    return result
+    return cache_call(operation=f"entitlements {operation}", fn=fn, default=default)
 
 
 def _generation_timeout() -> int:
