@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,31 @@ def format_amount(amount: int | None, currency: str) -> str:
     return f"{Decimal(amount) / 100:.2f}"
 
 
+def _claim_and_send(
+    *,
+    kind: str,
+    key: str,
+    user: User | None,
+    stripe_event: StripeEvent | None = None,
+    message: Callable[[], EmailMultiAlternatives | None],
+) -> bool:
+    """Claim the Notification row (unique kind and key) and send inside the same transaction.
+
+    A failed send rolls the claim back so a retry sends it; a claim that
+    exists already means it was sent: False, nothing sent.
+    """
+    try:
+        with transaction.atomic():
+            Notification.objects.create(kind=kind, key=key, user=user, stripe_event=stripe_event)
+            email = message()
+            if email is not None:
+                email.send()
+    except IntegrityError:
+        logger.info("notification %s for %s already sent", kind, key)
+        return False
+    return True
+
+
 def notification_send_once(
     *,
     kind: str,
@@ -47,31 +73,24 @@ def notification_send_once(
     context: dict[str, Any],
     stripe_event: StripeEvent | None = None,
 ) -> bool:
-    """Send the email unless this kind was already sent for this key; True if sent now.
-
-    The Notification row is claimed first (unique kind and key) and the mail
-    sent inside the same transaction: a failed send rolls the claim back so a
-    retry sends it, and a duplicate event never sends twice.
-    """
+    """Send the email unless this kind was already sent for this key; True if sent now."""
     if user is None or not user.is_active or not user.email:
         return False
-    try:
-        with transaction.atomic():
-            Notification.objects.create(kind=kind, key=key, user=user, stripe_event=stripe_event)
-            context = {**context, "manage_url": settings.BILLING_MANAGE_URL}
-            message = EmailMultiAlternatives(
-                subject=SUBJECTS[kind],
-                body=render_to_string(f"billing/email/{kind}.txt", context),
-                to=[user.email],
-            )
-            message.attach_alternative(
-                render_to_string(f"billing/email/{kind}.html", context), "text/html"
-            )
-            message.send()
-    except IntegrityError:
-        logger.info("notification %s for %s already sent", kind, key)
-        return False
-    return True
+    reader = user
+
+    def message() -> EmailMultiAlternatives:
+        full = {**context, "manage_url": settings.BILLING_MANAGE_URL}
+        email = EmailMultiAlternatives(
+            subject=SUBJECTS[kind],
+            body=render_to_string(f"billing/email/{kind}.txt", full),
+            to=[reader.email],
+        )
+        email.attach_alternative(render_to_string(f"billing/email/{kind}.html", full), "text/html")
+        return email
+
+    return _claim_and_send(
+        kind=kind, key=key, user=user, stripe_event=stripe_event, message=message
+    )
 
 
 # The support roles' group names: the support app registers them at start-up
@@ -103,19 +122,15 @@ def notification_send_support_once(
     watches the logs even when nobody holds a support role.
     """
     recipients = support_recipients()
-    try:
-        with transaction.atomic():
-            Notification.objects.create(kind=kind, key=key, user=reader)
-            logger.error("support told (%s) about %s: %s", kind, key, context)
-            if not recipients:
-                return True
-            context = {**context, "reader": reader}
-            EmailMultiAlternatives(
-                subject=f"{SUPPORT_SUBJECTS[kind]}: {reader.email if reader else key}",
-                body=render_to_string(f"billing/email/{kind}.txt", context),
-                to=recipients,
-            ).send()
-    except IntegrityError:
-        logger.info("support notification %s for %s already sent", kind, key)
-        return False
-    return True
+
+    def message() -> EmailMultiAlternatives | None:
+        logger.error("support told (%s) about %s: %s", kind, key, context)
+        if not recipients:
+            return None
+        return EmailMultiAlternatives(
+            subject=f"{SUPPORT_SUBJECTS[kind]}: {reader.email if reader else key}",
+            body=render_to_string(f"billing/email/{kind}.txt", {**context, "reader": reader}),
+            to=recipients,
+        )
+
+    return _claim_and_send(kind=kind, key=key, user=reader, message=message)
