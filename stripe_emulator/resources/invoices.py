@@ -11,6 +11,7 @@ from stripe_emulator.params import SCALAR, get_bool, get_str
 from stripe_emulator.store import State, list_object, new_id, paginate, strip
 
 from .base import PAGE, Context, listing, retrieve, route
+from .invoice_amounts import invoice_amounts
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
 from .skeletons import fill
@@ -34,14 +35,11 @@ def invoice_create(
     invoice_id = invoice_id or new_id("in")
     for line in lines:
         line["invoice"] = invoice_id
-    total = sum(line["amount"] for line in lines)
     address = customer.get("address")
     invoice = fill(
         "invoice",
         {
             "id": invoice_id,
-            "amount_due": max(total, 0),
-            "amount_remaining": max(total, 0),
             "billing_reason": reason,
             "created": now,
             "currency": sub["currency"],
@@ -65,12 +63,9 @@ def invoice_create(
             "period_end": period_end,
             "period_start": period_start,
             "starting_balance": customer.get("balance") or 0,
-            "subtotal": total,
-            "subtotal_excluding_tax": total,
             "test_clock": customer.get("test_clock"),
-            "total": total,
-            "total_excluding_tax": total,
             "_pi": None,
+            **invoice_amounts(ctx, lines, sub=sub, customer=customer),
         },
     )
     ctx.insert(invoice)
