@@ -180,9 +180,10 @@ def included(state: State, obj: dict[str, Any], key: str) -> Any:
 
 def subscription_currency(
     ctx: Any, params: dict[str, Any], resolved: list[tuple[dict[str, Any], int, dict]], customer
-) -> str:
-    """A new subscription's currency: `currency`, else the first price's; every price must
-    have an amount in it, and the customer may not have anything live in another."""
+) -> tuple[str, int]:
+    """A new subscription's currency and the amount of one period in it: `currency`, else
+    the first price's; every price must have an amount in it, and the customer may not have
+    anything live in another."""
     requested = get_str(params, "currency")
     currency = currency_code(requested, "currency") if requested else resolved[0][0]["currency"]
     for i, (price, _, _) in enumerate(resolved):
@@ -199,7 +200,7 @@ def subscription_currency(
             param=f"items[{i}][price]",
         )
     check_customer_currency(ctx.state, customer, currency, PRICES_MISMATCH)
-    return currency
+    return currency, sum(unit_amount_in(p, currency) * q for p, q, _ in resolved)
 
 
 def live_currencies(state: State, customer: dict[str, Any]) -> set[str]:

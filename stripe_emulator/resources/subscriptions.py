@@ -32,7 +32,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
-from .currencies import subscription_currency, unit_amount_in
+from .currencies import subscription_currency
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -136,7 +136,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     customer = ctx.get("customer", customer_id, param="customer", status=400)
     resolved = parse_new_items(ctx, params.get("items"))
     first = resolved[0][0]
-    currency = subscription_currency(ctx, params, resolved, customer)
+    currency, amount = subscription_currency(ctx, params, resolved, customer)
     method = get_enum(params, "collection_method", ("charge_automatically", "send_invoice"))
     if method == "send_invoice":
         raise invalid(
@@ -159,7 +159,6 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if dpm_id
         else None
     )
-    amount = sum(unit_amount_in(p, currency) * q for p, q, _ in resolved)
     pm = dpm
     if pm is None and customer["invoice_settings"]["default_payment_method"]:
         pm = ctx.state.find(
