@@ -43,6 +43,11 @@ COMBINE_MISMATCH = (
     "subscription, subscription schedule, discount, quote, invoice item or active "
     "subscription mode checkout session with currency {current}."
 )
+OWN_CURRENCY_UPDATE = (
+    "You are specifying an update to a currency option that matches the top-level currency "
+    "for this price. Please remove this currency option and update the top-level params "
+    "instead."
+)
 LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 
 
@@ -96,11 +101,12 @@ def option_object(amount: int, tax_behavior: str) -> dict[str, Any]:
 
 
 def parse_currency_options(
-    params: dict[str, Any], own: str, tax_behavior: str
+    params: dict[str, Any], own: str, tax_behavior: str, *, update: bool = False
 ) -> dict[str, dict[str, Any]] | None:
     """`currency_options` on a price create or update, validated: None when not given,
     {} when cleared (''), else {currency: option}. An option's tax_behavior defaults to the
-    price's (I)."""
+    price's (I). The price's own currency is refused: on update with Stripe's message
+    (stripe/stripe-node#1559), on create with the same rule in words of our own (I)."""
     raw = params.get("currency_options")
     if raw is None:
         return None
@@ -114,8 +120,10 @@ def parse_currency_options(
         code = currency_code(key, prefix)
         if code == own:
             raise invalid(
-                f"currency_options cannot contain the price's own currency ({own}): its amount "
-                "is the price's unit_amount.",
+                OWN_CURRENCY_UPDATE
+                if update
+                else f"currency_options cannot contain the price's own currency ({own}): its "
+                "amount is the price's unit_amount.",
                 param=prefix,
             )
         if not isinstance(spec, dict):

@@ -177,9 +177,9 @@ retrieve("price", "/v1/prices/{id}")
 def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
-    options = parse_currency_options(params, price["currency"], price["tax_behavior"])
-    if options is not None:  # the map given replaces the options (I)
-        price["_currency_options"] = options
+    options = parse_currency_options(params, price["currency"], price["tax_behavior"], update=True)
+    if options is not None:  # each currency given is added or replaced; "" clears all (I)
+        price["_currency_options"] = {**price["_currency_options"], **options} if options else {}
     if "active" in params:
         price["active"] = get_bool(params, "active")
     if "lookup_key" in params:

@@ -92,14 +92,24 @@ def test_a_price_without_options_expands_to_its_own_currency(stripe_client, pric
     }
 
 
-def test_update_replaces_the_currency_options(stripe_client, multi):
+def test_update_changes_the_currency_options_given(stripe_client, multi):
     # https://docs.stripe.com/api/prices/update#update_price-currency_options
     updated = stripe_client.v1.prices.update(
         multi.id,
-        params={"currency_options": {"eur": {"unit_amount": 950}}, "expand": ["currency_options"]},
+        params={
+            "currency_options": {"eur": {"unit_amount": 950}, "chf": {"unit_amount": 990}},
+            "expand": ["currency_options"],
+        },
     )
-    assert sorted(updated.currency_options.to_dict()) == ["eur", "usd"]
+    assert sorted(updated.currency_options.to_dict()) == ["chf", "eur", "gbp", "usd"]
     assert updated.currency_options["eur"].unit_amount == 950
+    assert updated.currency_options["gbp"].unit_amount == 800
+    # Stripe's answer to an option in the price's own currency (stripe/stripe-node#1559)
+    with pytest.raises(stripe.InvalidRequestError, match="matches the top-level") as err:
+        stripe_client.v1.prices.update(
+            multi.id, params={"currency_options": {"usd": {"unit_amount": 1100}}}
+        )
+    assert err.value.param == "currency_options[usd]"
     cleared = stripe_client.v1.prices.update(
         multi.id, params={"currency_options": "", "expand": ["currency_options"]}
     )
