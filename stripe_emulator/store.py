@@ -244,6 +244,12 @@ def _expand(state: State, node: Any, segments: list[str], full: str) -> None:
         for item in node.get("data", []):
             _expand(state, item, rest, full)
         return
+    if isinstance(node, dict) and key not in node and "include" in state.hooks:
+        # A field Stripe leaves out unless expanded (`includable`): price.currency_options.
+        stored = state.lookup_any(node.get("id") or "")
+        value = state.hooks["include"](state, stored, key) if stored else None
+        if value is not None:
+            node[key] = value
     if not isinstance(node, dict) or key not in node:
         raise invalid(f"This property cannot be expanded ({full}).", param="expand")
     value = node[key]

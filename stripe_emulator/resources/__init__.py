@@ -7,6 +7,7 @@ from stripe_emulator.store import State
 
 from . import (  # noqa: F401 - imported for their routes
     charges,
+    currencies,
     customers,
     events,
     invoice_items,
@@ -29,6 +30,7 @@ def install_hooks(state: State) -> None:
     state.hooks["customer"] = customers.render_customer
     state.hooks["subscription"] = subscriptions.render_subscription
     state.hooks["invoice"] = invoices.render_invoice
+    state.hooks["include"] = currencies.included
 
 
 __all__ = ["ROUTES", "Context", "install_hooks", "match", "validate"]

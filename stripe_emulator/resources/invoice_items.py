@@ -11,6 +11,7 @@ from stripe_emulator.store import new_id
 
 from .base import Context
 from .common import money_str
+from .currencies import unit_amount_decimal_in, unit_amount_in
 from .prices import price_interval, price_of, product_name
 from .skeletons import fill
 
@@ -35,7 +36,7 @@ def line_item(
         {
             "id": new_id("il"),
             "amount": amount,
-            "currency": price["currency"],
+            "currency": sub["currency"],
             "description": description,
             "discountable": not proration,
             "invoice": invoice_id,
@@ -54,7 +55,7 @@ def line_item(
             "pricing": {
                 "price_details": {"price": price["id"], "product": price["product"]},
                 "type": "price_details",
-                "unit_amount_decimal": price["unit_amount_decimal"],
+                "unit_amount_decimal": unit_amount_decimal_in(price, sub["currency"]),
             },
             "quantity": quantity,
             "quantity_decimal": str(quantity),
@@ -71,6 +72,7 @@ def period_lines(ctx: Context, sub: dict[str, Any], invoice_id: str, start: int,
         name = product_name(ctx.state, price)
         qty = item["quantity"] or 0
         interval, _ = price_interval(price)
+        unit = unit_amount_in(price, sub["currency"])
         lines.append(
             line_item(
                 invoice_id=invoice_id,
@@ -78,9 +80,9 @@ def period_lines(ctx: Context, sub: dict[str, Any], invoice_id: str, start: int,
                 item_id=item["id"],
                 price=price,
                 quantity=qty,
-                amount=price["unit_amount"] * qty,
+                amount=unit * qty,
                 description=f"{qty} {TIMES} {name} "
-                f"(at {money_str(price['unit_amount'], price['currency'])} / {interval})",
+                f"(at {money_str(unit, sub['currency'])} / {interval})",
                 start=start,
                 end=end,
             )
@@ -119,8 +121,8 @@ def proration_lines(
     old_qty = item["quantity"] or 0
     old_name = product_name(ctx.state, old_price)
     new_name = product_name(ctx.state, new_price)
-    credit = -round(old_price["unit_amount"] * old_qty * fraction)
-    debit = round(new_price["unit_amount"] * new_qty * fraction)
+    credit = -round(unit_amount_in(old_price, sub["currency"]) * old_qty * fraction)
+    debit = round(unit_amount_in(new_price, sub["currency"]) * new_qty * fraction)
     lines = []
     if credit:
         lines.append(

@@ -11,6 +11,7 @@ from stripe_emulator.params import SCALAR, get_bool, get_str
 from stripe_emulator.store import State, list_object, new_id, paginate, strip
 
 from .base import PAGE, Context, listing, retrieve, route
+from .currencies import adopt_currency
 from .invoice_amounts import invoice_amounts
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -69,6 +70,7 @@ def invoice_create(
         },
     )
     ctx.insert(invoice)
+    adopt_currency(customer, invoice["currency"])
     ctx.emit("invoice.created", invoice)
     return invoice
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param
 from stripe_emulator.params import (
+    ANY,
     MAP,
     SCALAR,
     ListOf,
@@ -19,6 +20,7 @@ from stripe_emulator.params import (
 from stripe_emulator.store import State, new_id
 
 from .base import PAGE, Context, listing, retrieve, route
+from .currencies import parse_currency_options
 from .products import product_object
 from .skeletons import fill
 
@@ -32,6 +34,7 @@ RECURRING_SCHEMA = {
 }
 PRICE_SCHEMA = {
     "currency": SCALAR,
+    "currency_options": ANY,
     "unit_amount": SCALAR,
     "unit_amount_decimal": SCALAR,
     "product": SCALAR,
@@ -120,6 +123,7 @@ def price_object(
     active = get_bool(params, "active")
     tax_behavior = get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
     nickname = get_str(params, "nickname")
+    options = parse_currency_options(params, currency, tax_behavior or "unspecified")
     # Validation is over.
     if lookup_key and transfer:
         _check_lookup_key(ctx, lookup_key, True)
@@ -142,6 +146,7 @@ def price_object(
             "type": "recurring" if recurring else "one_time",
             "unit_amount": amount,
             "unit_amount_decimal": str(amount),
+            "_currency_options": options or {},
         },
     )
 
@@ -161,6 +166,7 @@ retrieve("price", "/v1/prices/{id}")
     "/v1/prices/{id}",
     {
         "active": SCALAR,
+        "currency_options": ANY,
         "lookup_key": SCALAR,
         "transfer_lookup_key": SCALAR,
         "nickname": SCALAR,
@@ -171,6 +177,9 @@ retrieve("price", "/v1/prices/{id}")
 def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
+    options = parse_currency_options(params, price["currency"], price["tax_behavior"], update=True)
+    if options is not None:  # each currency given is added or replaced; "" clears all (I)
+        price["_currency_options"] = {**price["_currency_options"], **options} if options else {}
     if "active" in params:
         price["active"] = get_bool(params, "active")
     if "lookup_key" in params:

@@ -10,6 +10,7 @@ from stripe_emulator.params import SCALAR, get_bool, get_int, get_metadata, get_
 from stripe_emulator.store import State, new_id, paginate, strip
 
 from .base import PAGE, Context, route
+from .currencies import has_currency
 from .invoice_items import proration_lines
 from .periods import add_interval
 from .prices import plan_from_price, price_interval, price_of
@@ -72,7 +73,7 @@ def next_period_end(ctx: Context, sub: dict[str, Any], start: int) -> int:
 
 def parse_new_items(ctx: Context, items: Any) -> list[tuple[dict[str, Any], int, dict]]:
     """A create's items, validated: (price, quantity, metadata) each, all the prices in one
-    currency and interval."""
+    interval (their currency: currencies.subscription_currency)."""
     if not items:
         raise missing_param("items")
     resolved = []
@@ -83,7 +84,7 @@ def parse_new_items(ctx: Context, items: Any) -> list[tuple[dict[str, Any], int,
         resolved.append((price, 1 if qty is None else qty, get_metadata(raw)))
     first = resolved[0][0]
     for i, (price, _, _) in enumerate(resolved):
-        if price["currency"] != first["currency"] or price_interval(price) != price_interval(first):
+        if price_interval(price) != price_interval(first):
             raise invalid(
                 "Currency and interval fields must match across all plans on this subscription.",
                 param=f"items[{i}][price]",
@@ -114,7 +115,7 @@ def parse_item_changes(ctx: Context, sub: dict[str, Any], params: dict[str, Any]
         price = check_price(ctx, price_id, f"items[{i}][price]") if price_id else None
         if item is None and price is None:
             raise missing_param(f"items[{i}][price]")
-        if price is not None and price["currency"] != sub["currency"]:
+        if price is not None and not has_currency(price, sub["currency"]):
             raise invalid(
                 "Currency and interval fields must match across all plans on this subscription.",
                 param=f"items[{i}][price]",

@@ -32,6 +32,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
+from .currencies import subscription_currency
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -62,6 +63,7 @@ TRIAL_SETTINGS_SCHEMA = {
 ITEM_SCHEMA = {"price": SCALAR, "quantity": SCALAR, "metadata": MAP}
 CREATE_SCHEMA = {
     "customer": SCALAR,
+    "currency": SCALAR,
     "items": ListOf(ITEM_SCHEMA),
     "trial_period_days": SCALAR,
     "trial_end": SCALAR,
@@ -134,6 +136,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     customer = ctx.get("customer", customer_id, param="customer", status=400)
     resolved = parse_new_items(ctx, params.get("items"))
     first = resolved[0][0]
+    currency, amount = subscription_currency(ctx, params, resolved, customer)
     method = get_enum(params, "collection_method", ("charge_automatically", "send_invoice"))
     if method == "send_invoice":
         raise invalid(
@@ -156,7 +159,6 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if dpm_id
         else None
     )
-    amount = sum(p["unit_amount"] * q for p, q, _ in resolved)
     pm = dpm
     if pm is None and customer["invoice_settings"]["default_payment_method"]:
         pm = ctx.state.find(
@@ -179,7 +181,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             "id": sub_id,
             "billing_cycle_anchor": trial_end or now,
             "created": now,
-            "currency": first["currency"],
+            "currency": currency,
             "customer": customer["id"],
             "default_payment_method": dpm["id"] if dpm else None,
             "description": get_str(params, "description") or None,

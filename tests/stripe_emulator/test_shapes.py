@@ -19,8 +19,9 @@ from tests.helpers.stripe_emulator import customer_with_card
 # Declared fields Stripe itself leaves out of a live object, so the emulator
 # does too (code that read them would pass here and break against Stripe):
 # `deleted` is only on deleted objects ({"id", "object", "deleted": true});
-# an event's `previous_attributes` only on *.updated events.
-OMITTED = {("*", "deleted"), ("Data", "previous_attributes")}
+# an event's `previous_attributes` only on *.updated events; a price's
+# `currency_options` only when expanded (https://docs.stripe.com/api/expanding_objects).
+OMITTED = {("*", "deleted"), ("Data", "previous_attributes"), ("Price", "currency_options")}
 
 
 @functools.cache

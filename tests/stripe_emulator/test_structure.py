@@ -166,9 +166,11 @@ SDK = {
     "refund": stripe.Refund,
 }
 # Declared fields a skeleton leaves out: `deleted` is only on deleted objects; the
-# others are assembled when the object is rendered (store.State.render's hooks).
+# others are assembled when the object is rendered (store.State.render's hooks) or, like
+# a price's `currency_options`, only when expanded (the store's `include` hook).
 RENDERED = {
     "customer": {"sources", "subscriptions", "tax_ids"},
+    "price": {"currency_options"},
     "subscription_item": {"plan", "price"},
 }
 

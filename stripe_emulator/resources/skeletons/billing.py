@@ -70,7 +70,6 @@ SKELETONS: dict[str, dict[str, Any]] = {
         "billing_scheme": "per_unit",
         "created": None,
         "currency": None,
-        "currency_options": None,
         "custom_unit_amount": None,
         "livemode": False,
         "lookup_key": None,
