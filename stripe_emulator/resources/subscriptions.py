@@ -20,6 +20,7 @@ from stripe_emulator.lifecycle.trial import (
     set_trial_end,
 )
 from stripe_emulator.params import (
+    BOOL,
     MAP,
     SCALAR,
     ListOf,
@@ -32,6 +33,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
+from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -70,11 +72,11 @@ CREATE_SCHEMA = {
     "payment_behavior": SCALAR,
     "metadata": MAP,
     "description": SCALAR,
-    "off_session": SCALAR,
+    "off_session": BOOL,
     "collection_method": SCALAR,
     "proration_behavior": SCALAR,
-    "cancel_at_period_end": SCALAR,
-    "payment_settings": {"save_default_payment_method": SCALAR},
+    "cancel_at_period_end": BOOL,
+    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
 }
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
@@ -86,11 +88,11 @@ UPDATE_SCHEMA = {
     "proration_date": SCALAR,
     "metadata": MAP,
     "description": SCALAR,
-    "off_session": SCALAR,
-    "cancel_at_period_end": SCALAR,
-    "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
+    "off_session": BOOL,
+    "cancel_at_period_end": BOOL,
+    "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     "billing_cycle_anchor": {"type": SCALAR},
-    "payment_settings": {"save_default_payment_method": SCALAR},
+    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
 }
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
@@ -383,7 +385,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     {
         "invoice_now": SCALAR,
         "prorate": SCALAR,
-        "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
+        "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     },
 )
 def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
