@@ -137,8 +137,9 @@ def _check(value: Any, spec: Any, name: str) -> None:
         for k, v in value.items():
             if isinstance(v, dict | list):
                 raise invalid(f"Invalid string: {v!r}", param=_name(name, k))
-        if name.endswith("metadata"):
+        if name == "metadata" or name.endswith("[metadata]"):
             validation.check_metadata_pairs(value, name)
+            validation.check_metadata_count({k: v for k, v in value.items() if v != ""}, name)
         return
     if isinstance(spec, Int | Enum | Str) or spec in (BOOL, EMAIL, CURRENCY):
         _check(value, SCALAR, name)
