@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import StripeError
-from stripe_emulator.params import SCALAR, Enum
+from stripe_emulator.params import SCALAR, Enum, Int
 from stripe_emulator.store import State
 
 from .skeletons import fill
@@ -27,6 +27,8 @@ CANCELLATION_DETAILS_SCHEMA: dict[str, Any] = {
         "unused",
     ),
 }
+# A unix timestamp (seconds): https://docs.stripe.com/api/subscriptions/update#update_subscription-proration_date
+TIMESTAMP = Int(minimum=0)
 # https://docs.stripe.com/api/subscriptions/create#create_subscription-payment_settings
 PAYMENT_SETTINGS_SCHEMA: dict[str, Any] = {
     "save_default_payment_method": Enum("off", "on_subscription")

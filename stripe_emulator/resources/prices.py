@@ -8,6 +8,7 @@ from stripe_emulator.errors import invalid, missing_param
 from stripe_emulator.params import (
     MAP,
     SCALAR,
+    Enum,
     ListOf,
     get_bool,
     get_currency,
@@ -44,7 +45,7 @@ PRICE_SCHEMA = {
     "nickname": SCALAR,
     "metadata": MAP,
     "tax_behavior": SCALAR,
-    "billing_scheme": SCALAR,
+    "billing_scheme": Enum("per_unit", "tiered"),
 }
 
 
@@ -219,10 +220,14 @@ listing(
     | {
         "active": SCALAR,
         "product": SCALAR,
-        "type": SCALAR,
+        "type": Enum("one_time", "recurring"),
         "currency": SCALAR,
         "lookup_keys": ListOf(SCALAR),
-        "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
+        "recurring": {
+            "interval": Enum(*INTERVALS),
+            "usage_type": Enum("licensed", "metered"),
+            "meter": SCALAR,
+        },
         "created": "any",
     },
     _where,

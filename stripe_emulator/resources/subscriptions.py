@@ -33,7 +33,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
-from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA
+from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA, TIMESTAMP
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -85,7 +85,7 @@ UPDATE_SCHEMA = {
     "default_payment_method": SCALAR,
     "payment_behavior": SCALAR,
     "proration_behavior": SCALAR,
-    "proration_date": SCALAR,
+    "proration_date": TIMESTAMP,
     "metadata": MAP,
     "description": SCALAR,
     "off_session": BOOL,
@@ -417,7 +417,7 @@ def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
         "billing_cycle_anchor": {"type": SCALAR},
         "payment_behavior": SCALAR,
         "proration_behavior": SCALAR,
-        "proration_date": SCALAR,
+        "proration_date": TIMESTAMP,
     },
 )
 def subscription_resume(ctx: Context, params: dict[str, Any], id: str):

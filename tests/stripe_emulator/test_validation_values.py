@@ -304,3 +304,35 @@ def test_customer_description_and_invoice_custom_fields_have_stripes_lengths(str
         ),
         param="invoice_settings[custom_fields][0][name]",
     )
+
+
+def test_price_enums_and_a_proration_date_are_checked(stripe_client, price):
+    # https://docs.stripe.com/api/prices/list#list_prices-type
+    refused(lambda: stripe_client.v1.prices.list(params={"type": "monthly"}), param="type")
+    refused(
+        lambda: stripe_client.v1.prices.list(params={"recurring": {"interval": "fortnight"}}),
+        param="recurring[interval]",
+        message="Invalid recurring[interval]: must be one of day, week, month, or year",
+    )
+    # https://docs.stripe.com/api/prices/create#create_price-billing_scheme
+    refused(
+        lambda: stripe_client.v1.prices.create(
+            params={
+                "product": price.product,
+                "currency": "usd",
+                "unit_amount": 100,
+                "billing_scheme": "per_seat",
+            }
+        ),
+        param="billing_scheme",
+    )
+    # https://docs.stripe.com/api/subscriptions/update#update_subscription-proration_date
+    customer = stripe_client.v1.customers.create()
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}], "trial_period_days": 30}
+    )
+    refused(
+        lambda: stripe_client.v1.subscriptions.update(sub.id, params={"proration_date": "today"}),
+        param="proration_date",
+        code="parameter_invalid_integer",
+    )
