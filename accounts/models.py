@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.emails import check_billing_email
+
 
 def normalize_email(email: str) -> str:
     """One spelling per mailbox: surrounding space stripped, all lower case."""
@@ -42,7 +44,9 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A reader (or a staff member): the email address is the login; there is no username."""
 
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(
+        "email address", max_length=254, unique=True, validators=[check_billing_email]
+    )
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

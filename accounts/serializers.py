@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
 from accounts.adapters import password_reset_url
+from accounts.emails import EMAIL_DOMAIN_INVALID, is_billing_email
+from accounts.emails import MESSAGE as EMAIL_DOMAIN_MESSAGE
 from accounts.models import User, normalize_email
 
 
@@ -24,6 +26,9 @@ class RegisterSerializer(BaseRegisterSerializer):
 
     def validate_email(self, email: str) -> str:
         email = normalize_email(super().validate_email(email))
+        # Django takes name@localhost; Stripe refuses it when the trial starts (accounts/emails.py).
+        if not is_billing_email(email):
+            raise serializers.ValidationError(EMAIL_DOMAIN_MESSAGE, code=EMAIL_DOMAIN_INVALID)
         # allauth only refuses a *verified* duplicate; we refuse any, whatever its case.
         if User.objects.filter(email__iexact=email).exists():
             raise serializers.ValidationError(

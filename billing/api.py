@@ -39,9 +39,10 @@ from config.schema import error_responses
 STRIPE_DOWN = "stripe_unavailable: Stripe could not be reached or failed; try again."
 DECLINED = "card_declined: the card was refused; Stripe's message is in `detail`."
 NO_SUCH_CARD = "stripe_object_missing: Stripe has no such payment method."
+EMAIL_REFUSED = "email_invalid when Stripe refuses the reader's email address (docs/api.md)"
 BAD_PLAN_OR_CARD = (
     "Invalid input (see `fields`): unknown_plan, invalid_payment_method; or "
-    "stripe_invalid_request when Stripe refuses the card."
+    f"stripe_invalid_request when Stripe refuses the card; {EMAIL_REFUSED}."
 )
 NOT_LIVE = "no_subscription: there is no current subscription"
 IN_PROGRESS = "operation_in_progress: the same request is already under way"
@@ -237,7 +238,7 @@ class PaymentMethodApi(APIView):
             **error_responses(
                 {
                     400: "Invalid input (see `fields`): invalid_payment_method; or "
-                    "stripe_invalid_request when Stripe refuses the card.",
+                    f"stripe_invalid_request when Stripe refuses the card; {EMAIL_REFUSED}.",
                     402: DECLINED,
                     404: NO_SUCH_CARD,
                     409: f"payment_method_required, {IN_PROGRESS}.",
@@ -262,7 +263,13 @@ class SetupIntentApi(APIView):
         request=None,
         responses={
             200: SetupIntentOutput,
-            **error_responses({409: f"{IN_PROGRESS}.", 503: STRIPE_DOWN}),
+            **error_responses(
+                {
+                    400: f"Invalid input: {EMAIL_REFUSED}.",
+                    409: f"{IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
         },
     )
     def post(self, request: AuthenticatedRequest) -> Response:

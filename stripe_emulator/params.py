@@ -10,10 +10,12 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from . import currencies, validation
 from .errors import invalid, missing_param, unknown_param
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 # Hashes whose keys are free-form (never turned into lists).
 FREE_FORM = frozenset({"metadata"})
@@ -71,12 +73,49 @@ class ListOf:
         self.spec = spec
 
 
+# Typed scalars: the schema checks the value's type and bounds before the handler
+# runs, so a bad value changes nothing (Stripe validates the whole request first).
+class Int:
+    def __init__(self, minimum: int | None = None, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+
+class Enum:
+    def __init__(self, *choices: str) -> None:
+        self.choices = choices
+
+
+class Str:
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+
+
+BOOL = "bool"
+EMAIL = "email"
+CURRENCY = "currency"
+
+
 EXPAND = ListOf(SCALAR)
 
 
 def check_schema(params: dict[str, Any], schema: dict[str, Any]) -> None:
     """Refuse unknown parameters (400 parameter_unknown), as Stripe does."""
     _check(params, {"expand": EXPAND, **schema}, "")
+
+
+def _check_typed(holder: dict[str, Any], spec: Any, name: str) -> None:
+    if isinstance(spec, Int):
+        get_int(holder, "v", name=name, minimum=spec.minimum, maximum=spec.maximum)
+    elif isinstance(spec, Enum):
+        get_enum(holder, "v", spec.choices, name=name)
+    elif isinstance(spec, Str):
+        get_str(holder, "v", name=name, max_length=spec.max_length)
+    elif spec == BOOL:
+        get_bool(holder, "v", name=name)
+    elif spec == EMAIL:
+        get_email(holder, "v", name=name)
+    else:
+        get_currency(holder, "v", name=name)
 
 
 def _name(prefix: str, key: str) -> str:
@@ -98,6 +137,13 @@ def _check(value: Any, spec: Any, name: str) -> None:
         for k, v in value.items():
             if isinstance(v, dict | list):
                 raise invalid(f"Invalid string: {v!r}", param=_name(name, k))
+        if name == "metadata" or name.endswith("[metadata]"):
+            validation.check_metadata_pairs(value, name)
+            validation.check_metadata_count({k: v for k, v in value.items() if v != ""}, name)
+        return
+    if isinstance(spec, Int | Enum | Str) or spec in (BOOL, EMAIL, CURRENCY):
+        _check(value, SCALAR, name)
+        _check_typed({"v": value}, spec, name)
         return
     if isinstance(spec, ListOf):
         if value == "":
@@ -127,7 +173,14 @@ def _check(value: Any, spec: Any, name: str) -> None:
 # for error messages.
 
 
-def get_str(params: dict[str, Any], key: str, *, name: str | None = None, required: bool = False):
+def get_str(
+    params: dict[str, Any],
+    key: str,
+    *,
+    name: str | None = None,
+    required: bool = False,
+    max_length: int | None = None,
+):
     name = name or key
     value = params.get(key)
     if value is None:
@@ -138,7 +191,38 @@ def get_str(params: dict[str, Any], key: str, *, name: str | None = None, requir
         raise invalid(f"Invalid string: {value!r}", param=name)
     if required and value == "":
         raise missing_param(name)
+    if max_length is not None:
+        validation.check_length(value, max_length, name)
     return value
+
+
+def get_email(params: dict[str, Any], key: str = "email", *, name: str | None = None):
+    """An email address as Stripe takes it (validation.email_ok); '' clears."""
+    name = name or key
+    value = get_str(params, key, name=name)
+    if value:
+        validation.check_email(value, name)
+    return value
+
+
+def get_currency(
+    params: dict[str, Any],
+    key: str = "currency",
+    *,
+    name: str | None = None,
+    required: bool = False,
+) -> str | None:
+    """A currency Stripe supports (currencies.py), lowercased; None when absent."""
+    name = name or key
+    value = get_str(params, key, name=name, required=required)
+    if value is None or value == "":
+        if required:
+            raise missing_param(name)
+        return None
+    code = value.lower()
+    if not currencies.is_supported(code):
+        raise invalid(currencies.unsupported_message(value), param=name)
+    return code
 
 
 def get_int(
@@ -156,16 +240,11 @@ def get_int(
         if required:
             raise missing_param(name)
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise invalid(
-            f"Invalid integer: {value}", param=name, code="parameter_invalid_integer"
-        ) from None
-    if minimum is not None and number < minimum:
-        raise invalid(f"This value must be greater than or equal to {minimum}.", param=name)
-    if maximum is not None and number > maximum:
-        raise invalid(f"This value must be less than or equal to {maximum}.", param=name)
+    if not isinstance(value, str | int) or not _INTEGER.fullmatch(str(value)):
+        raise validation.integer_error(value, name)
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise validation.bound_error(name, minimum, maximum, number)
     return number
 
 
@@ -194,23 +273,35 @@ def get_enum(
     if value is None or value == "":
         return None
     if value not in choices:
-        raise invalid(f"Invalid {name}: must be one of {', '.join(choices)}", param=name)
+        raise invalid(validation.enum_message(name, choices), param=name)
     return value
 
 
-def get_metadata(params: dict[str, Any], current: dict[str, str] | None = None) -> dict[str, str]:
-    """Merge `metadata` the Stripe way: '' clears all, a key set to '' is removed."""
+def get_metadata(
+    params: dict[str, Any],
+    current: dict[str, str] | None = None,
+    *,
+    key: str = "metadata",
+    name: str | None = None,
+) -> dict[str, str]:
+    """Merge `metadata` the Stripe way: '' clears all, a key set to '' is removed; Stripe's
+    limits (validation.py) on what is set and on the merged result."""
+    name = name or key
     result = dict(current or {})
-    value = params.get("metadata")
+    value = params.get(key)
     if value is None:
         return result
     if value == "":
         return {}
+    if not isinstance(value, dict):
+        raise invalid(f"Invalid object: {name} must be a hash", param=name)
+    validation.check_metadata_pairs(value, name)
     for k, v in value.items():
         if v == "":
             result.pop(k, None)
         else:
             result[k] = v
+    validation.check_metadata_count(result, name)
     return result
 
 

@@ -333,7 +333,9 @@ def _filter_created(objs: list[dict[str, Any]], created: Any) -> list[dict[str, 
         try:
             bound = int(raw)
         except (TypeError, ValueError):
-            raise invalid(f"Invalid integer: {raw}", param="created") from None
+            raise invalid(
+                f"Invalid integer: {raw}", param="created", code="parameter_invalid_integer"
+            ) from None
         objs = [o for o in objs if tests[op](o.get("created", 0), bound)]
     return objs
 

@@ -66,6 +66,13 @@ class StripeInvalidRequest(GatewayError):
     code = "stripe_invalid_request"
 
 
+class EmailRefused(StripeInvalidRequest):
+    """Stripe refuses the reader's email address (its `email_invalid`): the reader must
+    change it (accounts/emails.py says which addresses Stripe takes)."""
+
+    code = "email_invalid"
+
+
 class StripeNotFound(StripeInvalidRequest):
     status_code = status.HTTP_404_NOT_FOUND
     code = "stripe_object_missing"
@@ -212,7 +219,9 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
         return StripeInvalidRequest(message, stripe_code="idempotency_error", code="conflict")
     if isinstance(exc, stripe.InvalidRequestError):
         logger.warning("stripe refused a request: %s", message, extra=context)
-        cls = StripeNotFound if code == "resource_missing" else StripeInvalidRequest
+        cls = {"resource_missing": StripeNotFound, "email_invalid": EmailRefused}.get(
+            code, StripeInvalidRequest
+        )
         return cls(message, stripe_code=code, param=str(getattr(exc, "param", "") or ""))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         logger.error("stripe rejected our credentials", extra=context)

@@ -6,12 +6,20 @@ from typing import Any
 
 from stripe.params import CustomerCreateParams
 
-from billing.gateway.client import call, stripe_client, write_options
+from accounts.emails import is_billing_email
+from billing.gateway.client import EmailRefused, call, stripe_client, write_options
 
 
 def customer_create(
     *, email: str, metadata: dict[str, str], idempotency_key: str, test_clock: str = ""
 ) -> Any:
+    if not is_billing_email(email):  # Stripe would answer email_invalid: say so without a call
+        raise EmailRefused(
+            "This account's email address cannot be used for billing: change it to one with a "
+            "full domain name, like name@example.com.",
+            stripe_code="email_invalid",
+            param="email",
+        )
     params: CustomerCreateParams = {"email": email, "metadata": metadata}
     if test_clock:
         params["test_clock"] = test_clock

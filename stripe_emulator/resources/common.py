@@ -5,12 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import StripeError
+from stripe_emulator.params import SCALAR, Enum, Int
 from stripe_emulator.store import State
 
 from .skeletons import fill
 
 ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
 ADDRESS_SCHEMA: dict[str, Any] = dict.fromkeys(ADDRESS_KEYS, "scalar")
+
+# https://docs.stripe.com/api/subscriptions/update#update_subscription-cancellation_details
+CANCELLATION_DETAILS_SCHEMA: dict[str, Any] = {
+    "comment": SCALAR,
+    "feedback": Enum(
+        "customer_service",
+        "low_quality",
+        "missing_features",
+        "other",
+        "switched_service",
+        "too_complex",
+        "too_expensive",
+        "unused",
+    ),
+}
+# A unix timestamp (seconds): https://docs.stripe.com/api/subscriptions/update#update_subscription-proration_date
+TIMESTAMP = Int(minimum=0)
+# https://docs.stripe.com/api/subscriptions/create#create_subscription-payment_settings
+PAYMENT_SETTINGS_SCHEMA: dict[str, Any] = {
+    "save_default_payment_method": Enum("off", "on_subscription")
+}
 
 
 def address(value: Any = None) -> dict[str, Any]:

@@ -14,19 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param, unknown_param
-from stripe_emulator.params import get_enum, get_int, get_str
+from stripe_emulator.params import get_currency, get_enum, get_int, get_str
 from stripe_emulator.store import State
+from stripe_emulator.validation import MAX_AMOUNT
 
-# Stripe's list of presentment currencies, as its "Invalid currency" error names them
-# (https://docs.stripe.com/currencies).
-_CODES = """usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd
-    bwp byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp
-    gel gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jpy kes kgs khr kmf krw kyd
-    kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio
-    nok npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle
-    sos srd std szl thb tjs top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf
-    yer zar zmw"""
-SUPPORTED = frozenset(_CODES.split())
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 OPTION_KEYS = ("unit_amount", "unit_amount_decimal", "tax_behavior")
 
@@ -53,14 +44,7 @@ LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 
 def currency_code(value: str, name: str) -> str:
     """A currency code, lowercased, one Stripe supports (else Stripe's invalid currency)."""
-    code = value.lower()
-    if code not in SUPPORTED:
-        raise invalid(
-            f"Invalid currency: {code}. Stripe currently supports these currencies: "
-            f"{', '.join(sorted(SUPPORTED))}.",
-            param=name,
-        )
-    return code
+    return get_currency({"currency": value}, name=name, required=True)
 
 
 # -- prices ----------------------------------------------------------------------
@@ -73,7 +57,7 @@ def amount_params(params: dict[str, Any], name) -> int:
             "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
             param=name("unit_amount_decimal"),
         )
-    amount = get_int(params, "unit_amount", name=name("unit_amount"), minimum=0)
+    amount = get_int(params, "unit_amount", name=name("unit_amount"), minimum=0, maximum=MAX_AMOUNT)
     if amount is not None:
         return amount
     decimal = get_str(params, "unit_amount_decimal", name=name("unit_amount_decimal"))
@@ -192,8 +176,8 @@ def subscription_currency(
     """A new subscription's currency and the amount of one period in it: `currency`, else
     the first price's; every price must have an amount in it, and the customer may not have
     anything live in another."""
-    requested = get_str(params, "currency")
-    currency = currency_code(requested, "currency") if requested else resolved[0][0]["currency"]
+    requested = get_currency(params, "currency")
+    currency = requested or resolved[0][0]["currency"]
     for i, (price, _, _) in enumerate(resolved):
         if has_currency(price, currency):
             continue

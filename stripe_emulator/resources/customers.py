@@ -7,7 +7,20 @@ from typing import Any
 
 from stripe_emulator.errors import invalid
 from stripe_emulator.lifecycle.cancellation import cancel_now
-from stripe_emulator.params import MAP, SCALAR, ListOf, get_metadata, get_str
+from stripe_emulator.params import (
+    EMAIL,
+    MAP,
+    SCALAR,
+    Enum,
+    Int,
+    ListOf,
+    Str,
+    get_email,
+    get_enum,
+    get_int,
+    get_metadata,
+    get_str,
+)
 from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, route
@@ -17,23 +30,27 @@ from .skeletons import fill
 
 INVOICE_SETTINGS_SCHEMA = {
     "default_payment_method": SCALAR,
-    "custom_fields": ListOf({"name": SCALAR, "value": SCALAR}),
+    "custom_fields": ListOf({"name": Str(40), "value": Str(140)}),
     "footer": SCALAR,
-    "rendering_options": {"amount_tax_display": SCALAR, "template": SCALAR},
+    "rendering_options": {
+        "amount_tax_display": Enum("exclude_tax", "include_inclusive_tax"),
+        "template": SCALAR,
+    },
 }
+TAX_EXEMPT = ("exempt", "none", "reverse")
 SHIPPING_SCHEMA = {"address": ADDRESS_SCHEMA, "name": SCALAR, "phone": SCALAR}
 UPDATE_SCHEMA = {
-    "email": SCALAR,
+    "email": EMAIL,
     "name": SCALAR,
-    "description": SCALAR,
+    "description": Str(350),
     "phone": SCALAR,
     "metadata": MAP,
     "address": ADDRESS_SCHEMA,
     "shipping": SHIPPING_SCHEMA,
     "preferred_locales": ListOf(SCALAR),
     "invoice_settings": INVOICE_SETTINGS_SCHEMA,
-    "tax_exempt": SCALAR,
-    "balance": SCALAR,
+    "tax_exempt": Enum(*TAX_EXEMPT),
+    "balance": Int(),
 }
 CREATE_SCHEMA = UPDATE_SCHEMA | {"payment_method": SCALAR, "test_clock": SCALAR}
 
@@ -58,9 +75,14 @@ def render_customer(state: State, customer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(ctx: Context, customer: dict[str, Any], params: dict[str, Any]) -> None:
-    for key in ("email", "name", "description", "phone"):
+    metadata = get_metadata(params, customer["metadata"])
+    if "email" in params:
+        customer["email"] = get_email(params) or None
+    for key in ("name", "description", "phone"):
         if key in params:
             customer[key] = get_str(params, key) or None
+    if params.get("balance") not in (None, ""):
+        customer["balance"] = get_int(params, "balance")
     if "address" in params:
         customer["address"] = address(params["address"]) if params["address"] else None
     if "shipping" in params:
@@ -79,8 +101,8 @@ def _apply(ctx: Context, customer: dict[str, Any], params: dict[str, Any]) -> No
     if "preferred_locales" in params:
         customer["preferred_locales"] = list(params["preferred_locales"] or [])
     if "tax_exempt" in params:
-        customer["tax_exempt"] = params["tax_exempt"] or "none"
-    customer["metadata"] = get_metadata(params, customer["metadata"])
+        customer["tax_exempt"] = get_enum(params, "tax_exempt", TAX_EXEMPT) or "none"
+    customer["metadata"] = metadata
     settings = params.get("invoice_settings")
     if settings:
         target = customer["invoice_settings"]
@@ -107,6 +129,7 @@ def _apply(ctx: Context, customer: dict[str, Any], params: dict[str, Any]) -> No
 
 @route("POST", "/v1/customers", CREATE_SCHEMA)
 def customer_create(ctx: Context, params: dict[str, Any]):
+    get_metadata(params)  # the count, before the customer exists
     clock_id = get_str(params, "test_clock")
     if clock_id:
         ctx.get("test_helpers.test_clock", clock_id, param="test_clock", status=400)

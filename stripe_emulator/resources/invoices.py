@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from stripe_emulator.errors import StripeError, card_error, invalid
-from stripe_emulator.params import SCALAR, get_bool, get_str
+from stripe_emulator.params import SCALAR, get_bool, get_enum, get_str
 from stripe_emulator.store import State, list_object, new_id, paginate, strip
 
 from .base import PAGE, Context, listing, retrieve, route
@@ -301,7 +301,7 @@ def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
         ]
     if not (customer or subscription):
         objs = [i for i in objs if not i["test_clock"]]
-    status = get_str(params, "status")
+    status = get_enum(params, "status", ("draft", "open", "paid", "uncollectible", "void"))
     if status:
         objs = [i for i in objs if i["status"] == status]
     return objs

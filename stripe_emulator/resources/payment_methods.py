@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import StripeError, card_error, invalid, missing_param, no_such
-from stripe_emulator.params import MAP, SCALAR, get_metadata, get_str
+from stripe_emulator.params import MAP, SCALAR, get_email, get_enum, get_metadata, get_str
 from stripe_emulator.store import new_id, paginate
 
 from .base import Context, route
@@ -202,13 +202,21 @@ def payment_method_create(ctx: Context, params: dict[str, Any]):
             )
     else:
         raise missing_param("card")
+    _check(params)
     pm = ctx.insert(pm_object(ctx, token))
     _apply(pm, params)
     ctx.emit("payment_method.created", pm)
     return ctx.render(pm)
 
 
+def _check(params: dict[str, Any]) -> None:
+    """https://docs.stripe.com/api/payment_methods/create#create_payment_method-billing_details"""
+    get_email(params.get("billing_details") or {}, name="billing_details[email]")
+    get_enum(params, "allow_redisplay", ("always", "limited", "unspecified"))
+
+
 def _apply(pm: dict[str, Any], params: dict[str, Any]) -> None:
+    _check(params)
     pm["metadata"] = get_metadata(params, pm["metadata"])
     details = params.get("billing_details")
     if details:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param
@@ -10,14 +9,17 @@ from stripe_emulator.params import (
     ANY,
     MAP,
     SCALAR,
+    Enum,
     ListOf,
     get_bool,
+    get_currency,
     get_enum,
     get_int,
     get_metadata,
     get_str,
 )
 from stripe_emulator.store import State, new_id
+from stripe_emulator.validation import MAX_AMOUNT
 
 from .base import PAGE, Context, listing, retrieve, route
 from .currencies import parse_currency_options
@@ -46,7 +48,7 @@ PRICE_SCHEMA = {
     "nickname": SCALAR,
     "metadata": MAP,
     "tax_behavior": SCALAR,
-    "billing_scheme": SCALAR,
+    "billing_scheme": Enum("per_unit", "tiered"),
 }
 
 
@@ -74,10 +76,8 @@ def price_object(
     def name(key: str) -> str:
         return f"{prefix}[{key}]" if prefix else key
 
-    currency = get_str(params, "currency", name=name("currency"), required=True).lower()
-    if not re.fullmatch(r"[a-z]{3}", currency):
-        raise invalid(f"Invalid currency: {currency}", param=name("currency"))
-    amount = get_int(params, "unit_amount", name=name("unit_amount"), minimum=0)
+    currency = get_currency(params, name=name("currency"), required=True)
+    amount = get_int(params, "unit_amount", name=name("unit_amount"), minimum=0, maximum=MAX_AMOUNT)
     if amount is None:
         decimal = get_str(params, "unit_amount_decimal")
         if decimal is None:
@@ -107,16 +107,19 @@ def price_object(
         )
         count = get_int(rec, "interval_count", name=name("recurring[interval_count]"), minimum=1)
         count = count or 1
-        if (interval == "year" and count > 3) or (interval == "month" and count > 36):
+        limits = {"year": 3, "month": 36, "week": 156}
+        if count > limits.get(interval, count):
             raise invalid("The maximum billing interval is three years.", param=name("recurring"))
         recurring = {
             "interval": interval,
             "interval_count": count,
             "meter": None,
-            "trial_period_days": get_int(rec, "trial_period_days"),
+            "trial_period_days": get_int(
+                rec, "trial_period_days", name=name("recurring[trial_period_days]"), minimum=0
+            ),
             "usage_type": get_enum(rec, "usage_type", ("licensed", "metered")) or "licensed",
         }
-    lookup_key = get_str(params, "lookup_key")
+    lookup_key = get_str(params, "lookup_key", name=name("lookup_key"), max_length=200)
     transfer = bool(get_bool(params, "transfer_lookup_key"))
     if lookup_key and not transfer:
         _check_lookup_key(ctx, lookup_key, False)
@@ -124,6 +127,7 @@ def price_object(
     tax_behavior = get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
     nickname = get_str(params, "nickname")
     options = parse_currency_options(params, currency, tax_behavior or "unspecified")
+    metadata = get_metadata(params, name=name("metadata"))
     # Validation is over.
     if lookup_key and transfer:
         _check_lookup_key(ctx, lookup_key, True)
@@ -138,7 +142,7 @@ def price_object(
             "created": ctx.now(),
             "currency": currency,
             "lookup_key": lookup_key or None,
-            "metadata": get_metadata(params),
+            "metadata": metadata,
             "nickname": nickname or None,
             "product": product_id,
             "recurring": recurring,
@@ -177,13 +181,14 @@ retrieve("price", "/v1/prices/{id}")
 def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
+    metadata = get_metadata(params, price["metadata"])
     options = parse_currency_options(params, price["currency"], price["tax_behavior"], update=True)
     if options is not None:  # each currency given is added or replaced; "" clears all (I)
         price["_currency_options"] = {**price["_currency_options"], **options} if options else {}
     if "active" in params:
         price["active"] = get_bool(params, "active")
     if "lookup_key" in params:
-        key = get_str(params, "lookup_key")
+        key = get_str(params, "lookup_key", max_length=200)
         if key:
             _check_lookup_key(ctx, key, bool(get_bool(params, "transfer_lookup_key")), price["id"])
         price["lookup_key"] = key or None
@@ -193,7 +198,7 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
         price["tax_behavior"] = get_enum(
             params, "tax_behavior", ("exclusive", "inclusive", "unspecified")
         )
-    price["metadata"] = get_metadata(params, price["metadata"])
+    price["metadata"] = metadata
     ctx.emit("price.updated", price, before)
     return ctx.render(price)
 
@@ -206,8 +211,9 @@ def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
         objs = [p for p in objs if p["product"] == params["product"]]
     if params.get("type"):
         objs = [p for p in objs if p["type"] == params["type"]]
-    if params.get("currency"):
-        objs = [p for p in objs if p["currency"] == params["currency"]]
+    currency = get_currency(params)
+    if currency:
+        objs = [p for p in objs if p["currency"] == currency]
     if params.get("lookup_keys"):
         objs = [p for p in objs if p["lookup_key"] in params["lookup_keys"]]
     rec = params.get("recurring") or {}
@@ -223,10 +229,14 @@ listing(
     | {
         "active": SCALAR,
         "product": SCALAR,
-        "type": SCALAR,
+        "type": Enum("one_time", "recurring"),
         "currency": SCALAR,
         "lookup_keys": ListOf(SCALAR),
-        "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
+        "recurring": {
+            "interval": Enum(*INTERVALS),
+            "usage_type": Enum("licensed", "metered"),
+            "meter": SCALAR,
+        },
         "created": "any",
     },
     _where,

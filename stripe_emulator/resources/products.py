@@ -14,6 +14,7 @@ from stripe_emulator.params import (
     get_str,
 )
 from stripe_emulator.store import new_id
+from stripe_emulator.validation import check_statement_descriptor
 
 from .base import PAGE, Context, listing, retrieve, route
 from .skeletons import fill
@@ -49,6 +50,7 @@ def product_object(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"Product already exists: {product_id}", param="id", code="resource_already_exists"
         )
     active = get_bool(params, "active")
+    check_statement_descriptor(get_str(params, "statement_descriptor"))
     return fill(
         "product",
         {
@@ -99,6 +101,8 @@ retrieve("product", "/v1/products/{id}")
 def product_update(ctx: Context, params: dict[str, Any], id: str):
     product = ctx.get("product", id)
     before = ctx.render(product)
+    check_statement_descriptor(get_str(params, "statement_descriptor"))
+    metadata = get_metadata(params, product["metadata"])
     for key in ("name", "description", "statement_descriptor", "unit_label", "url", "tax_code"):
         if key in params:
             value = get_str(params, key)
@@ -118,7 +122,7 @@ def product_update(ctx: Context, params: dict[str, Any], id: str):
                     "The default price must belong to this product.", param="default_price"
                 )
         product["default_price"] = price_id or None
-    product["metadata"] = get_metadata(params, product["metadata"])
+    product["metadata"] = metadata
     product["updated"] = ctx.now()
     ctx.emit("product.updated", product, before)
     return ctx.render(product)

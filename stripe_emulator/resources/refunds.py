@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param
-from stripe_emulator.params import MAP, SCALAR, get_enum, get_int, get_metadata, get_str
+from stripe_emulator.params import EMAIL, MAP, SCALAR, get_enum, get_int, get_metadata, get_str
 from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
@@ -23,7 +23,7 @@ REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
         "amount": SCALAR,
         "reason": SCALAR,
         "metadata": MAP,
-        "instructions_email": SCALAR,
+        "instructions_email": EMAIL,
     },
 )
 def refund_create(ctx: Context, params: dict[str, Any]):

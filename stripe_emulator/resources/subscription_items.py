@@ -81,7 +81,9 @@ def parse_new_items(ctx: Context, items: Any) -> list[tuple[dict[str, Any], int,
         name = f"items[{i}][price]"
         price = check_price(ctx, get_str(raw, "price", name=name, required=True), name)
         qty = get_int(raw, "quantity", name=f"items[{i}][quantity]", minimum=0)
-        resolved.append((price, 1 if qty is None else qty, get_metadata(raw)))
+        resolved.append(
+            (price, 1 if qty is None else qty, get_metadata(raw, name=f"items[{i}][metadata]"))
+        )
     first = resolved[0][0]
     for i, (price, _, _) in enumerate(resolved):
         if price_interval(price) != price_interval(first):

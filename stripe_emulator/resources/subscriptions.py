@@ -20,6 +20,7 @@ from stripe_emulator.lifecycle.trial import (
     set_trial_end,
 )
 from stripe_emulator.params import (
+    BOOL,
     MAP,
     SCALAR,
     ListOf,
@@ -32,6 +33,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
+from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA, TIMESTAMP
 from .currencies import subscription_currency
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
@@ -72,11 +74,11 @@ CREATE_SCHEMA = {
     "payment_behavior": SCALAR,
     "metadata": MAP,
     "description": SCALAR,
-    "off_session": SCALAR,
+    "off_session": BOOL,
     "collection_method": SCALAR,
     "proration_behavior": SCALAR,
-    "cancel_at_period_end": SCALAR,
-    "payment_settings": {"save_default_payment_method": SCALAR},
+    "cancel_at_period_end": BOOL,
+    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
 }
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
@@ -85,14 +87,14 @@ UPDATE_SCHEMA = {
     "default_payment_method": SCALAR,
     "payment_behavior": SCALAR,
     "proration_behavior": SCALAR,
-    "proration_date": SCALAR,
+    "proration_date": TIMESTAMP,
     "metadata": MAP,
     "description": SCALAR,
-    "off_session": SCALAR,
-    "cancel_at_period_end": SCALAR,
-    "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
+    "off_session": BOOL,
+    "cancel_at_period_end": BOOL,
+    "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     "billing_cycle_anchor": {"type": SCALAR},
-    "payment_settings": {"save_default_payment_method": SCALAR},
+    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
 }
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
@@ -385,7 +387,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     {
         "invoice_now": SCALAR,
         "prorate": SCALAR,
-        "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
+        "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     },
 )
 def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
@@ -417,7 +419,7 @@ def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
         "billing_cycle_anchor": {"type": SCALAR},
         "payment_behavior": SCALAR,
         "proration_behavior": SCALAR,
-        "proration_date": SCALAR,
+        "proration_date": TIMESTAMP,
     },
 )
 def subscription_resume(ctx: Context, params: dict[str, Any], id: str):

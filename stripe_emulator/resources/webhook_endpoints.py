@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param
-from stripe_emulator.params import MAP, SCALAR, ListOf, get_metadata, get_str
+from stripe_emulator.params import MAP, SCALAR, ListOf, get_bool, get_metadata, get_str
 from stripe_emulator.store import API_VERSION, new_id
 
 from .base import PAGE, Context, listing, retrieve, route
@@ -147,7 +147,7 @@ def webhook_endpoint_update(ctx: Context, params: dict[str, Any], id: str):
     if "description" in params:
         endpoint["description"] = params["description"] or None
     if "disabled" in params:
-        endpoint["status"] = "disabled" if params["disabled"] == "true" else "enabled"
+        endpoint["status"] = "disabled" if get_bool(params, "disabled") else "enabled"
     endpoint["metadata"] = get_metadata(params, endpoint["metadata"])
     return ctx.render(endpoint)
 

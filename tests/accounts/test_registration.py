@@ -112,6 +112,28 @@ def test_malformed_email_is_refused(api_client, email):
     assert "email" in body["fields"]
 
 
+@pytest.mark.parametrize("email", ["reader@localhost", " Reader@localhost "])
+def test_an_address_django_takes_but_stripe_refuses_is_refused_at_registration(api_client, email):
+    # Django's EmailValidator allows name@localhost; Stripe answers email_invalid for any
+    # address without a dotted domain (https://docs.stripe.com/error-codes), so such a
+    # reader could never start a trial: refused here, with its own code.
+    response = register(api_client, email=email)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "email_domain_invalid"
+    assert "name@example.com" in body["detail"]
+    assert list(body["fields"]) == ["email"]
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "email", ["first.last+news@mail.example.co.uk", "leser@xn--mnchen-3ya.de", "a@b.photography"]
+)
+def test_plus_addressing_subdomains_and_long_tlds_register(api_client, email):
+    assert register(api_client, email=email).status_code == 201
+
+
 def test_missing_fields_are_each_named(api_client):
     response = api_client.post(URL, {}, format="json")
 

@@ -122,7 +122,12 @@ def test_update_changes_the_currency_options_given(stripe_client, multi):
     [
         ({"usd": {"unit_amount": 500}}, "currency_options[usd]", "own currency"),
         ({"xyz": {"unit_amount": 500}}, "currency_options[xyz]", "Invalid currency: xyz"),
-        ({"eur": {"unit_amount": -1}}, "currency_options[eur][unit_amount]", "greater than"),
+        ({"eur": {"unit_amount": -1}}, "currency_options[eur][unit_amount]", "non-negative"),
+        (
+            {"eur": {"unit_amount": 100_000_000}},
+            "currency_options[eur][unit_amount]",
+            "less than or equal to 99999999",
+        ),
         ({"eur": {"unit_amount": "abc"}}, "currency_options[eur][unit_amount]", "integer"),
         (
             {"eur": {"tax_behavior": "inclusive"}},
