@@ -24,6 +24,7 @@ from stripe_emulator.resources.subscription_items import next_period_end, set_pe
 from stripe_emulator.store import new_id
 
 from .cancellation import cancel_now, ends_by
+from .pause_collection import collection_paused
 
 MISSING_PM = ("cancel", "create_invoice", "pause")
 MAX_TRIAL = days(730)
@@ -172,7 +173,8 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str, deferred: bool 
         invoice_id=invoice_id,
     )
     if deferred:
-        invoice["_finalize_at"] = now + FINALIZE_DELAY
+        if not collection_paused(ctx, sub, invoice):
+            invoice["_finalize_at"] = now + FINALIZE_DELAY
         return
     invoice_finalize(ctx, invoice)
     if invoice["status"] != "paid":

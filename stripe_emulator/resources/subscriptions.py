@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import card_error, invalid
+from stripe_emulator.lifecycle import pause_collection
 from stripe_emulator.lifecycle.cancellation import cancel_at_period_end, cancel_now
 from stripe_emulator.lifecycle.pause import resume
 from stripe_emulator.lifecycle.renewal import restart_period
@@ -91,7 +92,7 @@ UPDATE_SCHEMA = {
     "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
     "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": {"save_default_payment_method": SCALAR},
-}
+} | pause_collection.SCHEMA
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
 
@@ -322,6 +323,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
 
     # Apply.
+    pause_collection.update(sub, params, now)  # validated before anything changes
     if dpm is not None:
         dpm = resolve_attached(
             ctx, params["default_payment_method"], customer, param="default_payment_method"
