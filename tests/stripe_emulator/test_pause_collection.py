@@ -107,6 +107,7 @@ def test_resumes_at_resumes_collection_and_the_next_renewal_is_charged(
     stripe_emulator.advance(to=first_end + 2 * DAY + 60)
     resumed = stripe_client.v1.subscriptions.retrieve(sub.id)
     assert resumed.pause_collection is None
+    stripe_emulator.flush()
     events = receiver.take()
     assert [e.type for e in events] == ["customer.subscription.updated"]
     assert events[0].data.previous_attributes["pause_collection"]["behavior"] == "void"
