@@ -1,5 +1,5 @@
 """A new subscription's billing cycle anchor (`billing_cycle_anchor` or
-`billing_cycle_anchor_config` on create) [ANCHOR], [TRIALS].
+`billing_cycle_anchor_config` on create) [ANCHOR], [TOFFER].
 
 The anchor is a future moment within one period; the first full period starts there and
 renewals follow it (month ends as renewal.py does: Jan 31 -> Feb 28 -> Mar 31). Until the
