@@ -12,7 +12,6 @@ import pytest
 import stripe  # noqa: TID251 - tests drive the emulator through the official SDK
 
 from tests.helpers.stripe_emulator import customer_with_card, moment
-from tests.stripe_emulator.test_shapes import assert_shape
 from tests.stripe_time import past_renewal
 
 
@@ -53,7 +52,6 @@ def test_a_pending_item_goes_on_the_next_cycle_invoice(
         }
     )
     assert item.id.startswith("ii_")
-    assert_shape(item, stripe.InvoiceItem)
     assert (item.amount, item.currency, item.quantity, item.invoice) == (500, "usd", 1, None)
     assert item.proration is False
     assert item.discountable is True
@@ -65,7 +63,6 @@ def test_a_pending_item_goes_on_the_next_cycle_invoice(
 
     past_renewal(stripe_emulator, sub)
     invoice = latest_invoice(stripe_client, sub)
-    assert_shape(invoice, stripe.Invoice)
     assert invoice.billing_reason == "subscription_cycle"
     assert (invoice.total, invoice.amount_paid) == (999 + 500, 999 + 500)
     line = item_line(invoice, item.id)
@@ -122,7 +119,6 @@ def test_prorations_are_invoice_items(stripe_emulator, stripe_client, price, rec
     )
     assert "invoiceitem.created" in moment(stripe_emulator, receiver)
     items = stripe_client.v1.invoice_items.list(params={"customer": customer.id}).data
-    assert_shape(items[0], stripe.InvoiceItem)
     assert items
     assert all(i.proration and i.id.startswith("ii_") for i in items)
     assert {i.parent.subscription_details.subscription for i in items} == {sub.id}
