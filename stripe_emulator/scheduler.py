@@ -27,6 +27,8 @@ function of stripe_emulator/lifecycle/ that the request handlers call too:
 - period_end: cancel_at_period_end -> canceled at the period end; else the
   renewal: item periods move, a subscription_cycle draft invoice (not
   attempted while the subscription is unpaid);
+- resume_collection: a subscription's pause_collection[resumes_at] -> collection
+  resumes (pause_collection null; lifecycle/pause_collection.py);
 - expire: an incomplete subscription 23 h after creation -> incomplete_expired,
   its invoice voided.
 """
@@ -40,7 +42,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from .errors import invalid
-from .lifecycle import cancellation, dunning, renewal, trial
+from .lifecycle import cancellation, dunning, pause_collection, renewal, trial
 from .lifecycle.cancellation import INCOMPLETE_WINDOW
 from .lifecycle.dunning import AFTER_RETRIES, retry_at
 from .lifecycle.trial import TRIAL_WILL_END
@@ -63,8 +65,9 @@ PRIORITY = {
     "trial_end": 1,
     "finalize": 2,
     "attempt": 3,
-    "period_end": 4,
-    "expire": 5,
+    "resume_collection": 4,
+    "period_end": 5,
+    "expire": 6,
 }
 
 
@@ -87,6 +90,9 @@ def _due(state: State, scope: str | None, until: int) -> tuple[int, int, int, st
     for sub in state.table("subscription").values():
         if sub.get("test_clock") != scope:
             continue
+        resumes_at = pause_collection.resumes_at(sub)
+        if resumes_at is not None:
+            consider(resumes_at, "resume_collection", sub)
         status = sub["status"]
         if status == "trialing" and sub["trial_end"]:
             trial_end = sub["trial_end"]
@@ -116,6 +122,7 @@ ACTIONS = {
     "finalize": dunning.finalize,
     "attempt": dunning.retry,
     "period_end": renewal.period_end,
+    "resume_collection": pause_collection.resume_collection,
 }
 
 

@@ -10,6 +10,8 @@ ends by itself and one ended by `trial_end=now` take the same path:
 - dunning.py        collecting an invoice: first attempt, retries, what a payment does
                     to the subscription, and what follows the last failed retry
 - pause.py          resuming a paused subscription
+- pause_collection.py  pause_collection: renewals drafted, written off or voided; resumes_at
+- billing_anchor.py a create's billing cycle anchor: the prorated time up to it
 - cancellation.py   ending a subscription: now, at the period end, or expiring unpaid
 
 The lifecycle builds on the resources' public functions. The resource modules it

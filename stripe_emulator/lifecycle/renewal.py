@@ -16,6 +16,7 @@ from stripe_emulator.resources.subscription_items import next_period_end, set_pe
 from stripe_emulator.store import new_id
 
 from .cancellation import end_as_scheduled, ends_by
+from .pause_collection import collection_paused
 
 
 def period_end(ctx: Context, sub: dict[str, Any]) -> None:
@@ -45,6 +46,8 @@ def period_end(ctx: Context, sub: dict[str, Any]) -> None:
         period_end=end,
         invoice_id=invoice_id,
     )
+    if collection_paused(ctx, sub, invoice):
+        return
     if sub["status"] == "unpaid":
         invoice["auto_advance"] = False  # unpaid: invoices are made but left as drafts [OVR]
     else:

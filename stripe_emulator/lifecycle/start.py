@@ -16,6 +16,7 @@ from stripe_emulator.resources.invoices import (
     invoice_payment_intent,
 )
 
+from .billing_anchor import prorated_lines, set_anchor
 from .trial import trial_will_end_if_near
 
 
@@ -27,14 +28,19 @@ def first_invoice(
     pm: dict[str, Any] | None,
     behavior: str,
     now: int,
+    anchor: dict[str, Any] | None = None,
 ) -> None:
     """Invoice a subscription just created (at `now`, its start) and collect per
-    payment_behavior: default_incomplete makes the payment intent without confirming it."""
+    payment_behavior: default_incomplete makes the payment intent without confirming it.
+    `anchor` (billing_anchor.parse): the first period ends there, prorated."""
+    set_anchor(sub, anchor, now)
     invoice_id = sub["latest_invoice"]
     trial_end = sub["trial_end"]
     start, end = now, sub["items"]["data"][0]["current_period_end"]
     if trial_end:
         lines = trial_lines(ctx, sub, invoice_id, start, end)
+    elif anchor:
+        lines = prorated_lines(ctx, sub, invoice_id, start, end)
     else:
         lines = period_lines(ctx, sub, invoice_id, start, end)
     invoice = invoice_create(

@@ -23,7 +23,9 @@ from stripe_emulator.resources.periods import days
 from stripe_emulator.resources.subscription_items import next_period_end, set_period
 from stripe_emulator.store import new_id
 
+from .billing_anchor import anchored, prorated_lines
 from .cancellation import cancel_now, ends_by
+from .pause_collection import collection_paused
 
 MISSING_PM = ("cancel", "create_invoice", "pause")
 MAX_TRIAL = days(730)
@@ -151,13 +153,18 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str, deferred: bool 
         if not deferred:
             sub["_emitted"] = True
         return
-    end = next_period_end(ctx, sub, now)
-    set_period(sub, now, end)
-    sub["billing_cycle_anchor"] = now
-    sub["status"] = "active"
     invoice_id = new_id("in")
+    if anchored(sub, now):  # a create's billing_cycle_anchor after the trial
+        end = sub["billing_cycle_anchor"]
+        lines = prorated_lines(ctx, sub, invoice_id, now, end)
+    else:
+        end = next_period_end(ctx, sub, now)
+        sub["billing_cycle_anchor"] = now
+        lines = period_lines(ctx, sub, invoice_id, now, end)
+    set_period(sub, now, end)
+    sub["status"] = "active"
     sub["latest_invoice"] = invoice_id
-    lines = sub["_pending_items"] + period_lines(ctx, sub, invoice_id, now, end)
+    lines = sub["_pending_items"] + lines
     sub["_pending_items"] = []
     if deferred:
         ctx.emit("customer.subscription.updated", sub, before)
@@ -172,7 +179,8 @@ def end_trial(ctx: Context, sub: dict[str, Any], *, reason: str, deferred: bool 
         invoice_id=invoice_id,
     )
     if deferred:
-        invoice["_finalize_at"] = now + FINALIZE_DELAY
+        if not collection_paused(ctx, sub, invoice):
+            invoice["_finalize_at"] = now + FINALIZE_DELAY
         return
     invoice_finalize(ctx, invoice)
     if invoice["status"] != "paid":

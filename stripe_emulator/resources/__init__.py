@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - imported for their routes
     customers,
     events,
     invoice_items,
+    invoiceitems,
     invoices,
     payment_intents,
     payment_methods,

@@ -1,7 +1,14 @@
 """Invoice items and lines: what a subscription puts on an invoice (a line per item for
-the period or the trial) and the proration items kept pending for the next invoice
-(Stripe's pending invoice items; `_pending_items` on the subscription). The emulator
-serves no /v1/invoiceitems endpoint: only subscriptions make invoice items."""
+the period or the trial), the proration items kept pending for the next invoice, and
+/v1/invoiceitems (list, retrieve, create, update, delete) [II].
+
+Each proration is an invoice item (`ii_...`, invoiceitem.created) whose line waits in
+`_pending_items` on its subscription until the subscription's next invoice takes it; the
+line names the item (`parent.subscription_item_details.invoice_item`). Items made with
+POST /v1/invoiceitems wait (`invoice` null: pending) for the customer's next subscription
+cycle invoice, or only that subscription's when `subscription` is set; `invoice` puts one
+on a draft invoice at once. Pending items can be updated and deleted
+(invoiceitem.deleted); once on an invoice they belong to it."""
 
 from __future__ import annotations
 
@@ -154,4 +161,120 @@ def proration_lines(
                 proration=True,
             )
         )
+    for line in lines:
+        proration_item(ctx, sub, line, now)
+    return lines
+
+
+# -- invoice items ----------------------------------------------------------------------
+
+ITEM = "invoiceitem"
+
+
+def proration_item(ctx: Context, sub: dict[str, Any], line: dict[str, Any], now: int) -> None:
+    """The invoice item behind a proration line (Stripe makes prorations invoice items)."""
+    details = line["parent"]["subscription_item_details"]
+    customer = ctx.state.find("customer", sub["customer"])
+    item = fill(
+        ITEM,
+        {
+            "id": new_id("ii"),
+            "amount": line["amount"],
+            "currency": line["currency"],
+            "customer": sub["customer"],
+            "date": now,
+            "description": line["description"],
+            "discountable": False,
+            "net_amount": line["amount"],
+            "parent": {
+                "subscription_details": {
+                    "subscription": sub["id"],
+                    "subscription_item": details["subscription_item"],
+                },
+                "type": "subscription_details",
+            },
+            "period": dict(line["period"]),
+            "pricing": dict(line["pricing"], price_details=dict(line["pricing"]["price_details"])),
+            "proration": True,
+            "quantity": line["quantity"],
+            "quantity_decimal": str(line["quantity"]),
+            "test_clock": customer.get("test_clock") if customer else None,
+        },
+    )
+    ctx.insert(item)
+    details["invoice_item"] = item["id"]
+    ctx.emit("invoiceitem.created", item)
+
+
+def item_subscription(item: dict[str, Any]) -> str | None:
+    parent = item["parent"] or {}
+    return (parent.get("subscription_details") or {}).get("subscription")
+
+
+def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
+    """The invoice line of an item made with POST /v1/invoiceitems."""
+    return fill(
+        "line_item",
+        {
+            "id": new_id("il"),
+            "amount": item["amount"],
+            "currency": item["currency"],
+            "description": item["description"],
+            "discountable": item["discountable"],
+            "invoice": invoice_id,
+            "metadata": dict(item["metadata"]),
+            "parent": {
+                "invoice_item_details": {
+                    "invoice_item": item["id"],
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": item_subscription(item),
+                },
+                "subscription_item_details": None,
+                "type": "invoice_item_details",
+            },
+            "period": dict(item["period"]),
+            "pricing": item["pricing"],
+            "quantity": item["quantity"],
+            "quantity_decimal": item["quantity_decimal"],
+            "subtotal": item["amount"],
+        },
+    )
+
+
+def line_invoice_item(line: dict[str, Any]) -> str | None:
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details")
+    return (details or {}).get("invoice_item")
+
+
+def with_invoice_items(
+    ctx: Context,
+    lines: list[dict[str, Any]],
+    customer: dict[str, Any],
+    sub: dict[str, Any],
+    *,
+    reason: str,
+    invoice_id: str,
+) -> list[dict[str, Any]]:
+    """A subscription invoice's lines with the pending invoice items it takes: a cycle
+    invoice takes the customer's items that name no subscription or this one; every item
+    whose line the invoice carries is on it from now (invoice_id)."""
+    lines = list(lines)
+    if reason == "subscription_cycle":
+        carried = {line_invoice_item(line) for line in lines}
+        for item in sorted(ctx.state.all(ITEM), key=lambda i: i["_seq"]):
+            if (
+                item["customer"] == customer["id"]
+                and item["invoice"] is None
+                and not item.get("_deleted")
+                and not item["proration"]
+                and item_subscription(item) in (None, sub["id"])
+                and item["id"] not in carried
+            ):
+                lines.append(item_line(item, invoice_id))
+    for line in lines:
+        item = ctx.state.find(ITEM, line_invoice_item(line) or "")
+        if item is not None:
+            item["invoice"] = invoice_id
     return lines

@@ -13,6 +13,7 @@ from stripe_emulator.store import State, list_object, new_id, paginate, strip
 from .base import PAGE, Context, listing, retrieve, route
 from .currencies import adopt_currency
 from .invoice_amounts import invoice_amounts
+from .invoice_items import with_invoice_items
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
 from .skeletons import fill
@@ -34,6 +35,7 @@ def invoice_create(
     """A draft invoice for a subscription; `lines` are built by line_item()."""
     now = ctx.now(customer)
     invoice_id = invoice_id or new_id("in")
+    lines = with_invoice_items(ctx, lines, customer, sub, reason=reason, invoice_id=invoice_id)
     for line in lines:
         line["invoice"] = invoice_id
     address = customer.get("address")

@@ -6,12 +6,22 @@ import secrets
 from typing import Any
 
 from stripe_emulator.errors import card_error, invalid
-from stripe_emulator.params import MAP, SCALAR, get_bool, get_enum, get_metadata, get_str
+from stripe_emulator.params import (
+    ANY,
+    MAP,
+    SCALAR,
+    ListOf,
+    get_bool,
+    get_enum,
+    get_metadata,
+    get_str,
+)
 from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
 from .cards import card_for
 from .common import error_detail
+from .payment_method_types import payment_method_types
 from .payment_methods import attach, decline_error, resolve
 from .skeletons import fill
 
@@ -91,6 +101,10 @@ def _succeed(ctx: Context, seti: dict[str, Any], pm: dict[str, Any]) -> None:
         "description": SCALAR,
         "return_url": SCALAR,
         "automatic_payment_methods": {"enabled": SCALAR, "allow_redirects": SCALAR},
+        "allowed_payment_method_types": ListOf(SCALAR),
+        "excluded_payment_method_types": ListOf(SCALAR),
+        # Removed in 2026-09-30.endive: accepted here only to answer Stripe's own error.
+        "payment_method_types": ANY,
     },
 )
 def setup_intent_create(ctx: Context, params: dict[str, Any]):
@@ -99,7 +113,16 @@ def setup_intent_create(ctx: Context, params: dict[str, Any]):
     if customer_id:
         customer = ctx.get("customer", customer_id, param="customer", status=400)
     usage = get_enum(params, "usage", ("off_session", "on_session")) or "off_session"
+    types = payment_method_types(params)
+    if types["allowed_payment_method_types"] and params.get("automatic_payment_methods"):
+        raise invalid(
+            "You may only specify one of these parameters: allowed_payment_method_types, "
+            "automatic_payment_methods.",
+            param="allowed_payment_method_types",
+            code="parameters_exclusive",
+        )
     seti = setup_intent_object(ctx, customer, usage)
+    seti.update(types)
     seti["metadata"] = get_metadata(params)
     seti["description"] = get_str(params, "description") or None
     pm_id = get_str(params, "payment_method")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.errors import card_error, invalid
+from stripe_emulator.lifecycle import billing_anchor, pause_collection
 from stripe_emulator.lifecycle.cancellation import cancel_at_period_end, cancel_now
 from stripe_emulator.lifecycle.pause import resume
 from stripe_emulator.lifecycle.renewal import restart_period
@@ -79,7 +80,7 @@ CREATE_SCHEMA = {
     "proration_behavior": SCALAR,
     "cancel_at_period_end": BOOL,
     "payment_settings": PAYMENT_SETTINGS_SCHEMA,
-}
+} | billing_anchor.SCHEMA
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
     "trial_end": SCALAR,
@@ -95,7 +96,7 @@ UPDATE_SCHEMA = {
     "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": PAYMENT_SETTINGS_SCHEMA,
-}
+} | pause_collection.SCHEMA
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
 
@@ -154,6 +155,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             param="payment_behavior",
         )
     trial_end = parse_create_trial(params, now)
+    anchor = billing_anchor.parse(params, now, first, trial_end)
     sub_id = new_id("sub")
     dpm_id = get_str(params, "default_payment_method")
     dpm = (
@@ -221,7 +223,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
     # Stripe reports the subscription as the create call leaves it (one
     # customer.subscription.created, no update): the snapshot is taken at the end.
     created = ctx.emit("customer.subscription.created", sub)
-    first_invoice(ctx, sub, customer=customer, pm=pm, behavior=behavior, now=now)
+    first_invoice(ctx, sub, customer=customer, pm=pm, behavior=behavior, now=now, anchor=anchor)
     created["data"]["object"] = ctx.render(sub)
     return ctx.render(sub)
 
@@ -326,6 +328,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
 
     # Apply.
+    pause_collection.update(sub, params, now)  # validated before anything changes
     if dpm is not None:
         dpm = resolve_attached(
             ctx, params["default_payment_method"], customer, param="default_payment_method"

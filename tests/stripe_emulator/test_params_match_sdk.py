@@ -46,6 +46,9 @@ PARAMS = {
     ("POST", "/v1/subscriptions/{id}/resume"): "SubscriptionResumeParams",
     ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
     ("GET", "/v1/invoices"): "InvoiceListParams",
+    ("POST", "/v1/invoiceitems"): "InvoiceItemCreateParams",
+    ("POST", "/v1/invoiceitems/{id}"): "InvoiceItemUpdateParams",
+    ("GET", "/v1/invoiceitems"): "InvoiceItemListParams",
     ("POST", "/v1/invoices/{id}/pay"): "InvoicePayParams",
     ("GET", "/v1/invoices/{id}/lines"): "InvoiceLineItemListParams",
     ("POST", "/v1/refunds"): "RefundCreateParams",
@@ -58,6 +61,15 @@ PARAMS = {
     ("GET", "/v1/test_helpers/test_clocks"): "TestClockListParams",
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "TestClockAdvanceParams",
 }
+
+
+# Parameters the pinned version no longer has, accepted by the emulator only to answer
+# Stripe's own error for them (not a parameter of the SDK's params class):
+# https://docs.stripe.com/changelog/endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents
+REMOVED = {("POST", "/v1/setup_intents"): {"payment_method_types"}}
+
+# Error codes Stripe documents in its changelog that the SDK's list does not carry yet.
+CHANGELOG_CODES = {"payment_method_types_no_longer_supported"}
 
 
 def route_path(pattern: str) -> str:
@@ -111,7 +123,8 @@ def test_accepted_params_exist_in_the_sdk(route):
     if not route.schema:
         return
     assert key in PARAMS, f"map {key} to its SDK params class"
-    assert mismatches(route.schema, params_class(PARAMS[key])) == []
+    schema = {k: v for k, v in route.schema.items() if k not in REMOVED.get(key, ())}
+    assert mismatches(schema, params_class(PARAMS[key])) == []
 
 
 def test_the_check_catches_an_invented_parameter():
@@ -141,4 +154,4 @@ def test_error_codes_are_codes_stripe_documents():
     for path in source.rglob("*.py"):
         used |= set(re.findall(r'code="([a-z_]+)"', path.read_text()))
     assert used
-    assert sorted(used - known) == []
+    assert sorted(used - known - CHANGELOG_CODES) == []

@@ -228,6 +228,37 @@ def test_webhook_endpoint_and_test_clock_shapes(stripe_client, world):
     )
 
 
+def test_invoice_item_shapes(stripe_emulator, stripe_client, price):
+    """A pending item, a proration item, and the invoice lines they become."""
+    from tests.stripe_time import past_renewal
+
+    customer, _ = customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    stripe_client.v1.subscriptions.update(
+        sub.id, params={"items": [{"id": sub["items"].data[0].id, "quantity": 2}]}
+    )
+    stripe_client.v1.invoice_items.create(
+        params={"customer": customer.id, "amount": 500, "currency": "usd"}
+    )
+    items = stripe_client.v1.invoice_items.list(params={"customer": customer.id}).data
+    assert {i.proration for i in items} == {True, False}
+    for item in items:
+        assert_shape(item, stripe.InvoiceItem)
+    past_renewal(stripe_emulator, sub)
+    invoice = stripe_client.v1.invoices.retrieve(
+        stripe_client.v1.invoice_items.retrieve(items[0].id).invoice
+    )
+    assert {line.parent.type for line in invoice.lines.data} >= {
+        "invoice_item_details",
+        "subscription_item_details",
+    }
+    assert_shape(invoice, stripe.Invoice)
+    for line in invoice.lines.data:
+        assert_shape(line, stripe.InvoiceLineItem)
+
+
 def test_the_check_itself_catches_a_missing_field():
     """A shape check that could not fail would prove nothing."""
     partial = stripe.Subscription.construct_from({"id": "sub_x", "object": "subscription"}, "k")

@@ -151,6 +151,7 @@ SDK = {
     "subscription_item": stripe.SubscriptionItem,
     "invoice": stripe.Invoice,
     "line_item": stripe.InvoiceLineItem,
+    "invoiceitem": stripe.InvoiceItem,
     "invoice_payment": stripe.InvoicePayment,
     "webhook_endpoint": stripe.WebhookEndpoint,
     "test_clock": stripe.test_helpers.TestClock,
