@@ -20,21 +20,11 @@ from stripe_emulator.lifecycle.trial import (
     parse_trial_end,
     set_trial_end,
 )
-from stripe_emulator.params import (
-    BOOL,
-    MAP,
-    SCALAR,
-    ListOf,
-    get_bool,
-    get_enum,
-    get_metadata,
-    get_str,
-)
+from stripe_emulator.params import get_bool, get_enum, get_metadata, get_str
 from stripe_emulator.store import State, list_object, new_id, strip
 
-from .base import PAGE, Context, listing, retrieve, route
+from .base import Context, listing, retrieve, route
 from .charges import charge_outcome
-from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA, TIMESTAMP
 from .currencies import subscription_currency
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
@@ -50,55 +40,17 @@ from .subscription_items import (
     parse_new_items,
     render_items,
 )
-
-PAYMENT_BEHAVIORS = (
-    "allow_incomplete",
-    "default_incomplete",
-    "error_if_incomplete",
-    "pending_if_incomplete",
+from .subscription_params import (
+    CANCEL_SCHEMA,
+    CREATE_SCHEMA,
+    LIST_SCHEMA,
+    LIVE,
+    PAYMENT_BEHAVIORS,
+    PRORATION,
+    RESUME_BEHAVIORS,
+    RESUME_SCHEMA,
+    UPDATE_SCHEMA,
 )
-PRORATION = ("create_prorations", "none", "always_invoice")
-LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
-
-TRIAL_SETTINGS_SCHEMA = {
-    "end_behavior": {"missing_payment_method": SCALAR, "billing_cycle_anchor": SCALAR}
-}
-ITEM_SCHEMA = {"price": SCALAR, "quantity": SCALAR, "metadata": MAP}
-CREATE_SCHEMA = {
-    "customer": SCALAR,
-    "currency": SCALAR,
-    "items": ListOf(ITEM_SCHEMA),
-    "trial_period_days": SCALAR,
-    "trial_end": SCALAR,
-    "trial_settings": TRIAL_SETTINGS_SCHEMA,
-    "default_payment_method": SCALAR,
-    "payment_behavior": SCALAR,
-    "metadata": MAP,
-    "description": SCALAR,
-    "off_session": BOOL,
-    "collection_method": SCALAR,
-    "proration_behavior": SCALAR,
-    "cancel_at_period_end": BOOL,
-    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
-} | billing_anchor.SCHEMA
-UPDATE_SCHEMA = {
-    "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
-    "trial_end": SCALAR,
-    "trial_settings": TRIAL_SETTINGS_SCHEMA,
-    "default_payment_method": SCALAR,
-    "payment_behavior": SCALAR,
-    "proration_behavior": SCALAR,
-    "proration_date": TIMESTAMP,
-    "metadata": MAP,
-    "description": SCALAR,
-    "off_session": BOOL,
-    "cancel_at_period_end": BOOL,
-    "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
-    "billing_cycle_anchor": {"type": SCALAR},
-    "payment_settings": PAYMENT_SETTINGS_SCHEMA,
-} | pause_collection.SCHEMA
-RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
-
 
 # -- rendering -----------------------------------------------------------------
 
@@ -263,15 +215,7 @@ def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
 listing(
     "subscription",
     "/v1/subscriptions",
-    PAGE
-    | {
-        "customer": SCALAR,
-        "status": SCALAR,
-        "price": SCALAR,
-        "test_clock": SCALAR,
-        "collection_method": SCALAR,
-        "created": "any",
-    },
+    LIST_SCHEMA,
     _where,
 )
 
@@ -387,11 +331,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
 @route(
     "DELETE",
     "/v1/subscriptions/{id}",
-    {
-        "invoice_now": SCALAR,
-        "prorate": SCALAR,
-        "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
-    },
+    CANCEL_SCHEMA,
 )
 def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
     sub = ctx.get("subscription", id)
@@ -418,12 +358,7 @@ def subscription_cancel(ctx: Context, params: dict[str, Any], id: str):
 @route(
     "POST",
     "/v1/subscriptions/{id}/resume",
-    {
-        "billing_cycle_anchor": {"type": SCALAR},
-        "payment_behavior": SCALAR,
-        "proration_behavior": SCALAR,
-        "proration_date": TIMESTAMP,
-    },
+    RESUME_SCHEMA,
 )
 def subscription_resume(ctx: Context, params: dict[str, Any], id: str):
     """Resume a paused subscription (endive: billing_cycle_anchor[type], payment_behavior).
