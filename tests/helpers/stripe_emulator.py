@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,18 @@ def moment(emulator, receiver) -> set[str]:
     """The event types delivered since the last moment (Stripe gives no order within one)."""
     emulator.flush()
     return {e.type for e in receiver.take()}
+
+
+def raw(emulator, method, path, body=None, headers=None):
+    """Raw HTTP, only for wire details the SDK hides: (status, headers, JSON body)."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        emulator.url + path, data=body, method=method, headers=headers or {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
 
 
 def customer_with_card(client, card: str = "pm_card_visa", **params: Any):

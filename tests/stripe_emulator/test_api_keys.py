@@ -18,8 +18,7 @@ import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from stripe_emulator.auth import DEFAULT_API_KEY
 from stripe_emulator.server import EmulatorServer
-from tests.helpers.stripe_emulator import ROOT, Process
-from tests.stripe_emulator.test_wire import raw
+from tests.helpers.stripe_emulator import ROOT, Process, raw
 
 UNKNOWN = "sk_test_51NotTheEmulatorsKeyAbcd"
 

@@ -20,8 +20,8 @@ from stripe.params import WebhookEndpointCreateParams  # noqa: TID251 - the SDK'
 from stripe_emulator.pytest_plugin import ControlError
 from stripe_emulator.store import API_VERSION
 from stripe_emulator.versions import RELEASED
+from tests.helpers.stripe_emulator import raw
 from tests.stripe_emulator.receiver import Receiver
-from tests.stripe_emulator.test_wire import raw
 
 OTHER = "2025-03-31.basil"  # a version Stripe released, not the one served
 SERVED_ONLY = f"This Stripe emulator serves only API version {API_VERSION}"
