@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.n
 
-    server = EmulatorServer("127.0.0.1", 0).start()
+    server = EmulatorServer("127.0.0.1", 0, api_keys=["sk_test_bench"]).start()
     try:
         client = stripe.StripeClient(
             "sk_test_bench", base_addresses={"api": server.url}, max_network_retries=0

@@ -408,7 +408,13 @@ def main() -> None:
 
         # --- 3. against asking Stripe (the emulator) for the subscription --------
         stripe_port = free_port()
-        emulator = [sys.executable, "-m", "stripe_emulator", f"--port={stripe_port}"]
+        emulator = [
+            sys.executable,
+            "-m",
+            "stripe_emulator",
+            f"--port={stripe_port}",
+            "--api-key=sk_test_bench",
+        ]
         with running(emulator, stripe_port, env):
             settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
             settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's

@@ -1,6 +1,6 @@
 """python -m stripe_emulator [--host 127.0.0.1] [--port 12111] [--state PATH]
-[--webhook-url URL --webhook-secret whsec_...] [--webhook-retries 1,2,4]
-[--payment-retry-days 3,5,7] [--after-retries canceled|unpaid|past_due]"""
+[--api-key sk_test_... ...] [--webhook-url URL --webhook-secret whsec_...]
+[--webhook-retries 1,2,4] [--payment-retry-days 3,5,7] [--after-retries canceled|unpaid|past_due]"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 
+from .auth import DEFAULT_API_KEY, accepted_keys, mask
 from .lifecycle.dunning import AFTER_RETRIES
 from .server import EmulatorServer
 
@@ -19,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--state", metavar="PATH", help="keep state in this JSON file")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        metavar="sk_test_...",
+        help=f"a secret key the API accepts (repeatable; default {DEFAULT_API_KEY})",
+    )
     parser.add_argument("--webhook-url", help="register one endpoint for every event at start")
     parser.add_argument("--webhook-secret", help="its signing secret (whsec_...)")
     parser.add_argument(
@@ -52,10 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         retry_days = _numbers(args.payment_retry_days)
     except ValueError:
         parser.error("retry schedules are comma-separated non-negative numbers")
+    try:
+        api_keys = accepted_keys(args.api_key)
+    except ValueError as exc:
+        parser.error(f"--api-key: {exc}")
     server = EmulatorServer(
         args.host,
         args.port,
         state_path=args.state,
+        api_keys=api_keys,
         webhook_retry_schedule=webhook_retries,
         payment_retry_days=retry_days,
         after_retries=args.after_retries,
@@ -66,13 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if not existing:
             server.emulator.register_webhook(args.webhook_url, args.webhook_secret)
-    _wait_for_a_stop_signal(server)
+    if args.api_key:
+        keys = f"API keys accepted: {', '.join(sorted(map(mask, api_keys)))}"
+    else:
+        keys = f"no --api-key given: the API accepts the default key {DEFAULT_API_KEY}"
+    _wait_for_a_stop_signal(server, keys)
     server.stop()
     print("stripe emulator stopped", flush=True)
     return 0
 
 
-def _wait_for_a_stop_signal(server: EmulatorServer) -> None:
+def _wait_for_a_stop_signal(server: EmulatorServer, keys: str) -> None:
     """Serve until SIGINT or SIGTERM; the handler only sets a flag.
 
     A signal handler runs in the main thread between two bytecodes, possibly
@@ -90,6 +106,7 @@ def _wait_for_a_stop_signal(server: EmulatorServer) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
     print(f"stripe emulator listening on {server.url}", flush=True)
+    print(f"stripe emulator: {keys}", flush=True)
     while not signals:
         time.sleep(0.1)
 

@@ -118,15 +118,21 @@ class Emulator:
             return result
 
     def register_webhook(
-        self, url: str, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = None,
     ) -> dict[str, Any]:
         """An endpoint with a known secret (--webhook-url/--webhook-secret, tests).
-        Returns it as created through the API (with its `secret`)."""
+        Returns it as created through the API (with its `secret`); an `api_version`
+        other than the one served is refused as the API refuses it (versions.py)."""
+        params: dict[str, Any] = {"url": url, "enabled_events": list(events or ["*"])}
+        if api_version is not None:
+            params["api_version"] = api_version
         with self.state.lock:
             ctx = Context(self.state, None, None)
-            endpoint = webhook_endpoint_object(
-                ctx, {"url": url, "enabled_events": list(events or ["*"])}, secret=secret
-            )
+            endpoint = webhook_endpoint_object(ctx, params, secret=secret)
             ctx.insert(endpoint)
             self.state.save()
             body = ctx.render(endpoint)

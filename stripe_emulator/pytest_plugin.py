@@ -19,6 +19,7 @@ import pytest
 
 from .server import EmulatorServer
 
+# The one key the session's emulator accepts (any other is a 401, as at Stripe).
 API_KEY = "sk_test_emulator"
 TEST_WEBHOOK_RETRIES = (0.05, 0.1, 0.2)
 
@@ -40,7 +41,8 @@ class EmulatorHandle:
         self.url = server.url
         self.host = server.host
         self.port = server.port
-        self.api_key = API_KEY
+        # A key the server accepts: API_KEY for the fixtures' server.
+        self.api_key = API_KEY if API_KEY in server.api_keys else min(server.api_keys)
 
     # -- control API over HTTP ------------------------------------------
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -111,15 +113,22 @@ class EmulatorHandle:
         )
 
     def register_webhook(
-        self, url: str, secret: str | None = None, events: list[str] | None = None
+        self,
+        url: str,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        api_version: str | None = None,
     ) -> dict[str, Any]:
-        """A webhook endpoint (all events unless `events`), with a known `secret` if given.
-        Returns the endpoint as Stripe shows it at creation, `secret` included."""
+        """A webhook endpoint (all events unless `events`), with a known `secret` if given
+        (and an `api_version`: only the one served is accepted). Returns the endpoint as
+        Stripe shows it at creation, `secret` included."""
         body: dict[str, Any] = {"url": url}
         if secret is not None:
             body["secret"] = secret
         if events is not None:
             body["enabled_events"] = list(events)
+        if api_version is not None:
+            body["api_version"] = api_version
         return self.control("POST", "/_emulator/webhooks/endpoints", body)
 
     def webhook_attempts(self) -> list[dict[str, Any]]:
@@ -148,7 +157,9 @@ class EmulatorHandle:
 @pytest.fixture(scope="session")
 def stripe_emulator_server() -> Iterator[EmulatorHandle]:
     # Webhook retries compressed to fractions of a second, so a flush(retries=True) is quick.
-    server = EmulatorServer("127.0.0.1", 0, webhook_retry_schedule=TEST_WEBHOOK_RETRIES).start()
+    server = EmulatorServer(
+        "127.0.0.1", 0, api_keys=[API_KEY], webhook_retry_schedule=TEST_WEBHOOK_RETRIES
+    ).start()
     try:
         yield EmulatorHandle(server)
     finally:

@@ -9,11 +9,13 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import errors
+from .auth import accepted_keys, authenticate
 from .emulator import Emulator
 from .errors import StripeError
 from .faults import FaultError, parse_fault
@@ -21,6 +23,7 @@ from .idempotency import check_key, fingerprint
 from .params import get_expand, parse_form
 from .resources import Context, match, validate
 from .store import API_VERSION, expand
+from .versions import check_request as check_request_version
 
 log = logging.getLogger("stripe_emulator")
 
@@ -35,6 +38,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "stripe-emulator"
     sys_version = ""
     emulator: Emulator  # set on the subclass the server builds
+    api_keys: frozenset[str]  # likewise: the secret keys accepted (auth.py)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
@@ -137,12 +141,13 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif (method, path) == ("POST", "/_emulator/webhooks/endpoints"):
             url, secret, events = data.get("url"), data.get("secret"), data.get("enabled_events")
+            version = data.get("api_version")
             bad_secret = secret is not None and not str(secret).startswith("whsec_")
             if not isinstance(url, str) or bad_secret:
                 self._send(400, {"error": "url is required; secret, if given, starts with whsec_"})
                 return
             try:
-                self._send(200, emu.register_webhook(url, secret, events))
+                self._send(200, emu.register_webhook(url, secret, events, api_version=version))
             except StripeError as err:
                 self._send(err.status, err.body())
         elif path == "/_emulator/settings" and method in ("GET", "POST"):
@@ -229,27 +234,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, payload, headers)
 
     def _authenticate(self) -> None:
-        auth = self.headers.get("Authorization", "")
-        if not auth:
-            raise errors.authentication(
-                "You did not provide an API key. You need to provide your API key in the "
-                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
-                "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
-                "or we can help at https://support.stripe.com/."
-            )
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() == "basic":
-            import base64
-
-            try:
-                token = base64.b64decode(token).decode().split(":", 1)[0]
-            except (ValueError, UnicodeDecodeError):
-                token = ""
-        elif scheme.lower() != "bearer":
-            token = ""
-        if not token.startswith("sk_test_") or len(token) <= len("sk_test_"):
-            masked = token[:8] + "*" * max(0, len(token) - 12) + token[-4:] if token else ""
-            raise errors.authentication(f"Invalid API Key provided: {masked}")
+        """Stripe's 401 for a key not given at start, then its 400 for a version not served."""
+        authenticate(self.headers.get("Authorization", ""), self.api_keys)
+        check_request_version(self.headers.get("Stripe-Version"))
 
     def _execute(self, route, args, params, key, request_id, path):
         """Run the handler under the state lock; store/replay idempotent POSTs."""
@@ -291,12 +278,16 @@ class EmulatorServer:
         port: int = 12111,
         state_path: str | None = None,
         emulator: Emulator | None = None,
+        api_keys: Iterable[str] | None = None,
         **options: Any,
     ) -> None:
-        """`options` go to Emulator: webhook_retry_schedule, payment_retry_days,
+        """`api_keys`: the sk_test_ keys accepted (auth.DEFAULT_API_KEY if none).
+        `options` go to Emulator: webhook_retry_schedule, payment_retry_days,
         after_retries."""
+        self.api_keys = accepted_keys(api_keys)
         self.emulator = emulator or Emulator(state_path, **options)
-        handler = type("BoundHandler", (Handler,), {"emulator": self.emulator})
+        bound = {"emulator": self.emulator, "api_keys": self.api_keys}
+        handler = type("BoundHandler", (Handler,), bound)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None

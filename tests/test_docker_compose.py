@@ -3,6 +3,7 @@
 Docker does not run on our machines, so the file itself is checked.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,17 @@ def test_the_stripe_emulator_only_runs_under_the_dev_profile(compose):
 def test_no_secret_is_written_into_the_file(compose):
     raw = (ROOT / "docker-compose.yml").read_text()
     assert "sk_live" not in raw
+    assert "sk_test" not in raw
     assert "whsec_" not in raw
-    assert "SECRET_KEY" not in raw
+    # A secret is only ever read from .env by interpolation (`${NAME:?...}`), never given here.
+    assert "SECRET_KEY" not in re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "", raw)
+
+
+def test_the_stripe_emulator_accepts_the_key_the_django_services_use(compose):
+    # Its --api-key is STRIPE_SECRET_KEY from .env, the env_file of web, worker and beat.
+    command = compose["services"]["stripe-emulator"]["command"]
+    assert "--api-key=${STRIPE_SECRET_KEY:?set STRIPE_SECRET_KEY in .env}" in command
+    assert compose["x-django"]["env_file"] == ".env"
 
 
 def test_gunicorn_takes_its_timeout_from_the_settings_in_compose_and_the_image(compose):

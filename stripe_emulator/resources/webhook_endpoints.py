@@ -7,7 +7,8 @@ from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param
 from stripe_emulator.params import MAP, SCALAR, ListOf, get_bool, get_metadata, get_str
-from stripe_emulator.store import API_VERSION, new_id
+from stripe_emulator.store import new_id
+from stripe_emulator.versions import endpoint_version
 
 from .base import PAGE, Context, listing, retrieve, route
 from .skeletons import fill
@@ -115,7 +116,7 @@ def webhook_endpoint_object(ctx: Context, params: dict[str, Any], secret: str | 
         "webhook_endpoint",
         {
             "id": new_id("we"),
-            "api_version": get_str(params, "api_version") or API_VERSION,
+            "api_version": endpoint_version(params),  # None: the default (the one served)
             "created": ctx.now(),
             "description": get_str(params, "description") or None,
             "enabled_events": _events(params),

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
+KEY = "sk_test_walkthrough"  # the one key its emulator accepts, and the one the app uses
 
 
 def walkthrough() -> str:
@@ -43,6 +44,7 @@ class Emulator:
                 "-m",
                 "stripe_emulator",
                 "--port=0",
+                f"--api-key={KEY}",
                 f"--state={state}",
                 f"--webhook-url={webhook_url}",
                 f"--webhook-secret={SECRET}",
@@ -94,7 +96,7 @@ def test_the_readme_walkthrough_can_be_repeated_on_the_same_emulator_state(
 ):
     state = tmp_path / "stripe-emulator.json"
     hook = f"{live_server.url}/api/billing/webhooks/stripe/"
-    settings.STRIPE_SECRET_KEY = "sk_test_walkthrough"
+    settings.STRIPE_SECRET_KEY = KEY
     emulator = Emulator(state, hook)
     try:
         settings.STRIPE_API_BASE = emulator.url

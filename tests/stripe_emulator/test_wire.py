@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from stripe_emulator.params import parse_form
-
-
-def raw(emulator, method, path, body=None, headers=None):
-    """Raw HTTP, only for wire details the SDK hides."""
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        emulator.url + path, data=body, method=method, headers=headers or {}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, dict(response.headers), json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), json.loads(err.read())
+from tests.helpers.stripe_emulator import raw
 
 
 def test_parse_form_nested_lists_and_expand_forms():
