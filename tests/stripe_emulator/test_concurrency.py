@@ -14,7 +14,14 @@ import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from stripe_emulator.pytest_plugin import ControlError
 
-IN_FLIGHT = 0.3  # how long the tests give a held request to reach the emulator
+
+def wait_in_flight(stripe_emulator, key: str) -> None:
+    """Until the request sent with `key` (from another thread) is executing."""
+    idempotency = stripe_emulator.server.emulator.idempotency
+    deadline = time.monotonic() + 10
+    while key not in idempotency.in_flight():
+        assert time.monotonic() < deadline, f"{key} never reached the emulator"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def test_the_same_key_while_its_request_runs_answers_409_at_once_then_replays(
     options = {"idempotency_key": "double-click"}
     params = {"email": "first@example.com"}
     first = pool.submit(stripe_client.v1.customers.create, params=params, options=options)
-    time.sleep(IN_FLIGHT)
+    wait_in_flight(stripe_emulator, "double-click")
 
     started = time.monotonic()
     with pytest.raises(stripe.APIError) as refused:
@@ -65,11 +72,12 @@ def test_the_same_key_while_its_request_runs_answers_409_at_once_then_replays(
 # https://docs.stripe.com/error-low-level#idempotency; the SDK retries 409s (_should_retry)
 def test_the_sdk_retries_after_the_409_and_ends_with_the_one_object(stripe_emulator, pool):
     client = stripe_emulator.client(max_network_retries=2)
-    stripe_emulator.fault("hold", path="/v1/customers", delay_ms=1000)
+    # Held 0.7 s: the SDK's second retry comes at least 1 s after the first 409.
+    stripe_emulator.fault("hold", path="/v1/customers", delay_ms=700)
     options = {"idempotency_key": "retried"}
     params = {"email": "retry@example.com"}
     first = pool.submit(client.v1.customers.create, params=params, options=options)
-    time.sleep(IN_FLIGHT)
+    wait_in_flight(stripe_emulator, "retried")
 
     second = client.v1.customers.create(params=params, options=options)
 
@@ -90,7 +98,7 @@ def test_the_same_key_with_other_parameters_in_flight_is_an_idempotency_error(
     first = pool.submit(
         stripe_client.v1.customers.create, params={"email": "a@example.com"}, options=options
     )
-    time.sleep(IN_FLIGHT)
+    wait_in_flight(stripe_emulator, "k")
 
     with pytest.raises(stripe.IdempotencyError) as refused:
         stripe_client.v1.customers.create(params={"email": "b@example.com"}, options=options)
@@ -109,9 +117,12 @@ def test_a_second_write_to_a_busy_customer_gets_429_lock_timeout_after_the_timeo
     stripe_emulator.settings(lock_timeout_seconds=0.4)
     stripe_emulator.fault("hold", path=f"/v1/customers/{customer.id}", delay_ms=2500)
     first = pool.submit(
-        stripe_client.v1.customers.update, customer.id, params={"metadata": {"first": "1"}}
+        stripe_client.v1.customers.update,
+        customer.id,
+        params={"metadata": {"first": "1"}},
+        options={"idempotency_key": "held"},
     )
-    time.sleep(IN_FLIGHT)
+    wait_in_flight(stripe_emulator, "held")
 
     started = time.monotonic()
     with pytest.raises(stripe.RateLimitError) as refused:
@@ -147,9 +158,12 @@ def test_the_sdk_retries_a_lock_timeout_until_the_customer_is_free(
     stripe_emulator.settings(lock_timeout_seconds=0.5)
     stripe_emulator.fault("hold", path=f"/v1/customers/{customer.id}", delay_ms=1200)
     first = pool.submit(
-        stripe_client.v1.customers.update, customer.id, params={"metadata": {"a": "1"}}
+        stripe_client.v1.customers.update,
+        customer.id,
+        params={"metadata": {"a": "1"}},
+        options={"idempotency_key": "held"},
     )
-    time.sleep(IN_FLIGHT)
+    wait_in_flight(stripe_emulator, "held")
 
     retrying = stripe_emulator.client(max_network_retries=2)
     updated = retrying.v1.subscriptions.update(
@@ -170,8 +184,13 @@ def test_writes_to_two_customers_run_side_by_side(stripe_emulator, stripe_client
     held = stripe_client.v1.customers.create(params={"email": "held@example.com"})
     other = stripe_client.v1.customers.create(params={"email": "other@example.com"})
     stripe_emulator.fault("hold", path=f"/v1/customers/{held.id}", delay_ms=2000)
-    first = pool.submit(stripe_client.v1.customers.update, held.id, params={"name": "Held"})
-    time.sleep(IN_FLIGHT)
+    first = pool.submit(
+        stripe_client.v1.customers.update,
+        held.id,
+        params={"name": "Held"},
+        options={"idempotency_key": "held"},
+    )
+    wait_in_flight(stripe_emulator, "held")
 
     started = time.monotonic()
     updated = stripe_client.v1.customers.update(other.id, params={"name": "Other"})
