@@ -9,6 +9,7 @@ both, nothing of that request ran: one subscription, and no hold kept as if
 the outcome were unknown.
 """
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -152,3 +153,52 @@ def test_after_a_lock_timeout_the_reader_may_change_their_mind_at_once(
     assert response.status_code == 201, response.content
     assert [s.id for s in remote_subscriptions(stripe_sdk, reader)] == [response.json()["id"]]
     assert Subscription.objects.get(user=reader).plan.code == "yearly"
+
+
+# https://docs.stripe.com/rate-limits#object-lock-timeouts: a real lock, not a fault. Another
+# write to the reader's customer (the Dashboard, another integration) is in flight at Stripe.
+def test_a_creation_waits_for_the_customers_lock_or_answers_503_when_it_stays_taken(
+    plans, reader, reader_client, stripe, stripe_sdk, settings
+):
+    from billing.services.customers import customer_ensure
+
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    customer_id = customer_ensure(user=reader).stripe_customer_id
+
+    def held_elsewhere(seconds):
+        stripe.fault("hold", path=f"/v1/customers/{customer_id}", delay_ms=int(seconds * 1000))
+        pool = ThreadPoolExecutor(max_workers=1)
+        update = pool.submit(
+            stripe_sdk.v1.customers.update,
+            customer_id,
+            params={"metadata": {"elsewhere": "1"}},
+            options={"idempotency_key": f"elsewhere-{seconds}"},
+        )
+        deadline = time.monotonic() + 10
+        while f"elsewhere-{seconds}" not in stripe.server.emulator.idempotency.in_flight():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        return pool, update
+
+    # Taken longer than the lock timeout and the SDK's retries: a clear 503, nothing made.
+    stripe.settings(lock_timeout_seconds=0.3)
+    pool, update = held_elsewhere(4)
+    refused = reader_client.post(TRIAL, {"plan": "monthly"}, format="json")
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "stripe_unavailable"
+    assert [r["status"] for r in creates(stripe)] == [429, 429, 429]
+    assert remote_subscriptions(stripe_sdk, reader) == []
+    update.result()
+    pool.shutdown()
+
+    # Taken for less than the lock timeout: the creation waits its turn and succeeds.
+    stripe.settings(lock_timeout_seconds=2)
+    pool, update = held_elsewhere(0.8)
+    started = time.monotonic()
+    response = reader_client.post(TRIAL, {"plan": "monthly"}, format="json")
+    assert response.status_code == 201, response.content
+    assert time.monotonic() - started > 0.4  # it waited for the other write to finish
+    assert update.result().metadata["elsewhere"] == "1"
+    pool.shutdown()
+    assert [r["status"] for r in creates(stripe)] == [429, 429, 429, 200]
+    assert [s.id for s in remote_subscriptions(stripe_sdk, reader)] == [response.json()["id"]]
