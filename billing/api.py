@@ -36,7 +36,7 @@ from config.errors import ApplicationError
 from config.schema import error_responses
 
 # The errors of the billing operations, beyond those every operation can give (config/schema.py).
-STRIPE_DOWN = "stripe_unavailable: Stripe could not be reached or failed; try again."
+STRIPE_DOWN = "stripe_unavailable: Stripe could not be reached, failed or was busy; try again."
 DECLINED = "card_declined: the card was refused; Stripe's message is in `detail`."
 NO_SUCH_CARD = "stripe_object_missing: Stripe has no such payment method."
 EMAIL_REFUSED = "email_invalid when Stripe refuses the reader's email address (docs/api.md)"

@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from .concurrency import ObjectLocks
 from .faults import Faults
 from .lifecycle.dunning import AFTER_RETRIES
 from .resources import Context, install_hooks
@@ -42,6 +43,7 @@ class Emulator:
         install_hooks(self.state)
         self.idempotency = self.state.idempotency
         self.faults = Faults()
+        self.locks = ObjectLocks()  # customers' object locks (concurrency.py)
         self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
         self._log_lock = threading.Lock()
         self.deliveries = Deliveries(self.state, webhook_retry_schedule)
@@ -161,5 +163,8 @@ def check_settings(settings: dict[str, Any]) -> None:
         elif key == "after_retries":
             if value not in AFTER_RETRIES:
                 raise ValueError(f"after_retries must be one of {', '.join(AFTER_RETRIES)}")
+        elif key == "lock_timeout_seconds":
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ValueError("lock_timeout_seconds must be a number >= 0")
         else:
             raise ValueError(f"unknown setting {key!r}")

@@ -1,4 +1,10 @@
-"""Injected faults: the next N matching API requests fail in a chosen way."""
+"""Injected faults: the next N matching API requests fail in a chosen way.
+
+`hold` keeps a request in flight for delay_ms once its idempotency key is
+registered and its customer's lock taken (outside the state lock), so that
+concurrent requests meet it; `lock_timeout` answers a write (POST, DELETE)
+Stripe's 429 lock_timeout without executing it (stripe_emulator/concurrency.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MODES = ("500", "429", "drop", "drop_after", "delay")
+MODES = ("500", "429", "drop", "drop_after", "delay", "hold", "lock_timeout")
+WRITES_ONLY = ("lock_timeout",)
 
 
 @dataclass
@@ -17,7 +24,9 @@ class Fault:
     delay_ms: int = 0
     should_retry: bool = True
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, method: str = "POST") -> bool:
+        if self.mode in WRITES_ONLY and method not in ("POST", "DELETE"):
+            return False
         return self.path is None or path.startswith(self.path)
 
 
@@ -43,8 +52,8 @@ def parse_fault(data: Any) -> Fault:
     delay_ms = data.get("delay_ms", 0)
     if not isinstance(delay_ms, int) or isinstance(delay_ms, bool) or delay_ms < 0:
         raise FaultError("delay_ms must be a non-negative integer")
-    if mode == "delay" and delay_ms == 0:
-        raise FaultError("delay needs delay_ms")
+    if mode in ("delay", "hold") and delay_ms == 0:
+        raise FaultError(f"{mode} needs delay_ms")
     should_retry = data.get("should_retry", True)
     if not isinstance(should_retry, bool):
         raise FaultError("should_retry must be a boolean")
@@ -62,10 +71,10 @@ class Faults:
         with self._lock:
             self._pending.append(fault)
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, method: str = "POST") -> Fault | None:
         with self._lock:
             for fault in self._pending:
-                if fault.matches(path):
+                if fault.matches(path, method):
                     fault.count -= 1
                     if fault.count <= 0:
                         self._pending.remove(fault)

@@ -3,8 +3,12 @@
 A key on a POST stores the first answer once execution has begun, errors
 included. The same key with the same request replays it (header
 `Idempotent-Replayed: true`); with another request it is a 400
-idempotency_error. Keys are kept at least 24 hours (real time: Stripe's
-retention does not follow test clocks).
+idempotency_error. While the first request with a key is still executing
+(in flight), the same key answers 409 idempotency_key_in_use at once:
+nothing executed, nothing stored, so a retry later gets the replay
+(https://docs.stripe.com/api/idempotent_requests: "the request conflicts with
+another request that's executing concurrently"). Keys are kept at least 24
+hours (real time: Stripe's retention does not follow test clocks).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import idempotency_mismatch, invalid
+from .errors import StripeError, idempotency_mismatch, invalid
 
 TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
@@ -45,11 +49,49 @@ def check_key(key: str) -> None:
         )
 
 
+def idempotency_key_in_use(key: str) -> StripeError:
+    """https://docs.stripe.com/error-codes#idempotency-key-in-use; a 409, which the
+    SDKs retry by its status (no Stripe-Should-Retry header is documented for it)."""
+    return StripeError(
+        "There is currently another in-progress request using this Idempotent Key (that "
+        "probably means you submitted twice, and the other request is still going through): "
+        f"{key}. Please try again later.",
+        status=409,
+        type="idempotency_error",
+        code="idempotency_key_in_use",
+    )
+
+
 class IdempotencyStore:
     def __init__(self, ttl: int = TTL_SECONDS) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, StoredResponse] = OrderedDict()
+        self._in_flight: dict[str, str] = {}  # key -> fingerprint, while executing
+
+    def begin(self, key: str, print_: str) -> StoredResponse | None:
+        """The stored answer to replay, or None with the key now in flight (call
+        finish() when done). Raises 400 on a parameter mismatch, 409 while in flight."""
+        with self._lock:
+            self._prune(time.time())
+            stored = self._entries.get(key)
+            in_flight = self._in_flight.get(key)
+            if stored is None and in_flight is None:
+                self._in_flight[key] = print_
+                return None
+        if (stored.fingerprint if stored is not None else in_flight) != print_:
+            raise idempotency_mismatch(key)
+        if stored is None:
+            raise idempotency_key_in_use(key)
+        return stored
+
+    def finish(self, key: str) -> None:
+        with self._lock:
+            self._in_flight.pop(key, None)
+
+    def in_flight(self) -> list[str]:
+        with self._lock:
+            return list(self._in_flight)
 
     def lookup(self, key: str, print_: str, now: float | None = None) -> StoredResponse | None:
         """The stored answer for `key`, None if new; raises on a parameter mismatch."""

@@ -70,6 +70,10 @@ class EmulatorHandle:
         delay_ms: int | None = None,
         should_retry: bool | None = None,
     ) -> list[dict[str, Any]]:
+        """The next `count` API requests under `path` (a prefix) fail as `mode`: 500, 429,
+        drop, drop_after, delay (sleep delay_ms first), hold (keep the request in flight
+        for delay_ms, key registered and customer locked), lock_timeout (a write answers
+        Stripe's 429 lock_timeout unexecuted)."""
         body: dict[str, Any] = {"mode": mode, "count": count}
         if path is not None:
             body["path"] = path
@@ -141,7 +145,8 @@ class EmulatorHandle:
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Read or change account settings until the next reset: payment_retry_days (list),
-        after_retries ("canceled"|"unpaid"|"past_due"), webhook_retry_schedule (seconds)."""
+        after_retries ("canceled"|"unpaid"|"past_due"), webhook_retry_schedule (seconds),
+        lock_timeout_seconds (a write's wait for its customer's lock; 2.0)."""
         if changes:
             return self.control("POST", "/_emulator/settings", changes)
         return self.control("GET", "/_emulator/settings")

@@ -8,7 +8,6 @@ import secrets
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,13 +15,13 @@ from urllib.parse import urlsplit
 
 from . import errors
 from .auth import accepted_keys, authenticate
+from .concurrency import execute, lock_timeout
 from .emulator import Emulator
 from .errors import StripeError
 from .faults import FaultError, parse_fault
-from .idempotency import check_key, fingerprint
-from .params import get_expand, parse_form
-from .resources import Context, match, validate
-from .store import API_VERSION, expand
+from .params import parse_form
+from .resources import match, validate
+from .store import API_VERSION
 from .versions import check_request as check_request_version
 
 log = logging.getLogger("stripe_emulator")
@@ -190,9 +189,9 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
         if key:
             headers["Idempotency-Key"] = key
-        drop_after = False
+        drop_after, hold_ms = False, 0
         try:
-            fault = emu.faults.take(path)
+            fault = emu.faults.take(path, method)
             if fault is not None:
                 entry["fault"] = fault.mode
                 if fault.mode == "delay":
@@ -207,6 +206,10 @@ class Handler(BaseHTTPRequestHandler):
                     raise errors.rate_limit(fault.should_retry)
                 elif fault.mode == "drop_after":
                     drop_after = True
+                elif fault.mode == "lock_timeout":
+                    raise lock_timeout()
+                elif fault.mode == "hold":
+                    hold_ms = fault.delay_ms
             self._authenticate()
             if not path.startswith("/v1/"):
                 raise errors.unrecognized_url(method, path)
@@ -217,7 +220,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise errors.unrecognized_url(method, path)
             route, args = found
             validate(route, params)
-            status, payload, replayed = self._execute(route, args, params, key, request_id, path)
+            status, payload, replayed = self._execute(
+                route, args, params, key, request_id, path, hold_ms
+            )
         except StripeError as err:
             status, payload, replayed = err.status, err.body(request_id), None
             headers.update(err.headers)
@@ -238,35 +243,9 @@ class Handler(BaseHTTPRequestHandler):
         authenticate(self.headers.get("Authorization", ""), self.api_keys)
         check_request_version(self.headers.get("Stripe-Version"))
 
-    def _execute(self, route, args, params, key, request_id, path):
-        """Run the handler under the state lock; store/replay idempotent POSTs."""
-        emu = self.emulator
-        state = emu.state
-        with state.lock:
-            if key:
-                check_key(key)
-                print_ = fingerprint("POST", path, params)
-                stored = emu.idempotency.lookup(key, print_)
-                if stored is not None:
-                    return stored.status, stored.body, stored.request_id
-            # Execution begins: from here every answer is stored under the key.
-            ctx = Context(state, request_id, key)
-            try:
-                result = route.handler(ctx, params, **args)
-                result = expand(state, result, get_expand(params))
-                status, payload = 200, result
-            except StripeError as err:
-                status, payload = err.status, err.body(request_id)
-            except Exception:  # noqa: BLE001 - a bug answers 500 like Stripe's api_error
-                log.error("handler failed:\n%s", traceback.format_exc())
-                status, payload = 500, errors.api_error().body(request_id)
-            body = json.dumps(payload).encode()
-            emu.deliveries.release()
-            if key:
-                emu.idempotency.store(key, print_, status, body, request_id)
-            if state.path and route.method != "GET":
-                state.save()
-            return status, body, None
+    def _execute(self, route, args, params, key, request_id, path, hold_ms=0):
+        """Concurrently with other requests: stripe_emulator/concurrency.py."""
+        return execute(self.emulator, route, args, params, key, request_id, path, hold_ms)
 
 
 class EmulatorServer:

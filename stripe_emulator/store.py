@@ -73,6 +73,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "payment_retry_days": [3, 5, 7],
     # What the subscription becomes when the last retry fails: canceled|unpaid|past_due.
     "after_retries": "canceled",
+    # How long a write waits for its customer's object lock before 429 lock_timeout.
+    "lock_timeout_seconds": 2.0,
 }
 
 

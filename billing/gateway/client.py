@@ -6,8 +6,9 @@ a web request's Stripe calls share one time budget (stripe_budget, below);
 every write carries the idempotency key of the attempt it belongs to
 (billing.models.StripeAttempt: write_options refuses a write without one). The
 SDK's errors become our GatewayError subclasses, which the API shapes as 402
-(declined), 400 (invalid) or 503 (Stripe unreachable), so services never see
-raw HTTP or the SDK's exceptions. Results come back as plain dicts (call).
+(declined), 400 (invalid), 503 (Stripe unreachable or busy) or 409 (the same
+write still in flight at Stripe), so services never see raw HTTP or the SDK's
+exceptions. Results come back as plain dicts (call).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class GatewayError(ApplicationError):
     status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "stripe_unavailable"
     retryable = False
+    # True when what was sent may have executed at Stripe without our hearing
+    # back (a timeout, a dropped connection, a 5xx): only a retry with the same
+    # key, or asking Stripe, tells. False when Stripe answered.
+    outcome_unknown = False
 
     def __init__(self, detail: str, *, stripe_code: str = "", param: str = "", **kw: Any):
         super().__init__(detail, **kw)
@@ -59,6 +64,27 @@ class StripeUnavailable(GatewayError):
     """Stripe could not be reached or failed (after the SDK's own retries): try again."""
 
     retryable = True
+    outcome_unknown = True
+
+
+class StripeBusy(StripeUnavailable):
+    """Stripe refused to run the request now, and none of it executed: a 429 (a lock
+    timeout on the object, or the rate limiter, both before the idempotency layer:
+    https://docs.stripe.com/rate-limits#object-lock-timeouts,
+    https://docs.stripe.com/error-low-level#content-errors). The SDK retries lock
+    timeouts (Stripe-Should-Retry: true); this is what remains after its retries."""
+
+    outcome_unknown = False
+
+
+class StripeKeyInUse(StripeBusy):
+    """409 idempotency_key_in_use: another request with the same key (a double click
+    sharing the attempt) is still executing at Stripe; this one ran nothing and
+    stored nothing, so the same request later gets that request's answer
+    (https://docs.stripe.com/api/idempotent_requests). The SDK retries 409s."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "operation_in_progress"
 
 
 class StripeInvalidRequest(GatewayError):
@@ -198,7 +224,8 @@ def stripe_client() -> stripe.StripeClient:
 
 def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
     error = getattr(exc, "error", None)
-    code = str(getattr(exc, "code", "") or "")
+    # The SDK sets .code only on some errors (not on 409s or 429s): the body has it.
+    code = str(getattr(exc, "code", "") or getattr(error, "code", "") or "")
     message = str(getattr(exc, "user_message", "") or getattr(error, "message", "") or exc)
     context = {
         "operation": operation,
@@ -213,6 +240,16 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
             decline_code=str(getattr(error, "decline_code", "") or ""),
             stripe_code=code,
             param=str(getattr(exc, "param", "") or ""),
+        )
+    if context["http_status"] == 409 and code == "idempotency_key_in_use":
+        logger.info("stripe: the same write is still in flight", extra=context)
+        return StripeKeyInUse(
+            "The same operation is already under way; try again in a moment.", stripe_code=code
+        )
+    if isinstance(exc, stripe.RateLimitError):
+        logger.warning("stripe busy (%s): nothing was executed", code, extra=context)
+        return StripeBusy(
+            "The payment provider is busy right now; try again.", stripe_code=code or "rate_limit"
         )
     if isinstance(exc, stripe.IdempotencyError):
         logger.error("stripe idempotency conflict", extra=context)

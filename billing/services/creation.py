@@ -156,13 +156,16 @@ def subscription_creation_send(*, attempt: StripeAttempt, call: Callable[[str], 
 
     Stripe unreachable (a timeout, a dropped connection, a 5xx) leaves the
     outcome unknown: what was sent may still be executing at Stripe, so the
-    hold is kept until its lease runs out, as for a request that died.
+    hold is kept until its lease runs out, as for a request that died. Stripe
+    busy (a 429 lock timeout, a 409 for the key another request is still
+    sending) says this request ran nothing: released, and the attempt stays
+    pending for a retry with its key.
     """
     try:
         result = attempt_run(attempt=attempt, call=call)
     except gateway.GatewayError as exc:
-        if not exc.retryable:
-            subscription_creation_release(attempt=attempt)  # Stripe answered: nothing was created
+        if not exc.outcome_unknown:
+            subscription_creation_release(attempt=attempt)  # Stripe answered: this sent nothing
         raise
     subscription_creation_release(attempt=attempt)
     return result

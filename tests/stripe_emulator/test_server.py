@@ -88,7 +88,10 @@ def test_concurrent_requests_are_all_served(stripe_emulator):
 
 
 def test_concurrent_same_key_creates_one_object(stripe_emulator):
-    client = stripe_emulator.client()
+    # https://docs.stripe.com/api/idempotent_requests: a request meeting the same key in
+    # flight gets 409 idempotency_key_in_use (tests/stripe_emulator/test_concurrency.py),
+    # which the SDK retries into the replay.
+    client = stripe_emulator.client(max_network_retries=2)
     results: list[str] = []
 
     def work() -> None:
@@ -105,6 +108,9 @@ def test_concurrent_same_key_creates_one_object(stripe_emulator):
     assert len(results) == 6
     assert len(set(results)) == 1
     assert len(client.v1.customers.list().data) == 1
+    shared = [r for r in stripe_emulator.requests() if r["idempotency_key"] == "shared"]
+    assert {r["status"] for r in shared} <= {200, 409}
+    assert len([r for r in shared if r["status"] == 200 and not r.get("replayed")]) == 1
 
 
 @pytest.mark.parametrize("flag", ["--webhook-url", "--webhook-secret"])
