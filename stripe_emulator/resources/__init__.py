@@ -7,7 +7,9 @@ from stripe_emulator.store import State
 
 from . import (  # noqa: F401 - imported for their routes
     charges,
+    coupons,
     customers,
+    discounts,
     events,
     invoice_items,
     invoices,
@@ -15,6 +17,7 @@ from . import (  # noqa: F401 - imported for their routes
     payment_methods,
     prices,
     products,
+    promotion_codes,
     refunds,
     setup_intents,
     subscription_items,
@@ -29,6 +32,8 @@ def install_hooks(state: State) -> None:
     state.hooks["customer"] = customers.render_customer
     state.hooks["subscription"] = subscriptions.render_subscription
     state.hooks["invoice"] = invoices.render_invoice
+    state.hooks["coupon"] = coupons.render_coupon
+    state.hooks["promotion_code"] = promotion_codes.render_promotion_code
 
 
 __all__ = ["ROUTES", "Context", "install_hooks", "match", "validate"]

@@ -1,7 +1,5 @@
-"""Subscriptions: create, retrieve, update, cancel, resume, list: the requests (parameters,
-validation, the answer). Their life in time (the first invoice, trials, renewal, dunning,
-pause, cancellation) is in stripe_emulator/lifecycle/, which these handlers call as the
-scheduler does."""
+"""Subscriptions: the requests (create, retrieve, update, cancel, resume, list). Their life in
+time (first invoice, trials, renewal, dunning, pause, cancellation) is in ../lifecycle/."""
 
 from __future__ import annotations
 
@@ -32,6 +30,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
+from .discounts import DISCOUNTS, redeem_discounts, update_discounts
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -75,6 +74,7 @@ CREATE_SCHEMA = {
     "proration_behavior": SCALAR,
     "cancel_at_period_end": SCALAR,
     "payment_settings": {"save_default_payment_method": SCALAR},
+    "discounts": DISCOUNTS,
 }
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
@@ -91,6 +91,7 @@ UPDATE_SCHEMA = {
     "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
     "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": {"save_default_payment_method": SCALAR},
+    "discounts": DISCOUNTS,
 }
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
@@ -166,6 +167,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if pm is None and behavior in ("allow_incomplete", "error_if_incomplete"):
             raise invalid(NO_PM_MESSAGE, code="resource_missing")
         _precheck(pm, behavior)
+    discounts = redeem_discounts(ctx, params, customer, resolved, sub_id, now)
 
     # Validation is over: from here the request changes state.
     if dpm is not None:
@@ -183,6 +185,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             "customer": customer["id"],
             "default_payment_method": dpm["id"] if dpm else None,
             "description": get_str(params, "description") or None,
+            "discounts": discounts,
             "items": list_object(
                 [item_object(sub_id, p, q, m, now, start, end) for p, q, m in resolved],
                 f"/v1/subscription_items?subscription={sub_id}",
@@ -320,6 +323,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     ) or trial_end == "now"
     if charges and not trialing:
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
+    update_discounts(ctx, sub, customer, params, now)
 
     # Apply.
     if dpm is not None:
