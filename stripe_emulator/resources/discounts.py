@@ -7,15 +7,15 @@ subscription, on update) are checked before anything changes (`redeem_discounts`
 `update_discounts`); each redemption makes a `di_...` discount, counts once on its coupon
 and promotion code, and is reported as `customer.discount.created`. A discount ends as
 its coupon's duration says: `once` after the first invoice with something to discount,
-`repeating` at `end` (start + duration_in_months), `forever` never; ending removes it from
-the subscription (`customer.discount.deleted`)."""
+`repeating` at `end` (start + duration_in_months), `forever` never; it is removed from the
+subscription (`customer.discount.deleted`) when the next invoice is made."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from stripe_emulator.errors import invalid, no_such
+from stripe_emulator.errors import StripeError, invalid, no_such
 from stripe_emulator.params import SCALAR, ListOf
 from stripe_emulator.store import new_id
 
@@ -214,7 +214,9 @@ def subscription_delete_discount(ctx: Context, params: dict[str, Any], id: str):
     """Removes the subscription's discounts; answers the (first) one removed, deleted."""
     sub = ctx.get("subscription", id)
     if not sub["discounts"]:
-        raise no_such("discount", f"for subscription {id}", status=404)
+        raise StripeError(  # (I): the wording of this 404
+            f"No active discount for subscription: {id}", status=404, code="resource_missing"
+        )
     removed = [remove_discount(ctx, sub, d) for d in list(sub["discounts"])]
     return ctx.render(removed[0]) | {"deleted": True}
 
@@ -277,8 +279,9 @@ def _take(ctx: Context, discount: dict[str, Any], lines: Lines, currency: str) -
 
 def discount_lines(ctx: Context, lines: Lines, *, sub: dict[str, Any], customer) -> None:
     """Each line's `discount_amounts` (and `pretax_credit_amounts`) from the subscription's
-    discounts as they stand when the invoice is made; a discount whose time is over is
-    removed first, a `once` one after the first invoice it takes something off."""
+    discounts as they stand when the invoice is made. A discount whose time is over is
+    removed then: a `repeating` one at the first invoice from its `end`, a `once` one at
+    the invoice after the first it took something off (I)."""
     for line in lines:
         line["discount_amounts"] = []
         line["pretax_credit_amounts"] = []
@@ -287,12 +290,12 @@ def discount_lines(ctx: Context, lines: Lines, *, sub: dict[str, Any], customer)
     now = ctx.now(customer)
     for discount_id in list(sub["discounts"]):
         discount = ctx.state.find("discount", discount_id)
-        if discount["end"] is not None and now >= discount["end"]:
+        over = discount["end"] is not None and now >= discount["end"]
+        if over or discount.get("_used"):
             remove_discount(ctx, sub, discount_id)
             continue
         coupon = ctx.state.find("coupon", discount["source"]["coupon"])
         if discount["_duration"] == "once" and not any(_applies(ctx, coupon, x) for x in lines):
             continue  # a trial's zero invoice: the coupon waits for the first charge
         _take(ctx, discount, lines, sub["currency"])
-        if discount["_duration"] == "once":
-            remove_discount(ctx, sub, discount_id)
+        discount["_used"] = discount["_duration"] == "once"

@@ -107,7 +107,9 @@ def test_a_coupon_is_no_longer_valid_once_redeem_by_passes(stripe_client, stripe
 
 
 # https://docs.stripe.com/api/coupons/update (name, metadata, currency_options only)
-def test_update_changes_name_metadata_and_currency_options(stripe_client, receiver, stripe_emulator):
+def test_update_changes_name_metadata_and_currency_options(
+    stripe_client, receiver, stripe_emulator
+):
     coupon = stripe_client.v1.coupons.create(
         params={"amount_off": 300, "currency": "usd", "metadata": {"a": "1"}}
     )
