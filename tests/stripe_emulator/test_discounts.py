@@ -9,9 +9,8 @@ import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from tests.helpers.stripe_emulator import DAY, customer_with_card, moment
+from tests.helpers.stripe_shapes import assert_shape
 from tests.stripe_time import past_renewal, past_trial_end, pin_start
-
-from .test_shapes import assert_shape
 
 
 def subscribe(client, customer, *prices, **params):

@@ -7,8 +7,7 @@ import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from tests.helpers.stripe_emulator import DAY, moment
-
-from .test_shapes import assert_shape
+from tests.helpers.stripe_shapes import assert_shape
 
 
 @pytest.fixture
