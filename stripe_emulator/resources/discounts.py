@@ -7,8 +7,10 @@ subscription, on update) are checked before anything changes (`redeem_discounts`
 `update_discounts`); each redemption makes a `di_...` discount, counts once on its coupon
 and promotion code, and is reported as `customer.discount.created`. A discount ends as
 its coupon's duration says: `once` after the first invoice with something to discount,
-`repeating` at `end` (start + duration_in_months), `forever` never; it is removed from the
-subscription (`customer.discount.deleted`) when the next invoice is made."""
+`repeating` at `end` (start + duration_in_months), `forever` never; it then leaves the
+subscription (`customer.discount.deleted`): a `once` one as soon as an invoice consumes
+it (so a create's response no longer shows it [OBS-GO944]), a `repeating` one when the
+first invoice from its `end` is made."""
 
 from __future__ import annotations
 
@@ -279,9 +281,9 @@ def _take(ctx: Context, discount: dict[str, Any], lines: Lines, currency: str) -
 
 def discount_lines(ctx: Context, lines: Lines, *, sub: dict[str, Any], customer) -> None:
     """Each line's `discount_amounts` (and `pretax_credit_amounts`) from the subscription's
-    discounts as they stand when the invoice is made. A discount whose time is over is
-    removed then: a `repeating` one at the first invoice from its `end`, a `once` one at
-    the invoice after the first it took something off (I)."""
+    discounts as they stand when the invoice is made. A `once` discount is consumed by the
+    first invoice it takes something off and leaves the subscription then; a `repeating`
+    one leaves it at the first invoice made from its `end` (I)."""
     for line in lines:
         line["discount_amounts"] = []
         line["pretax_credit_amounts"] = []
@@ -290,12 +292,12 @@ def discount_lines(ctx: Context, lines: Lines, *, sub: dict[str, Any], customer)
     now = ctx.now(customer)
     for discount_id in list(sub["discounts"]):
         discount = ctx.state.find("discount", discount_id)
-        over = discount["end"] is not None and now >= discount["end"]
-        if over or discount.get("_used"):
+        if discount["end"] is not None and now >= discount["end"]:
             remove_discount(ctx, sub, discount_id)
             continue
         coupon = ctx.state.find("coupon", discount["source"]["coupon"])
         if discount["_duration"] == "once" and not any(_applies(ctx, coupon, x) for x in lines):
             continue  # a trial's zero invoice: the coupon waits for the first charge
         _take(ctx, discount, lines, sub["currency"])
-        discount["_used"] = discount["_duration"] == "once"
+        if discount["_duration"] == "once":
+            remove_discount(ctx, sub, discount_id)  # consumed by this invoice [OBS-GO944]

@@ -95,7 +95,7 @@ def test_an_amount_coupon_is_spread_over_the_lines_and_never_below_zero(
     six = stripe_client.v1.coupons.create(params={"amount_off": 600, "currency": "usd"})
     sub = subscribe(stripe_client, reader, price, second, discounts=[{"coupon": six.id}])
     invoice = invoice_of(stripe_client, sub)
-    [di] = sub.discounts
+    [di] = invoice.discounts
     assert line_discounts(invoice) == [[(400, di)], [(200, di)]]
     assert invoice.total == 1499 - 600
 
@@ -103,7 +103,7 @@ def test_an_amount_coupon_is_spread_over_the_lines_and_never_below_zero(
     other, _ = customer_with_card(stripe_client)
     sub = subscribe(stripe_client, other, price, second, discounts=[{"coupon": huge.id}])
     invoice = invoice_of(stripe_client, sub)
-    [di] = sub.discounts
+    [di] = invoice.discounts
     assert line_discounts(invoice) == [[(999, di)], [(500, di)]]
     assert (invoice.total, invoice.amount_due, invoice.status) == (0, 0, "paid")
 
@@ -167,19 +167,23 @@ def test_a_once_coupon_discounts_the_first_invoice_only(
 ):
     coupon = stripe_client.v1.coupons.create(params={"percent_off": 100})
     sub = subscribe(stripe_client, reader, price, discounts=[{"coupon": coupon.id}])
+    # The first invoice consumes it at once: the create's answer no longer shows it
+    # (a Stripe engineer: https://github.com/stripe/stripe-go/issues/944).
+    assert sub.discounts == []
     first = invoice_of(stripe_client, sub)
     assert (first.total, first.status) == (0, "paid")
-    assert first.discounts == sub.discounts
-    assert "customer.discount.created" in moment(stripe_emulator, receiver)
-    # Used up: it stays on the subscription until the next invoice is made (I).
+    [di] = first.discounts
+    assert di.startswith("di_")
+    events = moment(stripe_emulator, receiver)
+    assert {"customer.discount.created", "customer.discount.deleted"} <= events
     past_renewal(stripe_emulator, sub)
     assert invoice_of(stripe_client, sub).total == 999
-    assert stripe_client.v1.subscriptions.retrieve(sub.id).discounts == []
-    assert "customer.discount.deleted" in moment(stripe_emulator, receiver)
 
 
-# https://docs.stripe.com/api/coupons/object (once: "the first charge"): a trial's zero
-# invoice charges nothing, so the coupon waits for the trial's end (I)
+# https://docs.stripe.com/api/coupons/object (once: "Applies to the first charge"); "when
+# you update the Subscription, no charge happens, so the discount is active until it's
+# consumed by an Invoice" (https://github.com/stripe/stripe-go/issues/944): a trial's
+# zero invoice charges nothing, so the coupon waits for the trial's end (I)
 def test_a_once_coupon_on_a_trial_discounts_the_first_paid_invoice(
     stripe_client, stripe_emulator, receiver, price, reader
 ):
@@ -189,17 +193,17 @@ def test_a_once_coupon_on_a_trial_discounts_the_first_paid_invoice(
     )
     trial_invoice = invoice_of(stripe_client, sub)
     assert (trial_invoice.total, trial_invoice.total_discount_amounts) == (0, [])
-    [di] = stripe_client.v1.subscriptions.retrieve(sub.id).discounts
+    [di] = sub.discounts
     moment(stripe_emulator, receiver)
 
     past_trial_end(stripe_emulator, sub)
     converted = invoice_of(stripe_client, sub)
     assert (converted.total, converted.status) == (499, "paid")
     assert converted.discounts == [di]
-    past_renewal(stripe_emulator, stripe_client.v1.subscriptions.retrieve(sub.id))
-    assert invoice_of(stripe_client, sub).total == 999
     assert stripe_client.v1.subscriptions.retrieve(sub.id).discounts == []
     assert "customer.discount.deleted" in moment(stripe_emulator, receiver)
+    past_renewal(stripe_emulator, stripe_client.v1.subscriptions.retrieve(sub.id))
+    assert invoice_of(stripe_client, sub).total == 999
 
 
 # https://docs.stripe.com/billing/subscriptions/coupons#promotion-codes,
