@@ -413,3 +413,21 @@ def test_a_coupon_that_cannot_apply_to_the_subscription_is_refused(stripe_client
     err = refused(stripe_client, reader, price, [{"coupon": narrow.id}])
     assert "does not apply" in err.user_message
     assert stripe_client.v1.coupons.retrieve(narrow.id).times_redeemed == 0
+
+
+# https://docs.stripe.com/api/events/types (coupon.*, promotion_code.*, customer.discount.*)
+def test_an_endpoint_can_listen_to_the_discount_events(stripe_client):
+    types = [
+        "coupon.created",
+        "coupon.updated",
+        "coupon.deleted",
+        "promotion_code.created",
+        "promotion_code.updated",
+        "customer.discount.created",
+        "customer.discount.updated",
+        "customer.discount.deleted",
+    ]
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        params={"url": "https://example.com/hook", "enabled_events": types}
+    )
+    assert endpoint.enabled_events == types
