@@ -160,6 +160,27 @@ def test_a_repeating_coupon_ends_after_its_months(
     assert "customer.discount.deleted" in moment(stripe_emulator, receiver)
 
 
+# https://docs.stripe.com/api/coupons/object (duration_in_months: "the number of months
+# the coupon applies"): the months run from the redemption, a trial included (I)
+def test_a_repeating_coupon_counts_its_months_from_the_redemption_through_a_trial(
+    stripe_client, stripe_emulator, price, reader
+):
+    pin_start(stripe_emulator, 3, 15)
+    coupon = stripe_client.v1.coupons.create(
+        params={"percent_off": 50, "duration": "repeating", "duration_in_months": 1}
+    )
+    sub = subscribe(
+        stripe_client, reader, price, trial_period_days=30, discounts=[{"coupon": coupon.id}]
+    )
+    [di] = sub.discounts
+    past_trial_end(stripe_emulator, sub)  # 14 April: inside the month
+    assert invoice_of(stripe_client, sub).total == 499
+    sub = stripe_client.v1.subscriptions.retrieve(sub.id)
+    past_renewal(stripe_emulator, sub)  # 14 May: the month ended on 15 April
+    assert invoice_of(stripe_client, sub).total == 999
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).discounts == []
+
+
 # https://docs.stripe.com/api/coupons/object (duration once: "Applies to the first charge
 # from a subscription with this coupon applied."); https://docs.stripe.com/api/discounts
 def test_a_once_coupon_discounts_the_first_invoice_only(
