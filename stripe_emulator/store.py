@@ -39,6 +39,8 @@ PREFIXES = {
     "evt": "event",
     "we": "webhook_endpoint",
     "clock": "test_helpers.test_clock",
+    "promo": "promotion_code",
+    "di": "discount",
 }
 
 NOUNS = {
@@ -55,6 +57,9 @@ NOUNS = {
     "event": "event",
     "webhook_endpoint": "webhook_endpoint",
     "test_helpers.test_clock": "test_clock",
+    "coupon": "coupon",
+    "promotion_code": "promotion code",
+    "discount": "discount",
 }
 
 
@@ -171,7 +176,7 @@ class State:
         prefix = object_id.split("_", 1)[0]
         kind = PREFIXES.get(prefix)
         if kind is None:
-            return None
+            return self.find("coupon", object_id)  # a coupon's id is any string
         return self.find(kind, object_id)
 
 
@@ -222,6 +227,10 @@ EXPANDABLE = frozenset(
         "failure_balance_transaction",
         "from_invoice",
         "latest_revision",
+        "coupon",
+        "promotion_code",
+        "discount",
+        "discounts",
     ]
 )
 
@@ -255,6 +264,17 @@ def _expand(state: State, node: Any, segments: list[str], full: str) -> None:
     if not isinstance(node, dict) or key not in node:
         raise invalid(f"This property cannot be expanded ({full}).", param="expand")
     value = node[key]
+    if isinstance(value, list):  # a list of ids (`discounts`) or of hashes holding one
+        for i, entry in enumerate(value):
+            if isinstance(entry, str) and key in EXPANDABLE:
+                target = state.lookup_any(entry)
+                if target is None:
+                    raise invalid(f"This property cannot be expanded ({full}).", param="expand")
+                value[i] = entry = state.render(target)
+            elif not isinstance(entry, dict):
+                raise invalid(f"This property cannot be expanded ({full}).", param="expand")
+            _expand(state, entry, rest, full)
+        return
     if (value is None or isinstance(value, str)) and key not in EXPANDABLE:
         raise invalid(f"This property cannot be expanded ({full}).", param="expand")
     if isinstance(value, str):

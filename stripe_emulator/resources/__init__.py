@@ -7,8 +7,10 @@ from stripe_emulator.store import State
 
 from . import (  # noqa: F401 - imported for their routes
     charges,
+    coupons,
     currencies,
     customers,
+    discounts,
     events,
     invoice_items,
     invoiceitems,
@@ -17,6 +19,7 @@ from . import (  # noqa: F401 - imported for their routes
     payment_methods,
     prices,
     products,
+    promotion_codes,
     refunds,
     setup_intents,
     subscription_items,
@@ -32,6 +35,8 @@ def install_hooks(state: State) -> None:
     state.hooks["subscription"] = subscriptions.render_subscription
     state.hooks["invoice"] = invoices.render_invoice
     state.hooks["include"] = currencies.included
+    state.hooks["coupon"] = coupons.render_coupon
+    state.hooks["promotion_code"] = promotion_codes.render_promotion_code
 
 
 __all__ = ["ROUTES", "Context", "install_hooks", "match", "validate"]

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from .discounts import discount_lines
+
 Lines = list[dict[str, Any]]
 
 
 def line_discounts(ctx: Any, lines: Lines, *, sub: dict[str, Any], customer: dict[str, Any]):
-    """Set each line's `discount_amounts`; nothing is discounted yet."""
-    for line in lines:
-        line["discount_amounts"] = []
+    """Set each line's `discount_amounts` from the subscription's discounts (discounts.py:
+    percent_off rounded half up per line, amount_off spread over the lines, none below
+    zero; prorations are not discountable)."""
+    discount_lines(ctx, lines, sub=sub, customer=customer)
 
 
 def line_taxes(ctx: Any, lines: Lines, *, sub: dict[str, Any], customer: dict[str, Any]):
@@ -64,6 +67,7 @@ def invoice_amounts(
         "amount_remaining": max(total, 0),
         "subtotal": subtotal,
         "subtotal_excluding_tax": subtotal - inclusive,
+        "discounts": [d["discount"] for d in discounts],
         "total": total,
         "total_discount_amounts": discounts,
         "total_excluding_tax": total - exclusive - inclusive,

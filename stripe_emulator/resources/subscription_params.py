@@ -10,6 +10,7 @@ from stripe_emulator.params import BOOL, MAP, SCALAR, ListOf
 
 from .base import PAGE
 from .common import CANCELLATION_DETAILS_SCHEMA, PAYMENT_SETTINGS_SCHEMA, TIMESTAMP
+from .discounts import DISCOUNTS
 
 PAYMENT_BEHAVIORS = (
     "allow_incomplete",
@@ -40,6 +41,7 @@ CREATE_SCHEMA = {
     "proration_behavior": SCALAR,
     "cancel_at_period_end": BOOL,
     "payment_settings": PAYMENT_SETTINGS_SCHEMA,
+    "discounts": DISCOUNTS,
 } | billing_anchor.SCHEMA
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
@@ -56,6 +58,7 @@ UPDATE_SCHEMA = {
     "cancellation_details": CANCELLATION_DETAILS_SCHEMA,
     "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": PAYMENT_SETTINGS_SCHEMA,
+    "discounts": DISCOUNTS,
 } | pause_collection.SCHEMA
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 LIST_SCHEMA = PAGE | {

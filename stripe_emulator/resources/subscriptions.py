@@ -1,7 +1,5 @@
-"""Subscriptions: create, retrieve, update, cancel, resume, list: the requests (parameters,
-validation, the answer). Their life in time (the first invoice, trials, renewal, dunning,
-pause, cancellation) is in stripe_emulator/lifecycle/, which these handlers call as the
-scheduler does."""
+"""Subscriptions: the requests (create, retrieve, update, cancel, resume, list). Their life in
+time (first invoice, trials, renewal, dunning, pause, cancellation) is in ../lifecycle/."""
 
 from __future__ import annotations
 
@@ -26,6 +24,7 @@ from stripe_emulator.store import State, list_object, new_id, strip
 from .base import Context, listing, retrieve, route
 from .charges import charge_outcome
 from .currencies import subscription_currency
+from .discounts import redeem_discounts, update_discounts
 from .invoices import invoice_now
 from .payment_intents import REQUIRES_ACTION_MESSAGE
 from .payment_methods import resolve_attached, subscription_payment_method
@@ -124,6 +123,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if pm is None and behavior in ("allow_incomplete", "error_if_incomplete"):
             raise invalid(NO_PM_MESSAGE, code="resource_missing")
         _precheck(pm, behavior)
+    discounts = redeem_discounts(ctx, params, customer, resolved, sub_id, now)
 
     # Validation is over: from here the request changes state.
     if dpm is not None:
@@ -141,6 +141,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
             "customer": customer["id"],
             "default_payment_method": dpm["id"] if dpm else None,
             "description": get_str(params, "description") or None,
+            "discounts": discounts,
             "items": list_object(
                 [item_object(sub_id, p, q, m, now, start, end) for p, q, m in resolved],
                 f"/v1/subscription_items?subscription={sub_id}",
@@ -270,6 +271,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     ) or trial_end == "now"
     if charges and not trialing:
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
+    update_discounts(ctx, sub, customer, params, now)
 
     # Apply.
     pause_collection.update(sub, params, now)  # validated before anything changes

@@ -60,6 +60,12 @@ PARAMS = {
     ("POST", "/v1/test_helpers/test_clocks"): "TestClockCreateParams",
     ("GET", "/v1/test_helpers/test_clocks"): "TestClockListParams",
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "TestClockAdvanceParams",
+    ("POST", "/v1/coupons"): "CouponCreateParams",
+    ("POST", "/v1/coupons/{id}"): "CouponUpdateParams",
+    ("GET", "/v1/coupons"): "CouponListParams",
+    ("POST", "/v1/promotion_codes"): "PromotionCodeCreateParams",
+    ("POST", "/v1/promotion_codes/{id}"): "PromotionCodeUpdateParams",
+    ("GET", "/v1/promotion_codes"): "PromotionCodeListParams",
 }
 
 

@@ -34,6 +34,9 @@ RESOURCES = [
     "events",
     "webhook_endpoints",
     "test_clocks",
+    "coupons",
+    "promotion_codes",
+    "discounts",
 ]
 MAX_LINES = 450  # "about 400"
 
@@ -165,6 +168,9 @@ SDK = {
     "charge_payment_method_details": stripe.Charge.PaymentMethodDetails,
     "charge_card_details": stripe.Charge.PaymentMethodDetails.Card,
     "refund": stripe.Refund,
+    "coupon": stripe.Coupon,
+    "promotion_code": stripe.PromotionCode,
+    "discount": stripe.Discount,
 }
 # Declared fields a skeleton leaves out: `deleted` is only on deleted objects; the
 # others are assembled when the object is rendered (store.State.render's hooks) or, like
