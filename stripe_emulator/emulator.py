@@ -155,5 +155,11 @@ def check_settings(settings: dict[str, Any]) -> None:
         elif key == "after_retries":
             if value not in AFTER_RETRIES:
                 raise ValueError(f"after_retries must be one of {', '.join(AFTER_RETRIES)}")
+        elif key == "tax_origin":
+            if not (isinstance(value, str) and len(value) == 2 and value.isupper()):
+                raise ValueError("tax_origin must be a two-letter country code")
+        elif key == "tax_behavior":
+            if value not in (None, "inclusive", "exclusive"):
+                raise ValueError("tax_behavior must be inclusive, exclusive or null")
         else:
             raise ValueError(f"unknown setting {key!r}")

@@ -39,6 +39,8 @@ PREFIXES = {
     "evt": "event",
     "we": "webhook_endpoint",
     "clock": "test_helpers.test_clock",
+    "txr": "tax_rate",
+    "txi": "tax_id",
 }
 
 NOUNS = {
@@ -55,6 +57,8 @@ NOUNS = {
     "event": "event",
     "webhook_endpoint": "webhook_endpoint",
     "test_helpers.test_clock": "test_clock",
+    "tax_rate": "tax_rate",
+    "tax_id": "tax_id",
 }
 
 
@@ -73,6 +77,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "payment_retry_days": [3, 5, 7],
     # What the subscription becomes when the last retry fails: canceled|unpaid|past_due.
     "after_retries": "canceled",
+    # Stripe Tax (stripe_emulator/tax.py): the country the account is established in, and
+    # the default tax behavior for prices whose tax_behavior is unspecified (None: none).
+    "tax_origin": "IE",
+    "tax_behavior": None,
 }
 
 
@@ -247,6 +255,9 @@ def _expand(state: State, node: Any, segments: list[str], full: str) -> None:
     if not isinstance(node, dict) or key not in node:
         raise invalid(f"This property cannot be expanded ({full}).", param="expand")
     value = node[key]
+    include = state.hooks.get("include")  # fields served only when expanded (customer.tax)
+    if value is None and include is not None:
+        value = node[key] = include(node, key)
     if (value is None or isinstance(value, str)) and key not in EXPANDABLE:
         raise invalid(f"This property cannot be expanded ({full}).", param="expand")
     if isinstance(value, str):

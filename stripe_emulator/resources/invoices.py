@@ -9,6 +9,7 @@ from typing import Any
 from stripe_emulator.errors import StripeError, card_error, invalid
 from stripe_emulator.params import SCALAR, get_bool, get_str
 from stripe_emulator.store import State, list_object, new_id, paginate, strip
+from stripe_emulator.tax import invoice_automatic_tax
 
 from .base import PAGE, Context, listing, retrieve, route
 from .invoice_amounts import invoice_amounts
@@ -40,6 +41,7 @@ def invoice_create(
         "invoice",
         {
             "id": invoice_id,
+            "automatic_tax": invoice_automatic_tax(sub, customer),
             "billing_reason": reason,
             "created": now,
             "currency": sub["currency"],

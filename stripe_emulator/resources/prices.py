@@ -17,6 +17,7 @@ from stripe_emulator.params import (
     get_str,
 )
 from stripe_emulator.store import State, new_id
+from stripe_emulator.tax import check_behavior_change
 
 from .base import PAGE, Context, listing, retrieve, route
 from .products import product_object
@@ -181,9 +182,8 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
     if "nickname" in params:
         price["nickname"] = get_str(params, "nickname") or None
     if "tax_behavior" in params:
-        price["tax_behavior"] = get_enum(
-            params, "tax_behavior", ("exclusive", "inclusive", "unspecified")
-        )
+        behavior = get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
+        price["tax_behavior"] = check_behavior_change(price, behavior)
     price["metadata"] = get_metadata(params, price["metadata"])
     ctx.emit("price.updated", price, before)
     return ctx.render(price)

@@ -29,6 +29,7 @@ from stripe_emulator.params import (
     get_str,
 )
 from stripe_emulator.store import State, list_object, new_id, strip
+from stripe_emulator.tax import TAX_PARAMS, automatic_tax
 
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_outcome
@@ -75,7 +76,7 @@ CREATE_SCHEMA = {
     "proration_behavior": SCALAR,
     "cancel_at_period_end": SCALAR,
     "payment_settings": {"save_default_payment_method": SCALAR},
-}
+} | TAX_PARAMS
 UPDATE_SCHEMA = {
     "items": ListOf(ITEM_SCHEMA | {"id": SCALAR, "deleted": SCALAR, "clear_usage": SCALAR}),
     "trial_end": SCALAR,
@@ -91,7 +92,7 @@ UPDATE_SCHEMA = {
     "cancellation_details": {"comment": SCALAR, "feedback": SCALAR},
     "billing_cycle_anchor": {"type": SCALAR},
     "payment_settings": {"save_default_payment_method": SCALAR},
-}
+} | TAX_PARAMS
 RESUME_BEHAVIORS = ("resume_on_payment_attempt", "resume_on_payment_success")
 
 
@@ -166,6 +167,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if pm is None and behavior in ("allow_incomplete", "error_if_incomplete"):
             raise invalid(NO_PM_MESSAGE, code="resource_missing")
         _precheck(pm, behavior)
+    tax = automatic_tax(ctx, params, customer)
 
     # Validation is over: from here the request changes state.
     if dpm is not None:
@@ -177,6 +179,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         "subscription",
         {
             "id": sub_id,
+            "automatic_tax": tax,
             "billing_cycle_anchor": trial_end or now,
             "created": now,
             "currency": first["currency"],
@@ -320,6 +323,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     ) or trial_end == "now"
     if charges and not trialing:
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
+    sub["automatic_tax"] = automatic_tax(ctx, params, customer, sub)  # validated, then set
 
     # Apply.
     if dpm is not None:

@@ -34,6 +34,8 @@ RESOURCES = [
     "events",
     "webhook_endpoints",
     "test_clocks",
+    "tax_ids",
+    "tax_rates",
 ]
 MAX_LINES = 450  # "about 400"
 
@@ -164,6 +166,8 @@ SDK = {
     "charge_payment_method_details": stripe.Charge.PaymentMethodDetails,
     "charge_card_details": stripe.Charge.PaymentMethodDetails.Card,
     "refund": stripe.Refund,
+    "tax_rate": stripe.TaxRate,
+    "tax_id": stripe.TaxId,
 }
 # Declared fields a skeleton leaves out: `deleted` is only on deleted objects; the
 # others are assembled when the object is rendered (store.State.render's hooks).

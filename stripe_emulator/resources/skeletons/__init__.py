@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import billing, payments
+from . import billing, payments, tax
 
-SKELETONS: dict[str, dict[str, Any]] = billing.SKELETONS | payments.SKELETONS
+SKELETONS: dict[str, dict[str, Any]] = billing.SKELETONS | payments.SKELETONS | tax.SKELETONS
 
 
 def fill(kind: str, values: dict[str, Any]) -> dict[str, Any]:

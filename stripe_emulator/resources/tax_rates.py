@@ -1,0 +1,103 @@
+"""Tax rates as Stripe Tax creates them (one `txr_` object per country, state, percentage
+and inclusive flag, referenced by each tax on an invoice line), retrieve and list; and
+each invoice line's `taxes` under automatic tax (stripe_emulator/tax.py decides the rate).
+
+Sources: [TAX-ZERO] (a zero result still names a tax rate, with `percentage` 0),
+[INV-TAX] api/invoices/object#invoice_object-total_taxes, [TAXRATE] api/tax_rates/object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe_emulator.params import SCALAR, get_bool
+from stripe_emulator.store import new_id
+from stripe_emulator.tax import (
+    RATES,
+    effective_behavior,
+    invoice_automatic_tax,
+    tax_amount,
+    treatment,
+)
+
+from .base import PAGE, Context, listing, retrieve
+from .skeletons import fill
+
+
+def tax_rate_for(ctx: Context, where: dict[str, Any], percentage: float, inclusive: bool):
+    """The tax rate Stripe Tax uses for a location, created on first use."""
+    country, state = where["country"], where.get("state")
+    for rate in ctx.state.all("tax_rate"):
+        if (rate["country"], rate["state"], rate["percentage"], rate["inclusive"]) == (
+            country,
+            state,
+            percentage,
+            inclusive,
+        ):
+            return rate
+    us = country == "US"
+    name = RATES.get(country, (None,))[0]
+    rate = fill(
+        "tax_rate",
+        {
+            "id": new_id("txr"),
+            "country": country,
+            "created": ctx.now(),
+            "description": f"VAT {name}" if name else None,
+            "display_name": "Sales Tax" if us else "VAT",
+            "inclusive": inclusive,
+            "jurisdiction": state if us and state else country,
+            "jurisdiction_level": "state" if us and state else "country",
+            "percentage": percentage,
+            "state": state,
+            "tax_type": "sales_tax" if us else "vat",
+        },
+    )
+    return ctx.insert(rate)
+
+
+def line_taxes(ctx: Context, lines: list[dict[str, Any]], *, sub: dict[str, Any], customer):
+    """Each line's `taxes` when the subscription has automatic tax and the customer's
+    location is known: one entry per line, computed on the line's amount after its
+    discounts; inclusive tax taken out of it, exclusive tax added [INV-TAX]."""
+    auto = invoice_automatic_tax(sub, customer)
+    if auto["status"] != "complete":
+        for line in lines:
+            line["taxes"] = []
+        return
+    where, percentage, reason = treatment(ctx, customer)
+    for line in lines:
+        price = ctx.state.find("price", line["pricing"]["price_details"]["price"])
+        behavior = effective_behavior(ctx, price) or "exclusive"
+        discounted = sum(d["amount"] for d in line.get("discount_amounts") or [])
+        tax, taxable = tax_amount(line["amount"] - discounted, percentage, behavior)
+        rate = tax_rate_for(ctx, where, percentage, behavior == "inclusive")
+        line["taxes"] = [
+            {
+                "amount": tax,
+                "tax_behavior": behavior,
+                "tax_rate_details": {"tax_rate": rate["id"]},
+                "taxability_reason": reason,
+                "taxable_amount": taxable,
+                "type": "tax_rate_details",
+            }
+        ]
+
+
+retrieve("tax_rate", "/v1/tax_rates/{id}")
+
+
+def _where(ctx: Context, params: dict[str, Any], objs: list[dict[str, Any]]):
+    for key in ("active", "inclusive"):
+        value = get_bool(params, key)
+        if value is not None:
+            objs = [r for r in objs if r[key] == value]
+    return objs
+
+
+listing(
+    "tax_rate",
+    "/v1/tax_rates",
+    PAGE | {"active": SCALAR, "inclusive": SCALAR, "created": "any"},
+    _where,
+)
