@@ -150,15 +150,17 @@ def effective_behavior(ctx: Any, price: dict[str, Any]) -> str | None:
 
 
 def automatic_tax(ctx: Any, params: dict[str, Any], customer: dict[str, Any], sub=None):
-    """The subscription's `automatic_tax` after this request: validated (the customer's
-    location, each price's tax behavior) before anything changes."""
+    """The subscription's `automatic_tax` after this request, validated before anything
+    changes: enabling it needs a recognized customer location; every price of a
+    subscription with automatic tax needs a tax behavior (its own or the default)."""
     current = sub["automatic_tax"] if sub else disabled()
     param = params.get("automatic_tax")
     given = param not in (None, "")
-    enabled = param.get("enabled") in ("true", True) if given else current["enabled"]
-    if not enabled:
+    if given and param.get("enabled") not in ("true", True):
         return disabled()
-    if location(customer) is None:
+    if not (given or current["enabled"]):
+        return current
+    if given and location(customer) is None:
         raise location_error()
     ids = [i.get("price") for i in params.get("items") or [] if isinstance(i, dict)]
     ids += [i["_price"] for i in sub["items"]["data"]] if sub else []
@@ -170,6 +172,8 @@ def automatic_tax(ctx: Any, params: dict[str, Any], customer: dict[str, Any], su
                 "https://stripe.com/docs/tax/products-prices-tax-categories-tax-behavior"
                 "#tax-behavior for more information."
             )
+    if not given:
+        return current
     return {
         "disabled_reason": None,
         "enabled": True,

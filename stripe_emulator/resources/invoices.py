@@ -16,6 +16,7 @@ from .invoice_amounts import invoice_amounts
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
 from .skeletons import fill
+from .tax_rates import finalize_tax
 
 FINALIZE_DELAY = 3600  # a subscription's cycle invoice stays a draft about an hour [BTEST]
 
@@ -78,6 +79,7 @@ def invoice_create(
 def invoice_finalize(ctx: Context, invoice: dict[str, Any]) -> None:
     """draft -> open: number, hosted URL, customer balance applied; 0 due -> paid."""
     customer = ctx.state.find("customer", invoice["customer"])
+    finalize_tax(ctx, invoice)
     now = ctx.now(customer)
     before_customer = ctx.render(customer)
     balance = customer.get("balance") or 0

@@ -84,6 +84,27 @@ def line_taxes(ctx: Context, lines: list[dict[str, Any]], *, sub: dict[str, Any]
         ]
 
 
+def finalize_tax(ctx: Context, invoice: dict[str, Any]) -> None:
+    """At finalization, an automatic-tax invoice whose customer location is not recognized
+    finalizes without tax, and automatic tax is turned off on it and on its subscription
+    (disabled_reason `finalization_requires_location_inputs` / `requires_location_inputs`)
+    [TAX-LOC]."""
+    auto = invoice["automatic_tax"]
+    if not auto["enabled"] or auto["status"] != "requires_location_inputs":
+        return
+    auto.update(enabled=False, disabled_reason="finalization_requires_location_inputs")
+    parent = (invoice.get("parent") or {}).get("subscription_details") or {}
+    sub = ctx.state.find("subscription", parent.get("subscription") or "")
+    if sub is not None and sub["automatic_tax"]["enabled"]:
+        before = ctx.render(sub)
+        sub["automatic_tax"] = {
+            "disabled_reason": "requires_location_inputs",
+            "enabled": False,
+            "liability": sub["automatic_tax"]["liability"],
+        }
+        ctx.emit("customer.subscription.updated", sub, before)
+
+
 retrieve("tax_rate", "/v1/tax_rates/{id}")
 
 

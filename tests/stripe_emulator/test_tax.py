@@ -304,3 +304,28 @@ def test_tax_through_the_trial_conversion_and_a_renewal(stripe_emulator, stripe_
     assert renewal.id != invoice.id
     assert (renewal.total, renewal.amount_paid) == (999, 999)
     assert [(t.amount, t.taxable_amount) for t in renewal.total_taxes] == [(167, 832)]
+
+
+# https://docs.stripe.com/tax/customer-locations (invoice finalization errors)
+def test_a_renewal_without_a_location_finalizes_without_tax(stripe_emulator, stripe_client):
+    customer, _ = customer_with_card(stripe_client, address=BERLIN)
+    sub = subscribe(stripe_client, customer, make_price(stripe_client, "eur", 999))
+    stripe_client.v1.customers.update(
+        customer.id, params={"address": "", "tax": {"validate_location": "deferred"}}
+    )
+    stripe_emulator.advance(to=sub["items"].data[0].current_period_end + 60)
+    sub = stripe_client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
+    draft = sub.latest_invoice
+    assert (draft.status, draft.automatic_tax.enabled) == ("draft", True)
+    assert draft.automatic_tax.status == "requires_location_inputs"
+    assert draft.total_taxes == []
+    stripe_emulator.advance(HOUR)
+    invoice = stripe_client.v1.invoices.retrieve(draft.id)
+    assert (invoice.status, invoice.total, invoice.amount_paid) == ("paid", 999, 999)
+    assert invoice.automatic_tax.enabled is False
+    assert invoice.automatic_tax.disabled_reason == "finalization_requires_location_inputs"
+    sub = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert (sub.automatic_tax.enabled, sub.automatic_tax.disabled_reason) == (
+        False,
+        "requires_location_inputs",
+    )
