@@ -125,8 +125,10 @@ def check_customer_location(ctx: Any, customer: dict[str, Any] | None, params: d
             f"Invalid tax[validate_location]: must be one of {', '.join(choices)}",
             param="tax[validate_location]",
         )
-    where = location(customer or {}, params)
-    if where is not None or mode == "deferred":
+    moves = customer is None or bool({"address", "shipping"} & set(params))
+    if mode == "deferred" or (mode == "auto" and not moves):
+        return
+    if location(customer or {}, params) is not None:
         return
     if mode == "immediately" or any(
         s["customer"] == customer["id"]

@@ -172,6 +172,8 @@ retrieve("price", "/v1/prices/{id}")
 def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
+    choices = ("exclusive", "inclusive", "unspecified")
+    behavior = check_behavior_change(price, get_enum(params, "tax_behavior", choices))
     if "active" in params:
         price["active"] = get_bool(params, "active")
     if "lookup_key" in params:
@@ -182,8 +184,7 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
     if "nickname" in params:
         price["nickname"] = get_str(params, "nickname") or None
     if "tax_behavior" in params:
-        behavior = get_enum(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
-        price["tax_behavior"] = check_behavior_change(price, behavior)
+        price["tax_behavior"] = behavior
     price["metadata"] = get_metadata(params, price["metadata"])
     ctx.emit("price.updated", price, before)
     return ctx.render(price)

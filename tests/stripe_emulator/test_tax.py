@@ -227,6 +227,8 @@ def test_validate_location(stripe_client):
     stripe_client.v1.customers.update(
         customer.id, params={"address": "", "tax": {"validate_location": "deferred"}}
     )
+    # An update that does not move the customer is not refused for the location.
+    stripe_client.v1.customers.update(customer.id, params={"email": "moved@example.com"})
 
 
 # https://docs.stripe.com/tax/products-prices-tax-codes-tax-behavior#tax-behavior
@@ -248,9 +250,12 @@ def test_a_price_tax_behavior_is_set_once(stripe_client):
     price = stripe_client.v1.prices.update(price.id, params={"tax_behavior": "inclusive"})
     assert price.tax_behavior == "inclusive"
     with pytest.raises(stripe.InvalidRequestError) as err:
-        stripe_client.v1.prices.update(price.id, params={"tax_behavior": "exclusive"})
+        stripe_client.v1.prices.update(
+            price.id, params={"tax_behavior": "exclusive", "nickname": "changed"}
+        )
     assert err.value.param == "tax_behavior"
-    assert stripe_client.v1.prices.retrieve(price.id).tax_behavior == "inclusive"
+    price = stripe_client.v1.prices.retrieve(price.id)
+    assert (price.tax_behavior, price.nickname) == ("inclusive", None)
 
 
 # https://docs.stripe.com/tax/subscriptions (enable on an existing subscription)
