@@ -85,10 +85,16 @@ def line_taxes(ctx: Context, lines: list[dict[str, Any]], *, sub: dict[str, Any]
 
 
 def finalize_tax(ctx: Context, invoice: dict[str, Any]) -> None:
-    """At finalization, an automatic-tax invoice whose customer location is not recognized
+    """At finalization: the customer's tax IDs copied onto the invoice (`customer_tax_ids`,
+    no longer updated after) [INV-API]; an automatic-tax invoice whose location is not recognized
     finalizes without tax, and automatic tax is turned off on it and on its subscription
     (disabled_reason `finalization_requires_location_inputs` / `requires_location_inputs`)
     [TAX-LOC]."""
+    invoice["customer_tax_ids"] = [
+        {"type": t["type"], "value": t["value"]}
+        for t in ctx.state.all("tax_id")
+        if t["customer"] == invoice["customer"] and not t.get("_deleted")
+    ]
     auto = invoice["automatic_tax"]
     if not auto["enabled"] or auto["status"] != "requires_location_inputs":
         return

@@ -139,6 +139,10 @@ def test_a_french_business_with_a_verified_vat_id_is_reverse_charged(stripe_clie
     _, tax = the_tax(sub.latest_invoice)
     assert (tax.amount, tax.taxability_reason) == (0, "reverse_charge")
     assert sub.latest_invoice.total == 1000
+    # https://docs.stripe.com/api/invoices/object#invoice_object-customer_tax_ids
+    assert [t.to_dict() for t in sub.latest_invoice.customer_tax_ids] == [
+        {"type": "eu_vat", "value": "FRAB123456789"}
+    ]
 
 
 # https://docs.stripe.com/tax/zero-tax ; https://docs.stripe.com/api/customers/object#customer_object-tax_exempt
