@@ -67,8 +67,9 @@ def line_taxes(ctx: Context, lines: list[dict[str, Any]], *, sub: dict[str, Any]
         return
     where, percentage, reason = treatment(ctx, customer)
     for line in lines:
-        price = ctx.state.find("price", line["pricing"]["price_details"]["price"])
-        behavior = effective_behavior(ctx, price) or "exclusive"
+        details = (line.get("pricing") or {}).get("price_details") or {}
+        price = ctx.state.find("price", details.get("price") or "")
+        behavior = effective_behavior(ctx, price or {}) or "exclusive"
         discounted = sum(d["amount"] for d in line.get("discount_amounts") or [])
         tax, taxable = tax_amount(line["amount"] - discounted, percentage, behavior)
         rate = tax_rate_for(ctx, where, percentage, behavior == "inclusive")
