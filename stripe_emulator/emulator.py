@@ -166,5 +166,11 @@ def check_settings(settings: dict[str, Any]) -> None:
         elif key == "lock_timeout_seconds":
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValueError("lock_timeout_seconds must be a number >= 0")
+        elif key == "tax_origin":
+            if not (isinstance(value, str) and len(value) == 2 and value.isupper()):
+                raise ValueError("tax_origin must be a two-letter country code")
+        elif key == "tax_behavior":
+            if value not in (None, "inclusive", "exclusive"):
+                raise ValueError("tax_behavior must be inclusive, exclusive or null")
         else:
             raise ValueError(f"unknown setting {key!r}")

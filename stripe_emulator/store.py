@@ -41,6 +41,8 @@ PREFIXES = {
     "clock": "test_helpers.test_clock",
     "promo": "promotion_code",
     "di": "discount",
+    "txr": "tax_rate",
+    "txi": "tax_id",
 }
 
 NOUNS = {
@@ -60,6 +62,8 @@ NOUNS = {
     "coupon": "coupon",
     "promotion_code": "promotion code",
     "discount": "discount",
+    "tax_rate": "tax_rate",
+    "tax_id": "tax_id",
 }
 
 
@@ -80,6 +84,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "after_retries": "canceled",
     # How long a write waits for its customer's object lock before 429 lock_timeout.
     "lock_timeout_seconds": 2.0,
+    # Stripe Tax (stripe_emulator/tax.py): the country the account is established in, and
+    # the default tax behavior for prices whose tax_behavior is unspecified (None: none).
+    "tax_origin": "IE",
+    "tax_behavior": None,
 }
 
 
@@ -255,8 +263,9 @@ def _expand(state: State, node: Any, segments: list[str], full: str) -> None:
         for item in node.get("data", []):
             _expand(state, item, rest, full)
         return
-    if isinstance(node, dict) and key not in node and "include" in state.hooks:
-        # A field Stripe leaves out unless expanded (`includable`): price.currency_options.
+    if isinstance(node, dict) and node.get(key) is None and "include" in state.hooks:
+        # A field Stripe leaves out (price.currency_options) or shows as null (customer.tax)
+        # unless expanded.
         stored = state.lookup_any(node.get("id") or "")
         value = state.hooks["include"](state, stored, key) if stored else None
         if value is not None:

@@ -22,11 +22,13 @@ from stripe_emulator.params import (
     get_str,
 )
 from stripe_emulator.store import State, list_object, new_id, strip
+from stripe_emulator.tax import CUSTOMER_TAX
 
 from .base import PAGE, Context, listing, route
 from .common import ADDRESS_SCHEMA, address
 from .payment_methods import attach, check_attachable, resolve_attached
 from .skeletons import fill
+from .tax_ids import TAX_ID_DATA, apply_customer_tax, check_customer_tax, tax_id_list
 
 INVOICE_SETTINGS_SCHEMA = {
     "default_payment_method": SCALAR,
@@ -51,8 +53,10 @@ UPDATE_SCHEMA = {
     "invoice_settings": INVOICE_SETTINGS_SCHEMA,
     "tax_exempt": Enum(*TAX_EXEMPT),
     "balance": Int(),
+    "tax": CUSTOMER_TAX,
 }
 CREATE_SCHEMA = UPDATE_SCHEMA | {"payment_method": SCALAR, "test_clock": SCALAR}
+CREATE_SCHEMA["tax_id_data"] = TAX_ID_DATA
 
 
 def render_customer(state: State, customer: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +74,7 @@ def render_customer(state: State, customer: dict[str, Any]) -> dict[str, Any]:
         [state.render(s) for s in subs[:10]], f"/v1/customers/{cid}/subscriptions", len(subs) > 10
     )
     body["sources"] = list_object([], f"/v1/customers/{cid}/sources")
-    body["tax_ids"] = list_object([], f"/v1/customers/{cid}/tax_ids")
+    body["tax_ids"] = tax_id_list(state, cid)
     return body
 
 
@@ -137,6 +141,7 @@ def customer_create(ctx: Context, params: dict[str, Any]):
     pm_id = get_str(params, "payment_method")
     if pm_id:
         check_attachable(ctx, pm_id)
+    tax_ids = check_customer_tax(ctx, None, params)
     default = (params.get("invoice_settings") or {}).get("default_payment_method")
     if default and default != pm_id:
         raise invalid(
@@ -160,6 +165,7 @@ def customer_create(ctx: Context, params: dict[str, Any]):
         attach(ctx, pm_id, customer, param="payment_method")
     _apply(ctx, customer, deferred)
     ctx.emit("customer.created", customer)
+    apply_customer_tax(ctx, customer, params, tax_ids)
     return ctx.render(customer)
 
 
@@ -175,7 +181,9 @@ def customer_retrieve(ctx: Context, params: dict[str, Any], id: str):
 def customer_update(ctx: Context, params: dict[str, Any], id: str):
     customer = ctx.get("customer", id)
     before = ctx.render(customer)
+    check_customer_tax(ctx, customer, params)
     _apply(ctx, customer, params)
+    apply_customer_tax(ctx, customer, params)
     ctx.emit("customer.updated", customer, before)
     return ctx.render(customer)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import tax_rates
 from .discounts import discount_lines
 
 Lines = list[dict[str, Any]]
@@ -30,9 +31,9 @@ def line_discounts(ctx: Any, lines: Lines, *, sub: dict[str, Any], customer: dic
 
 
 def line_taxes(ctx: Any, lines: Lines, *, sub: dict[str, Any], customer: dict[str, Any]):
-    """Set each line's `taxes`; nothing is taxed yet."""
-    for line in lines:
-        line["taxes"] = []
+    """Set each line's `taxes`: Stripe Tax when the subscription has `automatic_tax`
+    (tax_rates.line_taxes, with the rate table of stripe_emulator/tax.py), else none."""
+    tax_rates.line_taxes(ctx, lines, sub=sub, customer=customer)
 
 
 def _sum_by(entries: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

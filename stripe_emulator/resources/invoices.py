@@ -9,6 +9,7 @@ from typing import Any
 from stripe_emulator.errors import StripeError, card_error, invalid
 from stripe_emulator.params import SCALAR, get_bool, get_enum, get_str
 from stripe_emulator.store import State, list_object, new_id, paginate, strip
+from stripe_emulator.tax import invoice_automatic_tax
 
 from .base import PAGE, Context, listing, retrieve, route
 from .currencies import adopt_currency
@@ -17,6 +18,7 @@ from .invoice_items import with_invoice_items
 from .payment_intents import REQUIRES_ACTION_MESSAGE, pi_confirm, pi_create
 from .payment_methods import resolve_attached, subscription_payment_method
 from .skeletons import fill
+from .tax_rates import finalize_tax
 
 FINALIZE_DELAY = 3600  # a subscription's cycle invoice stays a draft about an hour [BTEST]
 
@@ -43,6 +45,7 @@ def invoice_create(
         "invoice",
         {
             "id": invoice_id,
+            "automatic_tax": invoice_automatic_tax(sub, customer),
             "billing_reason": reason,
             "created": now,
             "currency": sub["currency"],
@@ -80,6 +83,7 @@ def invoice_create(
 def invoice_finalize(ctx: Context, invoice: dict[str, Any]) -> None:
     """draft -> open: number, hosted URL, customer balance applied; 0 due -> paid."""
     customer = ctx.state.find("customer", invoice["customer"])
+    finalize_tax(ctx, invoice)
     now = ctx.now(customer)
     before_customer = ctx.render(customer)
     balance = customer.get("balance") or 0

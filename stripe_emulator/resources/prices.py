@@ -19,6 +19,7 @@ from stripe_emulator.params import (
     get_str,
 )
 from stripe_emulator.store import State, new_id
+from stripe_emulator.tax import check_behavior_change
 from stripe_emulator.validation import MAX_AMOUNT
 
 from .base import PAGE, Context, listing, retrieve, route
@@ -182,7 +183,9 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
     metadata = get_metadata(params, price["metadata"])
-    options = parse_currency_options(params, price["currency"], price["tax_behavior"], update=True)
+    choices = ("exclusive", "inclusive", "unspecified")
+    behavior = check_behavior_change(price, get_enum(params, "tax_behavior", choices))
+    options = parse_currency_options(params, price["currency"], behavior, update=True)
     if options is not None:  # each currency given is added or replaced; "" clears all (I)
         price["_currency_options"] = {**price["_currency_options"], **options} if options else {}
     if "active" in params:
@@ -195,9 +198,7 @@ def price_update(ctx: Context, params: dict[str, Any], id: str):
     if "nickname" in params:
         price["nickname"] = get_str(params, "nickname") or None
     if "tax_behavior" in params:
-        price["tax_behavior"] = get_enum(
-            params, "tax_behavior", ("exclusive", "inclusive", "unspecified")
-        )
+        price["tax_behavior"] = behavior
     price["metadata"] = metadata
     ctx.emit("price.updated", price, before)
     return ctx.render(price)

@@ -20,6 +20,7 @@ from stripe_emulator.lifecycle.trial import (
 )
 from stripe_emulator.params import get_bool, get_enum, get_metadata, get_str
 from stripe_emulator.store import State, list_object, new_id, strip
+from stripe_emulator.tax import automatic_tax
 
 from .base import Context, listing, retrieve, route
 from .charges import charge_outcome
@@ -123,6 +124,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         if pm is None and behavior in ("allow_incomplete", "error_if_incomplete"):
             raise invalid(NO_PM_MESSAGE, code="resource_missing")
         _precheck(pm, behavior)
+    tax = automatic_tax(ctx, params, customer)
     discounts = redeem_discounts(ctx, params, customer, resolved, sub_id, now)
 
     # Validation is over: from here the request changes state.
@@ -135,6 +137,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]):
         "subscription",
         {
             "id": sub_id,
+            "automatic_tax": tax,
             "billing_cycle_anchor": trial_end or now,
             "created": now,
             "currency": currency,
@@ -271,6 +274,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str):
     ) or trial_end == "now"
     if charges and not trialing:
         _precheck(dpm or subscription_payment_method(ctx, sub), behavior)
+    sub["automatic_tax"] = automatic_tax(ctx, params, customer, sub)  # validated, then set
     update_discounts(ctx, sub, customer, params, now)
 
     # Apply.

@@ -37,6 +37,8 @@ RESOURCES = [
     "coupons",
     "promotion_codes",
     "discounts",
+    "tax_ids",
+    "tax_rates",
 ]
 MAX_LINES = 450  # "about 400"
 
@@ -171,6 +173,8 @@ SDK = {
     "coupon": stripe.Coupon,
     "promotion_code": stripe.PromotionCode,
     "discount": stripe.Discount,
+    "tax_rate": stripe.TaxRate,
+    "tax_id": stripe.TaxId,
 }
 # Declared fields a skeleton leaves out: `deleted` is only on deleted objects; the
 # others are assembled when the object is rendered (store.State.render's hooks) or, like

@@ -10,9 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import billing, discounts, payments
+from . import billing, discounts, payments, tax
 
-SKELETONS: dict[str, dict[str, Any]] = billing.SKELETONS | payments.SKELETONS | discounts.SKELETONS
+SKELETONS: dict[str, dict[str, Any]] = (
+    billing.SKELETONS | payments.SKELETONS | discounts.SKELETONS | tax.SKELETONS
+)
 
 
 def fill(kind: str, values: dict[str, Any]) -> dict[str, Any]:
