@@ -358,7 +358,7 @@ def test_the_tax_behavior_is_the_currency_options_in_that_currency(stripe_client
         }
     )
     invoice = subscribe(stripe_client, customer, price, currency="eur").latest_invoice
-    line, tax = the_tax(invoice)
+    _, tax = the_tax(invoice)
     assert (invoice.currency, tax.tax_behavior, tax.amount, invoice.total) == (
         "eur",
         "inclusive",
