@@ -21,6 +21,7 @@ from typing import Any
 from stripe_emulator.errors import invalid
 from stripe_emulator.params import SCALAR, get_enum, get_int
 from stripe_emulator.resources.base import Context
+from stripe_emulator.resources.currencies import unit_amount_in
 from stripe_emulator.resources.invoice_items import TIMES, line_item
 from stripe_emulator.resources.periods import add_interval
 from stripe_emulator.resources.prices import price_interval, price_of, product_name
@@ -161,7 +162,7 @@ def prorated_lines(
                 item_id=item["id"],
                 price=price,
                 quantity=qty,
-                amount=round(price["unit_amount"] * qty * share) if charge else 0,
+                amount=round(unit_amount_in(price, sub["currency"]) * qty * share) if charge else 0,
                 description=f"Remaining time on {qty} {TIMES} {product_name(ctx.state, price)}",
                 start=start,
                 end=anchor,

@@ -28,7 +28,7 @@ PRICES_MISMATCH = (
     "The currency of the selected prices ({new}) does not match the customer currency ({current})."
 )
 # Stripe's refusal of an invoice item, discount or Checkout Session in another currency
-# than the customer's live objects (for an invoice items endpoint, when one is served).
+# than the customer's live objects (invoiceitems.py).
 COMBINE_MISMATCH = (
     "You cannot combine currencies on a single customer. This customer has an active "
     "subscription, subscription schedule, discount, quote, invoice item or active "

@@ -15,6 +15,7 @@ from stripe_emulator.params import MAP, SCALAR, get_bool, get_int, get_metadata,
 from stripe_emulator.store import new_id
 
 from .base import PAGE, Context, listing, retrieve, route
+from .currencies import check_customer_currency
 from .invoice_amounts import invoice_amounts
 from .invoice_items import ITEM, item_line, item_subscription, line_invoice_item
 from .skeletons import fill
@@ -124,6 +125,7 @@ def invoice_item_create(ctx: Context, params: dict[str, Any]):
                 param="invoice",
                 code="invoice_not_editable",
             )
+    check_customer_currency(ctx.state, customer, currency)
     amount = unit * qty
     discountable = get_bool(params, "discountable")
     item = fill(

@@ -170,3 +170,26 @@ def test_an_anchor_stripe_refuses(stripe_emulator, stripe_client, price, params,
         subscribe(stripe_client, price, **relative)
     assert caught.value.param == (param or "billing_cycle_anchor_config[day_of_month]")
     assert stripe_client.v1.subscriptions.list().data == []
+
+
+# https://docs.stripe.com/billing/subscriptions/billing-cycle#new-subscriptions
+# https://docs.stripe.com/api/subscriptions/create#create_subscription-currency
+def test_the_prorated_start_is_in_the_subscriptions_currency(stripe_emulator, stripe_client):
+    """A EUR subscription of a price with a EUR option: the time up to the anchor is a
+    share of the EUR amount, not of the price's own USD one."""
+    product = stripe_client.v1.products.create(params={"name": "Gold"})
+    price = stripe_client.v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 999,
+            "currency_options": {"eur": {"unit_amount": 1240}},
+            "recurring": {"interval": "month"},
+        }
+    )
+    start = pin_start(stripe_emulator, 1, 15)  # Jan 15, noon
+    anchor = at(utc(start).year, 2, 1)
+    sub = subscribe(stripe_client, price, billing_cycle_anchor=anchor, currency="eur")
+    _, invoice = invoice_of(stripe_client, sub.id)
+    assert invoice.currency == "eur"
+    assert invoice.amount_paid == round(1240 * (anchor - start) / (31 * DAY)) == 660

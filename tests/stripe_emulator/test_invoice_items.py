@@ -225,3 +225,18 @@ def test_the_list_pages(stripe_client):
         params={"customer": customer.id, "starting_after": page.data[-1].id}
     )
     assert [i.id for i in rest.data] == ids[:1]
+
+
+# https://docs.stripe.com/api/invoiceitems/create#create_invoiceitem-currency
+# https://docs.stripe.com/api/customers/object#customer_object-currency
+def test_an_item_in_another_currency_than_the_customers_live_one_is_refused(stripe_client, price):
+    customer, _ = customer_with_card(stripe_client)
+    subscribe(stripe_client, customer, price)  # the customer's currency is now usd
+    with pytest.raises(stripe.InvalidRequestError, match="cannot combine currencies"):
+        stripe_client.v1.invoice_items.create(
+            params={"customer": customer.id, "amount": 100, "currency": "eur"}
+        )
+    item = stripe_client.v1.invoice_items.create(
+        params={"customer": customer.id, "amount": 100, "currency": "usd"}
+    )
+    assert item.currency == "usd"
