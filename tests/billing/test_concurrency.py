@@ -1,35 +1,14 @@
 """Double clicks and races: concurrent requests make one subscription (live server, PostgreSQL)."""
 
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
 import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
 from audit.models import AuditLog
 from billing.models import StripeAttempt, Subscription, TrialClaim
+from tests.helpers.clients import fire_together, subscription_creates
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def fire_together(bodies, url, token):
-    barrier = Barrier(len(bodies))
-
-    def post(body):
-        barrier.wait()
-        return requests.post(
-            url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
-        )
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
-
-
-def subscription_creates(stripe):
-    return [
-        r for r in stripe.requests() if r["method"] == "POST" and r["path"] == "/v1/subscriptions"
-    ]
 
 
 def test_twenty_concurrent_trial_starts_make_exactly_one_subscription(

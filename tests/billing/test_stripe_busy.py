@@ -11,36 +11,17 @@ the outcome were unknown.
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
 
 import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
 from billing.models import StripeAttempt, Subscription
+from tests.helpers.clients import fire_together, subscription_creates
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TRIAL = "/api/billing/trial/"
-
-
-def fire_together(bodies, url, token):
-    barrier = Barrier(len(bodies))
-
-    def post(body):
-        barrier.wait()
-        return requests.post(
-            url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
-        )
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
-
-
-def creates(stripe):
-    return [
-        r for r in stripe.requests() if r["method"] == "POST" and r["path"] == "/v1/subscriptions"
-    ]
 
 
 def remote_subscriptions(stripe_sdk, reader):
@@ -54,16 +35,17 @@ def test_a_double_click_meeting_its_twin_in_flight_at_stripe_makes_one_subscript
     plans, reader, stripe, stripe_sdk, live_server
 ):
     token = Token.objects.create(user=reader).key
-    # Whichever creation reaches Stripe first stays in flight there for 1.5 s.
-    stripe.fault("hold", path="/v1/subscriptions", delay_ms=1500)
+    # Whichever creation reaches Stripe first stays in flight there for 4 s: long enough
+    # for its twin to arrive while it runs, even on a loaded machine.
+    stripe.fault("hold", path="/v1/subscriptions", delay_ms=4000)
 
     responses = fire_together([{"plan": "monthly"}] * 2, f"{live_server.url}{TRIAL}", token)
 
     assert sorted(r.status_code for r in responses) == [201, 409]
     refused = next(r for r in responses if r.status_code == 409)
     assert refused.json()["code"] == "operation_in_progress"  # not a 503: Stripe said why
-    assert [r["status"] for r in creates(stripe)] == [409, 200]
-    assert len({r["idempotency_key"] for r in creates(stripe)}) == 1
+    assert [r["status"] for r in subscription_creates(stripe)] == [409, 200]
+    assert len({r["idempotency_key"] for r in subscription_creates(stripe)}) == 1
     assert Subscription.objects.filter(user=reader).count() == 1
     assert len(remote_subscriptions(stripe_sdk, reader)) == 1
     attempt = StripeAttempt.objects.get(operation="subscription.create")
@@ -91,7 +73,16 @@ def test_with_the_sdks_retries_both_clicks_get_the_one_subscription(
 
     assert [r.status_code for r in responses] == [201, 201]
     assert len({r.json()["id"] for r in responses}) == 1
-    assert len([r for r in creates(stripe) if r["status"] == 200 and not r.get("replayed")]) == 1
+    assert (
+        len(
+            [
+                r
+                for r in subscription_creates(stripe)
+                if r["status"] == 200 and not r.get("replayed")
+            ]
+        )
+        == 1
+    )
     assert Subscription.objects.filter(user=reader).count() == 1
     assert len(remote_subscriptions(stripe_sdk, reader)) == 1
 
@@ -106,8 +97,8 @@ def test_a_lock_timeout_on_the_creation_is_retried_and_makes_one_subscription(
     response = reader_client.post(TRIAL, {"plan": "monthly"}, format="json")
 
     assert response.status_code == 201, response.content
-    assert [r["status"] for r in creates(stripe)] == [429, 200]
-    assert len({r["idempotency_key"] for r in creates(stripe)}) == 1
+    assert [r["status"] for r in subscription_creates(stripe)] == [429, 200]
+    assert len({r["idempotency_key"] for r in subscription_creates(stripe)}) == 1
     assert [s.id for s in remote_subscriptions(stripe_sdk, reader)] == [response.json()["id"]]
 
 
@@ -124,7 +115,7 @@ def test_a_lock_timeout_beyond_the_retries_is_a_clear_503_and_loses_nothing(
 
     assert response.status_code == 503
     assert response.json()["code"] == "stripe_unavailable"
-    assert [r["status"] for r in creates(stripe)] == [429, 429, 429]
+    assert [r["status"] for r in subscription_creates(stripe)] == [429, 429, 429]
     assert not Subscription.objects.filter(user=reader).exists()
     assert remote_subscriptions(stripe_sdk, reader) == []
     attempt = StripeAttempt.objects.get(operation="subscription.create")
@@ -135,9 +126,9 @@ def test_a_lock_timeout_beyond_the_retries_is_a_clear_503_and_loses_nothing(
     retried = reader_client.post(TRIAL, {"plan": "monthly"}, format="json")
 
     assert retried.status_code == 201, retried.content
-    assert [r["status"] for r in creates(stripe)] == [429, 429, 429, 200]
-    assert not creates(stripe)[-1].get("replayed")
-    assert len({r["idempotency_key"] for r in creates(stripe)}) == 1
+    assert [r["status"] for r in subscription_creates(stripe)] == [429, 429, 429, 200]
+    assert not subscription_creates(stripe)[-1].get("replayed")
+    assert len({r["idempotency_key"] for r in subscription_creates(stripe)}) == 1
     assert [s.id for s in remote_subscriptions(stripe_sdk, reader)] == [retried.json()["id"]]
 
 
@@ -186,7 +177,7 @@ def test_a_creation_waits_for_the_customers_lock_or_answers_503_when_it_stays_ta
     refused = reader_client.post(TRIAL, {"plan": "monthly"}, format="json")
     assert refused.status_code == 503
     assert refused.json()["code"] == "stripe_unavailable"
-    assert [r["status"] for r in creates(stripe)] == [429, 429, 429]
+    assert [r["status"] for r in subscription_creates(stripe)] == [429, 429, 429]
     assert remote_subscriptions(stripe_sdk, reader) == []
     update.result()
     pool.shutdown()
@@ -200,5 +191,5 @@ def test_a_creation_waits_for_the_customers_lock_or_answers_503_when_it_stays_ta
     assert time.monotonic() - started > 0.4  # it waited for the other write to finish
     assert update.result().metadata["elsewhere"] == "1"
     pool.shutdown()
-    assert [r["status"] for r in creates(stripe)] == [429, 429, 429, 200]
+    assert [r["status"] for r in subscription_creates(stripe)] == [429, 429, 429, 200]
     assert [s.id for s in remote_subscriptions(stripe_sdk, reader)] == [response.json()["id"]]
