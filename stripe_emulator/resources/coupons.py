@@ -15,6 +15,7 @@ from stripe_emulator.params import (
     MAP,
     SCALAR,
     ListOf,
+    get_currency,
     get_enum,
     get_int,
     get_metadata,
@@ -23,6 +24,7 @@ from stripe_emulator.params import (
 from stripe_emulator.store import State, strip
 
 from .base import PAGE, Context, listing, retrieve, route
+from .currencies import currency_code
 from .skeletons import fill
 
 DURATIONS = ("forever", "once", "repeating")
@@ -85,7 +87,7 @@ def _currency_options(value: Any, param: str = "currency_options") -> dict[str, 
             raise invalid(
                 "This value must be greater than or equal to 1.", param=f"{name}[amount_off]"
             )
-        options[currency.lower()] = {"amount_off": amount}
+        options[currency_code(currency, name)] = {"amount_off": amount}
     return options
 
 
@@ -128,7 +130,7 @@ def coupon_create(ctx: Context, params: dict[str, Any]):
             param="amount_off",
             code="parameters_exclusive",
         )
-    currency = get_str(params, "currency")
+    currency = get_currency(params, "currency")
     if amount is not None and not currency:
         raise missing_param("currency")
     options = None
@@ -167,7 +169,7 @@ def coupon_create(ctx: Context, params: dict[str, Any]):
             "amount_off": amount,
             "applies_to": _products(ctx, params),
             "created": now,
-            "currency": currency.lower() if amount is not None and currency else None,
+            "currency": currency if amount is not None else None,
             "currency_options": options,
             "duration": duration,
             "duration_in_months": months,

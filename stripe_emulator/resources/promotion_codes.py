@@ -17,6 +17,7 @@ from stripe_emulator.params import (
     MAP,
     SCALAR,
     get_bool,
+    get_currency,
     get_enum,
     get_int,
     get_metadata,
@@ -26,6 +27,7 @@ from stripe_emulator.store import State, new_id, strip
 
 from .base import PAGE, Context, listing, retrieve, route
 from .coupons import coupon_valid, find_coupon
+from .currencies import currency_code
 from .skeletons import fill
 
 CODE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -68,13 +70,14 @@ def _currency_options(value: Any, minimum_currency: str | None) -> dict[str, Any
         name = f"{param}[{currency}]"
         if not isinstance(option, dict) or set(option) - {"minimum_amount"}:
             raise invalid(f"Invalid object: {name} must be a hash of minimum_amount", param=name)
-        if minimum_currency and currency.lower() == minimum_currency:
+        code = currency_code(currency, name)
+        if minimum_currency and code == minimum_currency:
             raise invalid(
                 "Each currency in currency_options must be different from minimum_amount_currency.",
                 param=name,
             )
         amount = get_int(option, "minimum_amount", name=f"{name}[minimum_amount]", minimum=0)
-        options[currency.lower()] = {"minimum_amount": amount or 0}
+        options[code] = {"minimum_amount": amount or 0}
     return options
 
 
@@ -130,14 +133,13 @@ def promotion_code_create(ctx: Context, params: dict[str, Any]):
     minimum = get_int(
         restrictions, "minimum_amount", name="restrictions[minimum_amount]", minimum=0
     )
-    minimum_currency = get_str(
+    minimum_currency = get_currency(
         restrictions, "minimum_amount_currency", name="restrictions[minimum_amount_currency]"
     )
     if minimum is not None and not minimum_currency:
         raise missing_param("restrictions[minimum_amount_currency]")
     if minimum_currency and minimum is None:
         raise missing_param("restrictions[minimum_amount]")
-    minimum_currency = minimum_currency.lower() if minimum_currency else None
     options = {}
     if restrictions.get("currency_options") not in (None, ""):
         options = _currency_options(restrictions["currency_options"], minimum_currency)

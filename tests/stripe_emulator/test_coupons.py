@@ -157,3 +157,20 @@ def test_delete_and_list(stripe_client, stripe_emulator, receiver):
     assert err.value.http_status == 404
     assert [c.id for c in stripe_client.v1.coupons.list().data] == [second.id]
     assert moment(stripe_emulator, receiver) == {"coupon.created", "coupon.deleted"}
+
+
+# https://docs.stripe.com/api/coupons/create#create_coupon-currency
+# https://docs.stripe.com/currencies (the currencies Stripe supports)
+def test_a_coupon_currency_must_be_one_stripe_supports(stripe_client):
+    for params, param in (
+        ({"amount_off": 500, "currency": "xyz"}, "currency"),
+        (
+            {"amount_off": 500, "currency": "usd", "currency_options": {"xyz": {"amount_off": 4}}},
+            "currency_options[xyz]",
+        ),
+    ):
+        with pytest.raises(stripe.InvalidRequestError, match="Invalid currency: xyz") as err:
+            stripe_client.v1.coupons.create(params=params)
+        assert err.value.param == param
+    coupon = stripe_client.v1.coupons.create(params={"amount_off": 500, "currency": "EUR"})
+    assert coupon.currency == "eur"

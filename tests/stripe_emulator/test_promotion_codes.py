@@ -162,3 +162,16 @@ def test_a_code_is_inactive_once_its_coupon_is_not_valid(stripe_client, stripe_e
     assert stripe_client.v1.promotion_codes.retrieve(code.id).active is False
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.promotion_codes.update(code.id, params={"active": True})
+
+
+# https://docs.stripe.com/api/promotion_codes/create#create_promotion_code-restrictions-minimum_amount_currency
+def test_a_minimum_amount_currency_must_be_one_stripe_supports(stripe_client):
+    coupon = stripe_client.v1.coupons.create(params={"percent_off": 10})
+    with pytest.raises(stripe.InvalidRequestError, match="Invalid currency: xyz") as err:
+        stripe_client.v1.promotion_codes.create(
+            params={
+                "promotion": {"type": "coupon", "coupon": coupon.id},
+                "restrictions": {"minimum_amount": 100, "minimum_amount_currency": "xyz"},
+            }
+        )
+    assert err.value.param == "restrictions[minimum_amount_currency]"
