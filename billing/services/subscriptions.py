@@ -25,6 +25,7 @@ from billing.services.creation import (
     subscription_creation_send,
 )
 from billing.services.customers import customer_ensure
+from billing.services.pause import subscription_pause_end
 from billing.services.payment_methods import payment_method_attach, payment_method_check_id
 from billing.services.writes import (
     subscription_apply_action,
@@ -158,7 +159,8 @@ def subscription_cancel_now(
 
 
 def subscription_resume(*, user: User, audit: Audit | None = None) -> Subscription:
-    """Undo a pending cancellation before the end, or resume a paused subscription.
+    """Undo a pending cancellation before the end, resume a paused subscription, or end
+    the reader's pause of collection early (pause.py).
 
     `audit` names who resumes and why: the reader by default.
     """
@@ -181,6 +183,8 @@ def subscription_resume(*, user: User, audit: Audit | None = None) -> Subscripti
             action="subscription.resumed",
             audit=audit,
         )
+    if subscription.is_collection_paused:
+        return subscription_pause_end(user=user, audit=audit)
     if not subscription.cancel_at_period_end:
         raise Conflict("There is no pending cancellation to undo.", code="not_cancelling")
     return subscription_update(
