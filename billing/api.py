@@ -235,7 +235,7 @@ class SubscriptionChangePlanApi(APIView):
                     400: "Invalid input (see `fields`): unknown_plan.",
                     402: f"{DECLINED} (a proration is charged at once)",
                     409: f"{NOT_LIVE}; same_plan; subscription_not_changeable: "
-                    f"only a trialing or active subscription changes plan; {IN_PROGRESS}.",
+                    f"only a trialing or active one, not paused, changes plan; {IN_PROGRESS}.",
                     503: STRIPE_DOWN,
                 }
             ),

@@ -14,6 +14,7 @@ from billing import gateway
 from billing.models import Subscription, SubscriptionStatus
 from billing.selectors import (
     invoice_payment_intent,
+    pause_is_running,
     payment_intent_client_secret,
     plan_get_for_sale,
     subscription_get_live,
@@ -211,6 +212,12 @@ def subscription_change_plan(
     ):
         raise Conflict(
             "The plan can be changed only on a trialing or active subscription.",
+            code="subscription_not_changeable",
+        )
+    if pause_is_running(subscription):
+        # A proration during a pause would land on a renewal invoice Stripe voids.
+        raise Conflict(
+            "Resume your subscription before changing its plan.",
             code="subscription_not_changeable",
         )
     current = gateway.subscription_retrieve(subscription_id=subscription.stripe_subscription_id)

@@ -244,3 +244,16 @@ def test_a_fault_when_resuming_early_keeps_the_pause(active, reader_client, stri
     assert Subscription.objects.get(stripe_subscription_id=active["id"]).pause_behavior == "void"
     assert stripe_sdk.v1.subscriptions.retrieve(active["id"]).pause_collection is not None
     assert not AuditLog.objects.filter(action="subscription.pause_ended").exists()
+
+
+def test_the_plan_is_not_changed_during_a_pause(active, reader_client, stripe):
+    pause(reader_client)
+    before = len(writes(stripe))
+
+    response = reader_client.post(
+        "/api/billing/subscription/change-plan/", {"plan": "yearly"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "subscription_not_changeable"
+    assert len(writes(stripe)) == before
