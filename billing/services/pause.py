@@ -18,6 +18,7 @@ cancelling subscription ends anyway.
 from __future__ import annotations
 
 import calendar
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from billing.services.attempts import attempt_begin, attempt_run
 from billing.services.notifications import format_amount, notification_send_once
 from billing.services.writes import subscription_apply_action
 from config.errors import ApplicationError, Conflict
+
+logger = logging.getLogger(__name__)
 
 # What Stripe does with the invoices of renewals during a pause: void them.
 PAUSE_BEHAVIOR = "void"
@@ -131,7 +134,10 @@ def subscription_pause(*, user: User, months: int, audit: Audit | None = None) -
         ),
         idempotency_key=attempt.idempotency_key,
     )
-    pause_notify_started(subscription=paused)
+    try:
+        pause_notify_started(subscription=paused)
+    except Exception:  # the pause is made; the webhook's processing sends the mail again
+        logger.exception("pause-started mail for %s failed", paused.stripe_subscription_id)
     return paused
 
 

@@ -9,6 +9,7 @@ import pytest
 from audit.models import AuditLog
 from billing.models import StripeAttempt, Subscription
 from billing.services.pause import add_months, pause_resumes_at
+from tests.factories import UserFactory
 from tests.helpers.billing import start_trial, subscribe, sync
 from tests.stripe_time import SLACK, past_renewal, unix
 
@@ -257,3 +258,36 @@ def test_the_plan_is_not_changed_during_a_pause(active, reader_client, stripe):
     assert response.status_code == 409
     assert response.json()["code"] == "subscription_not_changeable"
     assert len(writes(stripe)) == before
+
+
+@pytest.mark.parametrize("months", [0, 4, True, "2"])
+def test_the_service_itself_refuses_a_length_outside_one_to_three_months(
+    active, reader, stripe, months
+):
+    from billing.services import subscription_pause
+    from config.errors import ApplicationError
+
+    before = len(writes(stripe))
+
+    with pytest.raises(ApplicationError) as refused:
+        subscription_pause(user=reader, months=months)
+
+    assert refused.value.code == "invalid_pause_length"
+    assert len(writes(stripe)) == before
+
+
+def test_the_service_pauses_for_another_caller_in_its_name(active, reader, plans):
+    from billing.services import Actor, Audit, subscription_pause
+
+    staff = UserFactory(is_staff=True)
+    paused = subscription_pause(
+        user=reader, months=3, audit=Audit(Actor.STAFF, user=staff, reason="save offer: pause")
+    )
+
+    assert paused.pause_behavior == "void"
+    entry = AuditLog.objects.get(action="subscription.paused")
+    assert (entry.actor_type, entry.actor_user, entry.reason) == (
+        "staff",
+        staff,
+        "save offer: pause",
+    )

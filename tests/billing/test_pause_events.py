@@ -2,7 +2,9 @@
 (and its end) into our row, replays change nothing twice, "pause started" and "pause
 ends soon" are each mailed once, and a double click makes one pause."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from threading import Barrier
 
 import pytest
 import requests
@@ -12,7 +14,6 @@ from rest_framework.authtoken.models import Token
 from audit.models import AuditLog
 from billing.models import Notification, StripeEvent, Subscription
 from billing.services import pause_reminders_send
-from tests.billing.test_concurrency import fire_together
 from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.helpers.billing import subscribe
 from tests.stripe_time import SLACK, unix
@@ -20,6 +21,20 @@ from tests.stripe_time import SLACK, unix
 pytestmark = pytest.mark.django_db
 
 PAUSE = "/api/billing/subscription/pause/"
+
+
+def fire_together(bodies, url, token):
+    """POST the bodies at once, each from its own thread (a double click)."""
+    barrier = Barrier(len(bodies))
+
+    def post(body):
+        barrier.wait()
+        return requests.post(
+            url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
 
 
 def send(client, captured, obj, event_id=None):
@@ -183,4 +198,23 @@ def test_stripe_webhooks_bring_the_pause_and_its_automatic_end(
     local = Subscription.objects.get(stripe_subscription_id=body["id"])
     assert (local.pause_behavior, local.pause_resumes_at) == ("", None)
     assert local.status == "active"
+    assert Notification.objects.filter(kind="pause_started").count() == 1
+
+
+def test_a_mail_server_down_does_not_undo_the_pause_and_the_webhook_mails_later(
+    client, django_capture_on_commit_callbacks, active, reader_client, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+
+    response = reader_client.post(PAUSE, {"months": 1}, format="json")
+
+    assert response.status_code == 200
+    assert Subscription.objects.get(pk=active.pk).pause_behavior == "void"
+    assert not Notification.objects.filter(kind="pause_started").exists()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    send(client, django_capture_on_commit_callbacks, obj(active))
+
+    assert [m.subject for m in mail.outbox] == ["Your subscription is paused"]
     assert Notification.objects.filter(kind="pause_started").count() == 1
