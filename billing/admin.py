@@ -86,8 +86,15 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         "trial_end",
         "current_period_end",
         "cancel_at_period_end",
+        "pause_resumes_at",
     )
-    list_filter = ("status", TrialEndingSoonFilter, "plan", "cancel_at_period_end")
+    list_filter = (
+        "status",
+        TrialEndingSoonFilter,
+        "plan",
+        "cancel_at_period_end",
+        "pause_behavior",
+    )
     search_fields = ("stripe_subscription_id", "user__email", "customer__stripe_customer_id")
     list_select_related = ("user", "plan")
     date_hierarchy = "created_at"

@@ -22,6 +22,7 @@ from billing.serializers import (
     CancelInput,
     CardSavedOutput,
     InvoicePageOutput,
+    PauseInput,
     PaymentMethodInput,
     PlanInput,
     PlanOutput,
@@ -185,7 +186,8 @@ class SubscriptionResumeApi(APIView):
             **error_responses(
                 {
                     402: f"{DECLINED} (resuming a paused subscription charges the card)",
-                    409: f"{NOT_LIVE}; not_cancelling: nothing to undo; "
+                    409: f"{NOT_LIVE}; not_cancelling: nothing to undo (no pending "
+                    "cancellation, no pause); "
                     f"payment_method_required: add a card first; {IN_PROGRESS}.",
                     503: STRIPE_DOWN,
                 }
@@ -194,6 +196,31 @@ class SubscriptionResumeApi(APIView):
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         subscription = services.subscription_resume(user=request.user)
+        return _subscription_response(services.SubscriptionResult(subscription))
+
+
+class SubscriptionPauseApi(APIView):
+    @extend_schema(
+        request=PauseInput,
+        examples=[OpenApiExample("two months", value={"months": 2}, request_only=True)],
+        responses={
+            200: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: "Invalid input (see `fields`): invalid_pause_length (1 to 3 months).",
+                    409: f"{NOT_LIVE}; already_paused; subscription_not_pausable: only an "
+                    f"active subscription without a pending cancellation; {IN_PROGRESS}.",
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = PauseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.subscription_pause(
+            user=request.user, months=data.validated_data["months"]
+        )
         return _subscription_response(services.SubscriptionResult(subscription))
 
 
@@ -208,7 +235,7 @@ class SubscriptionChangePlanApi(APIView):
                     400: "Invalid input (see `fields`): unknown_plan.",
                     402: f"{DECLINED} (a proration is charged at once)",
                     409: f"{NOT_LIVE}; same_plan; subscription_not_changeable: "
-                    f"only a trialing or active subscription changes plan; {IN_PROGRESS}.",
+                    f"only a trialing or active one, not paused, changes plan; {IN_PROGRESS}.",
                     503: STRIPE_DOWN,
                 }
             ),

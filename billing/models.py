@@ -114,6 +114,10 @@ class Subscription(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     latest_invoice_id = models.CharField(max_length=255, blank=True)
     default_payment_method_id = models.CharField(max_length=255, blank=True)
+    # Stripe's pause_collection (a reader's pause, billing/services/pause.py): its
+    # behavior, blank when collection is not paused, and when it resumes by itself.
+    pause_behavior = models.CharField(max_length=32, blank=True)
+    pause_resumes_at = models.DateTimeField(null=True, blank=True)
     stripe_created = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(help_text="When this row last took Stripe's state.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -134,6 +138,7 @@ class Subscription(models.Model):
                 f"Can grant complimentary access for more than {SUPPORT_MAX_DAYS} days",
             ),
             ("revoke_grant", "Can revoke complimentary access"),
+            ("end_pause", "Can end a reader's pause"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -153,6 +158,11 @@ class Subscription(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def is_collection_paused(self) -> bool:
+        """The reader paused (Stripe's pause_collection is set), whatever the status."""
+        return bool(self.pause_behavior)
 
 
 class TrialClaim(models.Model):

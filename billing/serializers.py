@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Plan, Subscription, SubscriptionStatus
@@ -12,10 +13,19 @@ class PlanOutput(serializers.ModelSerializer):
         fields = ("code", "name", "amount", "currency", "interval", "trial_days")
 
 
+class PauseCollectionOutput(serializers.Serializer):
+    """The reader's pause (Stripe's pause_collection): what happens to renewals meanwhile
+    (`void`: nothing is owed), and when it ends by itself."""
+
+    behavior = serializers.CharField()
+    resumes_at = serializers.DateTimeField(allow_null=True)
+
+
 class SubscriptionOutput(serializers.ModelSerializer):
     id = serializers.CharField(source="stripe_subscription_id")
     plan = serializers.CharField(source="plan.code")
     has_unlimited_access = serializers.SerializerMethodField()
+    pause_collection = serializers.SerializerMethodField()
     client_secret = serializers.SerializerMethodField()
 
     class Meta:
@@ -32,11 +42,22 @@ class SubscriptionOutput(serializers.ModelSerializer):
             "canceled_at",
             "ended_at",
             "has_unlimited_access",
+            "pause_collection",
             "client_secret",
         )
 
     def get_has_unlimited_access(self, obj: Subscription) -> bool:
         return subscription_has_unlimited_access(obj)
+
+    @extend_schema_field(PauseCollectionOutput(allow_null=True))
+    def get_pause_collection(self, obj: Subscription) -> dict[str, object] | None:
+        if not obj.is_collection_paused:
+            return None
+        return dict(
+            PauseCollectionOutput(
+                {"behavior": obj.pause_behavior, "resumes_at": obj.pause_resumes_at}
+            ).data
+        )
 
     def get_client_secret(self, obj: Subscription) -> str | None:
         """For Stripe.js to finish an authentication; only while incomplete."""
@@ -59,6 +80,18 @@ class SubscribeInput(PlanInput):
 
 class CancelInput(serializers.Serializer):
     at_period_end = serializers.BooleanField(default=True)
+
+
+class PauseInput(serializers.Serializer):
+    months = serializers.IntegerField(
+        help_text="How long the pause lasts, in calendar months: 1 to 3.",
+        error_messages={"invalid": "Pick 1 to 3 months."},
+    )
+
+    def validate_months(self, value: int) -> int:
+        if not 1 <= value <= 3:
+            raise serializers.ValidationError("Pick 1 to 3 months.", code="invalid_pause_length")
+        return value
 
 
 class PaymentMethodInput(serializers.Serializer):

@@ -62,3 +62,11 @@ def reconcile_subscriptions(self, after_pk: int = 0) -> int:
     if resume_after is not None:
         reconcile_subscriptions.delay(after_pk=resume_after)
     return len(changed)
+
+
+@shared_task
+def send_pause_reminders() -> int:
+    """The "pause ends soon" mails due now (each sent once: billing's Notification claim)."""
+    from billing.services.pause import pause_reminders_send
+
+    return pause_reminders_send()

@@ -18,6 +18,11 @@ urlpatterns = [
         name="billing-subscription-resume",
     ),
     path(
+        "subscription/pause/",
+        api.SubscriptionPauseApi.as_view(),
+        name="billing-subscription-pause",
+    ),
+    path(
         "subscription/change-plan/",
         api.SubscriptionChangePlanApi.as_view(),
         name="billing-subscription-change-plan",

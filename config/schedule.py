@@ -78,6 +78,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "whose worker died (a claim older than STRIPE_EVENT_STUCK_SECONDS).",
     ),
     PeriodicJob(
+        name="billing: remind readers that their pause ends",
+        task="billing.tasks.send_pause_reminders",
+        every=Interval(every=1, period="hours"),
+        description="Mails each reader whose pause ends within three days, once per pause.",
+    ),
+    PeriodicJob(
         name="entitlements: purge meters of past months",
         task="entitlements.tasks.purge_old_meters",
         every=Interval.of(timedelta(days=1)),

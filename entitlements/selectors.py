@@ -7,6 +7,9 @@ order, the first that applies:
 1. the reader's subscription grants access now (billing's access selector,
    the one rule for subscriptions, PAST_DUE_GRACE_DAYS included):
    "trialing", "active" or "past_due_grace", until the subscription's end;
+   While the reader has paused (billing's pause_is_running), this rule gives
+   nothing and, unless a grant or the staff flag applies, the reader is
+   metered with reason "paused", `until` the pause's resume date;
 2. a complimentary grant running now: "grant", until its end;
 3. a staff account: "staff", no end;
 4. otherwise metered: FREE_ARTICLES_PER_MONTH distinct articles per calendar
@@ -24,7 +27,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import SubscriptionStatus
-from billing.selectors import subscription_access_until, subscription_get_current
+from billing.selectors import (
+    pause_is_running,
+    subscription_access_until,
+    subscription_get_current,
+)
 from config.errors import ApplicationError
 from entitlements import cache
 from entitlements.models import Grant, MeteredRead
@@ -36,6 +43,7 @@ LIMIT_REACHED = "limit_reached"
 GRANT = "grant"
 STAFF = "staff"
 PAST_DUE_GRACE = "past_due_grace"
+PAUSED = "paused"
 
 _SUBSCRIPTION_REASONS = {
     SubscriptionStatus.TRIALING: "trialing",
@@ -122,11 +130,17 @@ def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
             if user is None:
                 raise ReaderNotFound()
         subscription = subscription_get_current(user=user)
+        paused_until: datetime | None = None
+        paused = False
         if subscription is not None:
             until = subscription_access_until(subscription, now=now)
             if until is not None:
                 reason = _SUBSCRIPTION_REASONS[SubscriptionStatus(subscription.status)]
                 return Decision(UNLIMITED, reason, until, None), min(until, expires)
+            paused = pause_is_running(subscription, now=now)
+            paused_until = subscription.pause_resumes_at if paused else None
+            if paused_until is not None:
+                expires = min(expires, paused_until)  # access returns by itself then
         grants = list(
             Grant.objects.filter(
                 reader_id=reader.user_id, revoked_at__isnull=True, ends_at__gt=now
@@ -141,14 +155,23 @@ def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
             return Decision(UNLIMITED, GRANT, until, None), min(until, expires)
         if user.is_staff:
             return Decision(UNLIMITED, STAFF, None, None), expires
-    articles = tuple(
+        if paused:
+            metered = _metered(articles=_articles(reader, now), now=now)
+            return Decision(
+                METERED, PAUSED, paused_until, metered.metered, metered.articles
+            ), expires
+    return _metered(articles=_articles(reader, now), now=now), expires
+
+
+def _articles(reader: Reader, now: datetime) -> tuple[str, ...]:
+    """The articles counted on the reader's meter this month, oldest first."""
+    return tuple(
         MeteredRead.objects.filter(
             meter__month=month_start(now).date(), **reader.meter_filter("meter__")
         )
         .order_by("read_at", "id")
         .values_list("article_id", flat=True)
     )
-    return _metered(articles=articles, now=now), expires
 
 
 def _metered(*, articles: tuple[str, ...], now: datetime) -> Decision:

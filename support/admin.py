@@ -19,7 +19,12 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from audit.models import AuditLog
 from billing.models import StripeEvent, Subscription, TrialClaim
-from billing.selectors import reader_timeline, subscription_access_until, subscription_ending
+from billing.selectors import (
+    pause_is_running,
+    reader_timeline,
+    subscription_access_until,
+    subscription_ending,
+)
 from entitlements.models import Grant
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
@@ -41,6 +46,16 @@ def _change_link(request: HttpRequest, model: Any, pk: Any, text: str) -> SafeSt
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+def _pause(subscription: Subscription) -> str:
+    """The reader's pause of collection (billing/services/pause.py), as support reads it."""
+    if not subscription.is_collection_paused:
+        return "no"
+    if subscription.pause_resumes_at is None:
+        return f"paused ({subscription.pause_behavior}), no end"
+    state = "paused" if pause_is_running(subscription) else "pause over"
+    return f"{state} ({subscription.pause_behavior}) until {_dt(subscription.pause_resumes_at)}"
+
+
 def _subscriptions_panel(request: HttpRequest, user: User) -> SafeString:
     rows = list(
         Subscription.objects.filter(user=user).select_related("plan").order_by("-created_at")
@@ -50,7 +65,7 @@ def _subscriptions_panel(request: HttpRequest, user: User) -> SafeString:
     body = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        '<td class="pause">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
         (
             (
                 _change_link(request, Subscription, s.pk, s.stripe_subscription_id),
@@ -59,6 +74,7 @@ def _subscriptions_panel(request: HttpRequest, user: User) -> SafeString:
                 f"{_dt(s.trial_start)} → {_dt(s.trial_end)}",
                 f"{_dt(s.current_period_start)} → {_dt(s.current_period_end)}",
                 "yes" if s.cancel_at_period_end else "no",
+                _pause(s),
                 _dt(s.canceled_at),
                 _dt(s.ended_at),
                 _dt(until) if (until := subscription_access_until(s)) else "no access",
@@ -87,7 +103,8 @@ def _subscriptions_panel(request: HttpRequest, user: User) -> SafeString:
     )
     return format_html(
         '<table class="reader-subscriptions"><thead><tr><th>Stripe id</th><th>Plan</th>'
-        "<th>Status</th><th>Trial</th><th>Period</th><th>Cancels at end</th><th>Canceled at</th>"
+        "<th>Status</th><th>Trial</th><th>Period</th><th>Cancels at end</th><th>Paused</th>"
+        "<th>Canceled at</th>"
         "<th>Ended at</th><th>Grants access until</th><th>Synced</th></tr></thead>"
         "<tbody>{}</tbody></table>{}",
         body,
@@ -157,10 +174,16 @@ def _access_panel(user: User) -> SafeString:
             _dt(decision.until) if decision.until else "further notice",
         )
     meter = decision.metered
+    paused = (
+        format_html(" Paused by the reader until {}.", _dt(decision.until))
+        if decision.reason == "paused" and decision.until
+        else ""
+    )
     return format_html(
-        "<p><strong>Metered</strong> ({}): {} of {} free articles read this month, {} left; "
+        "<p><strong>Metered</strong> ({}):{} {} of {} free articles read this month, {} left; "
         "the meter resets {}.</p>",
         decision.reason,
+        paused,
         meter.used if meter else 0,
         meter.limit if meter else 0,
         meter.remaining if meter else 0,

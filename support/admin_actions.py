@@ -47,6 +47,11 @@ def _live(reader: User, **fields: Any) -> bool:
     return live is not None and all(getattr(live, name) == value for name, value in fields.items())
 
 
+def _paused(reader: User) -> bool:
+    live = subscription_get_live(user=reader)
+    return live is not None and live.is_collection_paused
+
+
 ACTIONS: dict[str, SupportAction] = {
     a.slug: a
     for a in (
@@ -76,6 +81,15 @@ ACTIONS: dict[str, SupportAction] = {
             lambda reader: (
                 _live(reader, cancel_at_period_end=True) or _live(reader, status="paused")
             ),
+        ),
+        SupportAction(
+            "end-pause", "End pause", "billing.end_pause", SupportActionForm,
+            lambda staff, reader, data: services.support_end_pause(
+                staff=staff, reader=reader, reason=data["reason"]
+            ),
+            "The reader's pause ends now: unlimited access at once, and the subscription "
+            "is charged again from its next renewal.",
+            lambda reader: _paused(reader),
         ),
         SupportAction(
             "extend-trial", "Extend trial", "billing.extend_trial", DaysActionForm,

@@ -1,7 +1,7 @@
 """The support roles as groups; staff in neither see nothing of billing.
 
 support: see readers, billing, grants, meters and service keys; cancel,
-resume, extend a trial and grant free access for up to 30 days, revoke a
+resume, end a reader's pause, extend a trial and grant free access for up to 30 days, revoke a
 grant, resync, reprocess Stripe events. support-lead: all that, plus refunds
 and longer extensions and grants.
 
@@ -27,6 +27,7 @@ SUPPORT = [
     ("billing", "view_notification"),
     ("billing", "cancel_subscription"),
     ("billing", "resume_subscription"),
+    ("billing", "end_pause"),
     ("billing", "extend_trial"),
     ("billing", "resync_subscription"),
     ("billing", "reprocess_stripeevent"),

@@ -22,6 +22,7 @@ from billing.selectors.invoices import (
 )
 from billing.selectors.plans import plan_get_for_sale, plan_list_active
 from billing.selectors.subscriptions import (
+    pause_is_running,
     subscription_access_until,
     subscription_get_current,
     subscription_get_live,
@@ -39,6 +40,7 @@ __all__ = [
     "audit_changes",
     "invoice_list_for_user",
     "invoice_payment_intent",
+    "pause_is_running",
     "payment_intent_client_secret",
     "payment_intent_in",
     "plan_get_for_sale",

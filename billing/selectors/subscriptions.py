@@ -33,11 +33,25 @@ def subscription_get_current(*, user: User) -> Subscription | None:
     )
 
 
+def pause_is_running(subscription: Subscription, *, now: datetime | None = None) -> bool:
+    """The reader paused collection (billing/services/pause.py) and the pause has not
+    reached its resume date: the subscription gives no access meanwhile."""
+    if not subscription.is_collection_paused or subscription.status in (
+        SubscriptionStatus.CANCELED,
+        SubscriptionStatus.INCOMPLETE_EXPIRED,
+    ):
+        return False
+    resumes_at = subscription.pause_resumes_at
+    return resumes_at is None or resumes_at > (now or timezone.now())
+
+
 def subscription_access_until(
     subscription: Subscription, *, now: datetime | None = None
 ) -> datetime | None:
     """Until when this subscription alone grants unlimited access, or None if it does not now."""
     now = now or timezone.now()
+    if pause_is_running(subscription, now=now):
+        return None  # paused by the reader: metered until it resumes
     status = subscription.status
     if status == SubscriptionStatus.TRIALING:
         end = subscription.trial_end or subscription.current_period_end

@@ -12,6 +12,11 @@ from billing.services.attempts import stripe_write
 from billing.services.customers import customer_ensure
 from billing.services.duplicates import subscription_duplicates_resolve
 from billing.services.events import stripe_event_process
+from billing.services.pause import (
+    pause_reminders_send,
+    subscription_pause,
+    subscription_pause_end,
+)
 from billing.services.payment_methods import payment_method_update, setup_intent_create
 from billing.services.plans import SyncReport, plan_sync_catalogue
 from billing.services.reconcile import subscriptions_reconcile, subscriptions_reconcile_part
@@ -42,6 +47,7 @@ __all__ = [
     "SubscriptionResult",
     "SyncReport",
     "customer_ensure",
+    "pause_reminders_send",
     "payment_method_update",
     "plan_sync_catalogue",
     "setup_intent_create",
@@ -56,6 +62,8 @@ __all__ = [
     "subscription_change_plan",
     "subscription_changed_hooks",
     "subscription_duplicates_resolve",
+    "subscription_pause",
+    "subscription_pause_end",
     "subscription_resume",
     "subscription_start_trial",
     "subscription_subscribe",

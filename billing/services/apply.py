@@ -51,6 +51,8 @@ MIRRORED_FIELDS = (
     "cancel_at_period_end",
     "canceled_at",
     "ended_at",
+    "pause_behavior",
+    "pause_resumes_at",
 )
 
 # Called with the reader after every change of their subscription: the
@@ -112,6 +114,7 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         raise ApplicationError(f"Stripe subscription {stripe_id} has no items.", code="invalid")
     item = items[0]
     price_id = _id_of(_field(item, "price"))
+    pause = _field(stripe_subscription, "pause_collection") or {}
     values = {
         "status": str(stripe_subscription["status"]),
         "trial_start": from_unix(_field(stripe_subscription, "trial_start")),
@@ -124,6 +127,8 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         "latest_invoice_id": _id_of(_field(stripe_subscription, "latest_invoice")),
         "default_payment_method_id": _id_of(_field(stripe_subscription, "default_payment_method")),
         "stripe_created": from_unix(_field(stripe_subscription, "created")),
+        "pause_behavior": str(_field(pause, "behavior", "")),
+        "pause_resumes_at": from_unix(_field(pause, "resumes_at")) if pause else None,
     }
     with transaction.atomic():
         try:

@@ -29,6 +29,7 @@ from billing.services.duplicates import (
     subscription_is_duplicate,
 )
 from billing.services.notifications import format_amount, notification_send_once
+from billing.services.pause import pause_notify_started
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,9 @@ def _sync_subscription(
 
 
 def on_subscription_changed(event: StripeEvent) -> None:
-    _sync_subscription(event, _object(event)["id"])
+    subscription = _sync_subscription(event, _object(event)["id"])
+    # A pause made anywhere (our API, a save offer, Stripe's dashboard): its mail, once.
+    pause_notify_started(subscription=subscription, stripe_event=event)
 
 
 def on_trial_will_end(event: StripeEvent) -> None:

@@ -22,6 +22,8 @@ SUBJECTS = {
     "receipt": "Your payment receipt",
     "payment_failed": "We could not take your payment",
     "payment_action_required": "Please confirm your payment",
+    "pause_started": "Your subscription is paused",
+    "pause_ending": "Your pause ends soon",
 }
 # Mails to customer-support staff (the support roles), about a reader.
 SUPPORT_SUBJECTS = {

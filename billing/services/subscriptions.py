@@ -14,6 +14,7 @@ from billing import gateway
 from billing.models import Subscription, SubscriptionStatus
 from billing.selectors import (
     invoice_payment_intent,
+    pause_is_running,
     payment_intent_client_secret,
     plan_get_for_sale,
     subscription_get_live,
@@ -25,6 +26,7 @@ from billing.services.creation import (
     subscription_creation_send,
 )
 from billing.services.customers import customer_ensure
+from billing.services.pause import subscription_pause_end
 from billing.services.payment_methods import payment_method_attach, payment_method_check_id
 from billing.services.writes import (
     subscription_apply_action,
@@ -158,7 +160,8 @@ def subscription_cancel_now(
 
 
 def subscription_resume(*, user: User, audit: Audit | None = None) -> Subscription:
-    """Undo a pending cancellation before the end, or resume a paused subscription.
+    """Undo a pending cancellation before the end, resume a paused subscription, or end
+    the reader's pause of collection early (pause.py).
 
     `audit` names who resumes and why: the reader by default.
     """
@@ -181,6 +184,8 @@ def subscription_resume(*, user: User, audit: Audit | None = None) -> Subscripti
             action="subscription.resumed",
             audit=audit,
         )
+    if subscription.is_collection_paused:
+        return subscription_pause_end(user=user, audit=audit)
     if not subscription.cancel_at_period_end:
         raise Conflict("There is no pending cancellation to undo.", code="not_cancelling")
     return subscription_update(
@@ -207,6 +212,12 @@ def subscription_change_plan(
     ):
         raise Conflict(
             "The plan can be changed only on a trialing or active subscription.",
+            code="subscription_not_changeable",
+        )
+    if pause_is_running(subscription):
+        # A proration during a pause would land on a renewal invoice Stripe voids.
+        raise Conflict(
+            "Resume your subscription before changing its plan.",
             code="subscription_not_changeable",
         )
     current = gateway.subscription_retrieve(subscription_id=subscription.stripe_subscription_id)

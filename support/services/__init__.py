@@ -5,6 +5,7 @@ from billing.models import SUPPORT_MAX_DAYS
 from support.services.account_deletion import user_delete_account
 from support.services.actions import (
     support_cancel,
+    support_end_pause,
     support_extend_trial,
     support_grant,
     support_refund_last_payment,
@@ -16,6 +17,7 @@ from support.services.actions import (
 __all__ = [
     "SUPPORT_MAX_DAYS",
     "support_cancel",
+    "support_end_pause",
     "support_extend_trial",
     "support_grant",
     "support_refund_last_payment",

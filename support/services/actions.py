@@ -22,6 +22,7 @@ from billing.selectors import payment_intent_in, subscription_get_live
 from billing.services import (
     Audit,
     subscription_cancel,
+    subscription_pause_end,
     subscription_resume,
     subscription_sync_from_stripe,
     subscription_write,
@@ -50,6 +51,15 @@ def support_cancel(*, staff: User, reader: User, at_period_end: bool, reason: st
 def support_resume(*, staff: User, reader: User, reason: str) -> Subscription:
     _require(staff, "billing.resume_subscription")
     return subscription_resume(
+        user=reader,
+        audit=Audit(Actor.STAFF, user=staff, reason=audit_reason_checked(reason=reason)),
+    )
+
+
+def support_end_pause(*, staff: User, reader: User, reason: str) -> Subscription:
+    """End the reader's pause of collection now, in Stripe then here (billing's pause)."""
+    _require(staff, "billing.end_pause")
+    return subscription_pause_end(
         user=reader,
         audit=Audit(Actor.STAFF, user=staff, reason=audit_reason_checked(reason=reason)),
     )
