@@ -115,6 +115,11 @@ class Subscription(models.Model):
     latest_invoice_id = models.CharField(max_length=255, blank=True)
     default_payment_method_id = models.CharField(max_length=255, blank=True)
     stripe_created = models.DateTimeField(null=True, blank=True)
+    discount = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Stripe's discount on it (billing.services.apply.discount_mirror); {} if none.",
+    )
     synced_at = models.DateTimeField(help_text="When this row last took Stripe's state.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

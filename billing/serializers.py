@@ -17,6 +17,7 @@ class SubscriptionOutput(serializers.ModelSerializer):
     plan = serializers.CharField(source="plan.code")
     has_unlimited_access = serializers.SerializerMethodField()
     client_secret = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
@@ -33,7 +34,15 @@ class SubscriptionOutput(serializers.ModelSerializer):
             "ended_at",
             "has_unlimited_access",
             "client_secret",
+            "discount",
         )
+
+    def get_discount(self, obj: Subscription) -> dict[str, object] | None:
+        """Stripe's discount on it: {offer, percent_off or amount_off, currency, ends_at}."""
+        if not obj.discount:
+            return None
+        keys = ("offer", "percent_off", "amount_off", "currency", "duration", "ends_at")
+        return {key: obj.discount.get(key) for key in keys}
 
     def get_has_unlimited_access(self, obj: Subscription) -> bool:
         return subscription_has_unlimited_access(obj)
@@ -100,6 +109,7 @@ class InvoiceOutput(serializers.Serializer):
     number = serializers.CharField(allow_null=True)
     amount_due = serializers.IntegerField()
     amount_paid = serializers.IntegerField()
+    discount_amount = serializers.IntegerField(help_text="Taken off by discounts (offers).")
     currency = serializers.CharField()
     status = serializers.CharField(allow_null=True)
     period_start = serializers.DateTimeField(allow_null=True)
