@@ -59,7 +59,7 @@ def offer_snapshot(offer: Offer, plans: list[Plan] | None = None) -> dict[str, A
         if isinstance(value, datetime):
             value = value.isoformat()
         elif isinstance(value, Decimal):
-            value = str(value.normalize())
+            value = format(value.normalize(), "f")
         out[name] = value
     if plans is None:
         plans = list(offer.plans.all()) if offer.pk else []

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import Actor, audit_record
+from billing import gateway
 from billing import services as billing
 from billing.models import Plan, Subscription
 from billing.selectors import plan_get_for_sale
@@ -158,6 +159,13 @@ def _redeem(
     redemption = redemption_reserve(offer=offer, user=user, plan=plan, with_trial=with_trial)
     try:
         result = create()
+    except gateway.StripeInvalidRequest as exc:
+        redemption_release(redemption=redemption)
+        if exc.param.startswith("discounts"):
+            # Stripe refuses the promotion code (its own count reached, expired):
+            # for the reader the offer is over.
+            raise offer_expired_error() from exc
+        raise
     except BaseException:
         redemption_release(redemption=redemption)
         raise

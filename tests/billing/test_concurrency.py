@@ -14,16 +14,22 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def fire_together(bodies, url, token):
-    barrier = Barrier(len(bodies))
+    return fire_together_as([(body, token) for body in bodies], url)
 
-    def post(body):
+
+def fire_together_as(requests_as, url):
+    """POST each (body, token) at once, from as many threads."""
+    barrier = Barrier(len(requests_as))
+
+    def post(body_and_token):
+        body, token = body_and_token
         barrier.wait()
         return requests.post(
             url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
         )
 
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
+    with ThreadPoolExecutor(max_workers=len(requests_as)) as pool:
+        return list(pool.map(post, requests_as))
 
 
 def subscription_creates(stripe):
