@@ -98,7 +98,10 @@ class OfferAdmin(admin.ModelAdmin):
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
     ) -> None:
-        pass  # offer_save set the plans; the redemptions inline is read-only
+        # offer_save set the plans (no form.save_m2m()); the redemptions inline is
+        # read-only and saves nothing.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Deactivate the selected offers", permissions=["deactivate"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Offer]) -> None:
