@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Plan, Subscription, SubscriptionStatus
@@ -10,6 +11,17 @@ class PlanOutput(serializers.ModelSerializer):
     class Meta:
         model = Plan
         fields = ("code", "name", "amount", "currency", "interval", "trial_days")
+
+
+class DiscountOutput(serializers.Serializer):
+    """Stripe's discount on a subscription (billing.services.apply.discount_mirror)."""
+
+    offer = serializers.CharField(help_text="The promotion code's code: an offer's code.")
+    percent_off = serializers.FloatField(allow_null=True)
+    amount_off = serializers.IntegerField(allow_null=True, help_text="Minor units.")
+    currency = serializers.CharField(allow_null=True)
+    duration = serializers.CharField(allow_null=True, help_text="once, repeating or forever.")
+    ends_at = serializers.DateTimeField(allow_null=True)
 
 
 class SubscriptionOutput(serializers.ModelSerializer):
@@ -37,6 +49,7 @@ class SubscriptionOutput(serializers.ModelSerializer):
             "discount",
         )
 
+    @extend_schema_field(DiscountOutput(allow_null=True))
     def get_discount(self, obj: Subscription) -> dict[str, object] | None:
         """Stripe's discount on it: {offer, percent_off or amount_off, currency, ends_at}."""
         if not obj.discount:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.serializers import PlanOutput, SubscribeInput, TrialInput
@@ -59,6 +60,7 @@ class PlanWithOfferOutput(PlanOutput):
     class Meta(PlanOutput.Meta):
         fields = (*PlanOutput.Meta.fields, "offer")  # type: ignore[assignment]
 
+    @extend_schema_field(OfferPlanPriceOutput(allow_null=True))
     def get_offer(self, obj: object) -> dict[str, object] | None:
         prices: dict[str, dict[str, object]] = self.context.get("offer_prices") or {}
         return prices.get(getattr(obj, "code", ""))
