@@ -4,7 +4,12 @@ the same contract when no offer is given: config/urls.py mounts offers first).""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,7 +28,7 @@ from billing.api import (
     STRIPE_DOWN,
     _subscription_response,
 )
-from billing.serializers import SubscriptionOutput
+from billing.serializers import PlanOutput, SubscriptionOutput
 from config.schema import error_responses
 from offers import selectors, services
 from offers.serializers import (
@@ -88,21 +93,26 @@ class PlanListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("offer", str, required=False)],
         responses={
-            200: PlanWithOfferOutput(many=True),
+            200: PolymorphicProxySerializer(
+                component_name="PlanList",
+                serializers=[PlanOutput, PlanWithOfferOutput],
+                resource_type_field_name=None,
+                many=True,
+            ),
             **error_responses({404: "offer_not_found.", 410: EXPIRED}),
         },
     )
     def get(self, request: Request) -> Response:
         plans = billing_selectors.plan_list_active()
-        prices = {}
         code = request.query_params.get("offer", "")
-        if code:
-            offer = selectors.offer_get_public(code=code)
-            prices = {
-                plan.code: selectors.offer_plan_price(offer=offer, plan=plan)
-                for plan in plans
-                if selectors.offer_applies_to(offer=offer, plan=plan)
-            }
+        if not code:
+            return Response(PlanOutput(plans, many=True).data)  # billing's answer, unchanged
+        offer = selectors.offer_get_public(code=code)
+        prices = {
+            plan.code: selectors.offer_plan_price(offer=offer, plan=plan)
+            for plan in plans
+            if selectors.offer_applies_to(offer=offer, plan=plan)
+        }
         context = {"offer_prices": prices}
         return Response(PlanWithOfferOutput(plans, many=True, context=context).data)
 
