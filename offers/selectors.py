@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -9,12 +10,16 @@ from django.utils import timezone
 
 from billing.models import Plan
 from config.errors import ApplicationError
-from offers.models import Offer
+from offers.models import CODE_PATTERN, Offer
 
 
 def offer_find(*, code: str) -> Offer | None:
-    """The offer with this code, whatever its case; None if there is none."""
-    return Offer.objects.filter(code__iexact=code.strip()).first()
+    """The offer with this code, whatever its case; None if there is none (or the code
+    could not be one: never sent to the database, which refuses some characters)."""
+    code = code.strip()
+    if not re.fullmatch(CODE_PATTERN, code):
+        return None
+    return Offer.objects.filter(code__iexact=code).first()
 
 
 def offer_is_available(*, offer: Offer) -> bool:

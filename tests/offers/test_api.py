@@ -71,6 +71,12 @@ def test_an_unknown_offer_is_404(plans, api_client):
     assert response.json()["code"] == "offer_not_found"
 
 
+@pytest.mark.parametrize("code", ["NUL%00", "a" * 300, "%F0%9F%8E%81"])
+def test_a_code_that_cannot_be_one_is_404(plans, api_client, code):
+    assert api_client.get(f"/api/billing/offers/{code}/").status_code == 404
+    assert api_client.get(f"/api/billing/plans/?offer={code}").status_code == 404
+
+
 def test_an_offer_is_410_outside_its_window_by_our_clock(spring, api_client):
     url = "/api/billing/offers/SPRING/"
     assert api_client.get(url).json()["code"] == "offer_expired"  # not started yet
