@@ -131,9 +131,13 @@ def redemption_reserve(*, offer: Offer, user: User, plan: Plan, with_trial: bool
                 return Redemption.objects.create(
                     offer=offer, user=user, plan_code=plan.code, with_trial=with_trial
                 )
-        except IntegrityError:
-            _refuse_if_used(offer=offer, user=user)  # raises: the reader holds one
-            raise
+        except IntegrityError as exc:
+            _refuse_if_used(offer=offer, user=user)  # the reader holds one: 409
+            # Held a moment ago, given back since: the reader's other request failed.
+            raise Conflict(
+                "A subscription is already being started; try again in a moment.",
+                code="operation_in_progress",
+            ) from exc
 
 
 def redemption_release(*, redemption: Redemption) -> None:

@@ -1,35 +1,18 @@
 """Double clicks and races: concurrent requests make one subscription (live server, PostgreSQL)."""
 
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
 import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
 from audit.models import AuditLog
 from billing.models import StripeAttempt, Subscription, TrialClaim
+from tests.helpers.clients import fire_together_as
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def fire_together(bodies, url, token):
     return fire_together_as([(body, token) for body in bodies], url)
-
-
-def fire_together_as(requests_as, url):
-    """POST each (body, token) at once, from as many threads."""
-    barrier = Barrier(len(requests_as))
-
-    def post(body_and_token):
-        body, token = body_and_token
-        barrier.wait()
-        return requests.post(
-            url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
-        )
-
-    with ThreadPoolExecutor(max_workers=len(requests_as)) as pool:
-        return list(pool.map(post, requests_as))
 
 
 def subscription_creates(stripe):

@@ -1,18 +1,8 @@
 """Offers are made as operators make them: `manage.py create_offer`."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
-from offers.models import Offer
-
-
-def create_offer(*args: str) -> Offer:
-    out = io.StringIO()
-    call_command("create_offer", *args, stdout=out)
-    code = args[args.index("--code") + 1]
-    return Offer.objects.get(code__iexact=code)
+from tests.helpers.offers import create_offer
 
 
 @pytest.fixture

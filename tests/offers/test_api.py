@@ -10,7 +10,7 @@ from django.utils import timezone
 from offers.models import Offer, Redemption
 from tests.factories import UserFactory
 from tests.helpers.clients import client_for
-from tests.offers.conftest import create_offer
+from tests.helpers.offers import create_offer
 
 pytestmark = pytest.mark.django_db
 

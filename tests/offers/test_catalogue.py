@@ -14,7 +14,7 @@ from audit.models import AuditLog
 from config.errors import ApplicationError
 from offers.models import Offer
 from offers.services import offer_deactivate, offer_save
-from tests.offers.conftest import create_offer
+from tests.helpers.offers import create_offer
 
 pytestmark = pytest.mark.django_db
 

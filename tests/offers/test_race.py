@@ -4,9 +4,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from offers.models import Redemption
-from tests.billing.test_concurrency import fire_together_as
 from tests.factories import UserFactory
-from tests.offers.conftest import create_offer
+from tests.helpers.clients import fire_together_as
+from tests.helpers.offers import create_offer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
