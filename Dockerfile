@@ -11,6 +11,7 @@ COPY accounts ./accounts
 COPY audit ./audit
 COPY billing ./billing
 COPY entitlements ./entitlements
+COPY offers ./offers
 COPY support ./support
 COPY config ./config
 COPY stripe_emulator ./stripe_emulator

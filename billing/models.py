@@ -119,6 +119,11 @@ class Subscription(models.Model):
     pause_behavior = models.CharField(max_length=32, blank=True)
     pause_resumes_at = models.DateTimeField(null=True, blank=True)
     stripe_created = models.DateTimeField(null=True, blank=True)
+    discount = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Stripe's discount on it (billing.services.apply.discount_mirror); {} if none.",
+    )
     synced_at = models.DateTimeField(help_text="When this row last took Stripe's state.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

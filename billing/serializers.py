@@ -21,12 +21,24 @@ class PauseCollectionOutput(serializers.Serializer):
     resumes_at = serializers.DateTimeField(allow_null=True)
 
 
+class DiscountOutput(serializers.Serializer):
+    """Stripe's discount on a subscription (billing.services.apply.discount_mirror)."""
+
+    offer = serializers.CharField(help_text="The promotion code's code: an offer's code.")
+    percent_off = serializers.FloatField(allow_null=True)
+    amount_off = serializers.IntegerField(allow_null=True, help_text="Minor units.")
+    currency = serializers.CharField(allow_null=True)
+    duration = serializers.CharField(allow_null=True, help_text="once, repeating or forever.")
+    ends_at = serializers.DateTimeField(allow_null=True)
+
+
 class SubscriptionOutput(serializers.ModelSerializer):
     id = serializers.CharField(source="stripe_subscription_id")
     plan = serializers.CharField(source="plan.code")
     has_unlimited_access = serializers.SerializerMethodField()
     pause_collection = serializers.SerializerMethodField()
     client_secret = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
@@ -44,7 +56,16 @@ class SubscriptionOutput(serializers.ModelSerializer):
             "has_unlimited_access",
             "pause_collection",
             "client_secret",
+            "discount",
         )
+
+    @extend_schema_field(DiscountOutput(allow_null=True))
+    def get_discount(self, obj: Subscription) -> dict[str, object] | None:
+        """Stripe's discount on it: {offer, percent_off or amount_off, currency, ends_at}."""
+        if not obj.discount:
+            return None
+        keys = ("offer", "percent_off", "amount_off", "currency", "duration", "ends_at")
+        return {key: obj.discount.get(key) for key in keys}
 
     def get_has_unlimited_access(self, obj: Subscription) -> bool:
         return subscription_has_unlimited_access(obj)
@@ -133,6 +154,7 @@ class InvoiceOutput(serializers.Serializer):
     number = serializers.CharField(allow_null=True)
     amount_due = serializers.IntegerField()
     amount_paid = serializers.IntegerField()
+    discount_amount = serializers.IntegerField(help_text="Taken off by discounts (offers).")
     currency = serializers.CharField()
     status = serializers.CharField(allow_null=True)
     period_start = serializers.DateTimeField(allow_null=True)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "billing",
+    "offers",
     "entitlements",
     "support",
 ]
@@ -233,6 +234,8 @@ REST_FRAMEWORK = {
         "registration_account": env.str("THROTTLE_REGISTRATION_ACCOUNT", default="5/hour"),
         "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="20/hour"),
         "password_reset_account": env.str("THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour"),
+        # GET /api/billing/offers/<code>/ is public: a limit on guessing codes.
+        "offer_lookup_ip": env.str("THROTTLE_OFFER_LOOKUP_IP", default="60/min"),
     },
 }
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/auth/", include("support.urls")),  # login, registration, user: they compose
+    # offers first: its plans/, trial/ and subscribe/ compose billing with an offer
+    path("api/billing/", include("offers.urls")),
     path("api/billing/", include("billing.urls")),
     path("api/entitlements/", include("entitlements.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,6 +6,6 @@ class SupportConfig(AppConfig):
 
     def ready(self) -> None:
         from billing.services.notifications import support_role_names
-        from support.roles import ROLES
+        from support.roles import SUPPORT_ROLES
 
-        support_role_names.update(ROLES)  # billing mails these roles about a reader
+        support_role_names.update(SUPPORT_ROLES)  # billing mails these roles about a reader

@@ -2,8 +2,11 @@
 
 support: see readers, billing, grants, meters and service keys; cancel,
 resume, end a reader's pause, extend a trial and grant free access for up to 30 days, revoke a
-grant, resync, reprocess Stripe events. support-lead: all that, plus refunds
-and longer extensions and grants.
+grant, resync, reprocess Stripe events; see offers and their redemptions.
+support-lead: all that, plus refunds and longer extensions and grants, and
+make, change and deactivate offers. marketing: make, change and deactivate
+offers (and see the plans they apply to and their redemptions), nothing of
+readers or billing beyond that.
 
 Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
 migrate: scripts/run, the compose file's migrate service, CI), like the
@@ -37,14 +40,28 @@ SUPPORT = [
     ("entitlements", "view_meter"),
     ("entitlements", "view_meteredread"),
     ("entitlements", "view_apikey"),
+    ("offers", "view_offer"),
+    ("offers", "view_redemption"),
+]
+# Offers: made and changed in admin (offers/admin.py), synced to Stripe.
+OFFERS = [
+    ("offers", "view_offer"),
+    ("offers", "add_offer"),
+    ("offers", "change_offer"),
+    ("offers", "deactivate_offer"),
+    ("offers", "view_redemption"),
 ]
 LEAD = [
     *SUPPORT,
     ("billing", "refund_payment"),
     ("billing", "extend_trial_long"),
     ("billing", "grant_access_long"),
+    *[perm for perm in OFFERS if perm not in SUPPORT],
 ]
-ROLES = {"support": SUPPORT, "support-lead": LEAD}
+MARKETING = [("billing", "view_plan"), *OFFERS]
+ROLES = {"support": SUPPORT, "support-lead": LEAD, "marketing": MARKETING}
+# The roles that are told about readers (billing's support mails): not marketing.
+SUPPORT_ROLES = ("support", "support-lead")
 
 
 def roles_ensure(*, reset: bool = False) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ from billing.gateway.client import (
     from_unix,
     stripe_budget,
 )
+from billing.gateway.coupons import coupon_create, coupon_retrieve, coupon_update
 from billing.gateway.customers import (
     customer_create,
     customer_delete,
@@ -41,6 +42,11 @@ from billing.gateway.products import (
     price_set_active,
     product_create,
     product_update,
+)
+from billing.gateway.promotion_codes import (
+    promotion_code_create,
+    promotion_code_retrieve,
+    promotion_code_update,
 )
 from billing.gateway.subscriptions import (
     SUBSCRIPTION_EXPAND,
@@ -72,6 +78,9 @@ __all__ = [
     "StripeUnavailable",
     "WebhookRejected",
     "budget_remaining",
+    "coupon_create",
+    "coupon_retrieve",
+    "coupon_update",
     "customer_create",
     "customer_delete",
     "customer_set_default_payment_method",
@@ -86,6 +95,9 @@ __all__ = [
     "price_set_active",
     "product_create",
     "product_update",
+    "promotion_code_create",
+    "promotion_code_retrieve",
+    "promotion_code_update",
     "refund_create",
     "setup_intent_create",
     "stripe_budget",

@@ -8,7 +8,13 @@ from stripe.params import SubscriptionCreateParams, SubscriptionUpdateParams
 
 from billing.gateway.client import call, stripe_client, write_options
 
-SUBSCRIPTION_EXPAND = ["latest_invoice"]
+# The discounts with their coupon and promotion code, so that the subscription's
+# discount is mirrored from every read (webhooks re-read it: billing.services.events).
+SUBSCRIPTION_EXPAND = [
+    "latest_invoice",
+    "discounts.source.coupon",
+    "discounts.promotion_code",
+]
 
 
 def subscription_create(
@@ -20,6 +26,7 @@ def subscription_create(
     metadata: dict[str, str],
     idempotency_key: str,
     trial_end_without_card: str = "cancel",
+    discounts: list[dict[str, str]] | None = None,
 ) -> Any:
     params: SubscriptionCreateParams = {
         "customer": customer_id,
@@ -40,6 +47,9 @@ def subscription_create(
         params["payment_behavior"] = "allow_incomplete"
     if payment_method_id:
         params["default_payment_method"] = payment_method_id
+    if discounts:
+        # [{"promotion_code": "promo_..."}] or [{"coupon": "..."}]
+        params["discounts"] = cast(Any, discounts)
     return call(
         "subscription.create",
         lambda: stripe_client().v1.subscriptions.create(

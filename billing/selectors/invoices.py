@@ -41,6 +41,9 @@ def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> I
             "number": inv.get("number"),
             "amount_due": inv.get("amount_due"),
             "amount_paid": inv.get("amount_paid"),
+            "discount_amount": sum(
+                int(d.get("amount") or 0) for d in inv.get("total_discount_amounts") or []
+            ),
             "currency": inv.get("currency"),
             "status": inv.get("status"),
             "period_start": from_unix(inv.get("period_start")),

@@ -53,6 +53,7 @@ MIRRORED_FIELDS = (
     "ended_at",
     "pause_behavior",
     "pause_resumes_at",
+    "discount",
 )
 
 # Called with the reader after every change of their subscription: the
@@ -66,6 +67,35 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
     except (KeyError, TypeError):
         return default
     return default if value is None else value
+
+
+def discount_mirror(stripe_subscription: Any) -> dict[str, Any]:
+    """The subscription's first discount as we show it, from the expanded `discounts`
+    (gateway.SUBSCRIPTION_EXPAND): {} when it has none. `offer` is the promotion
+    code's code (an offer's code, offers/), "" for a coupon applied without one."""
+    for discount in _field(stripe_subscription, "discounts", []):
+        if isinstance(discount, str):
+            continue  # not expanded: nothing to show
+        coupon = _field(_field(discount, "source", {}), "coupon", {})
+        if isinstance(coupon, str):
+            coupon = {"id": coupon}
+        promotion_code = _field(discount, "promotion_code", {})
+        end = _field(discount, "end")
+        return {
+            "id": str(_field(discount, "id", "")),
+            "offer": "" if isinstance(promotion_code, str) else _field(promotion_code, "code", ""),
+            "coupon": str(_field(coupon, "id", "")),
+            "percent_off": _field(coupon, "percent_off"),
+            "amount_off": _field(coupon, "amount_off"),
+            "currency": _field(coupon, "currency"),
+            "duration": _field(coupon, "duration"),
+            "ends_at": _iso(from_unix(end)),
+        }
+    return {}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _id_of(value: Any) -> str:
@@ -129,6 +159,7 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         "stripe_created": from_unix(_field(stripe_subscription, "created")),
         "pause_behavior": str(_field(pause, "behavior", "")),
         "pause_resumes_at": from_unix(_field(pause, "resumes_at")) if pause else None,
+        "discount": discount_mirror(stripe_subscription),
     }
     with transaction.atomic():
         try:

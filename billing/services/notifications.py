@@ -74,8 +74,16 @@ def notification_send_once(
     user: User | None,
     context: dict[str, Any],
     stripe_event: StripeEvent | None = None,
+    subject: str = "",
+    template: str = "",
 ) -> bool:
-    """Send the email unless this kind was already sent for this key; True if sent now."""
+    """Send the email unless this kind was already sent for this key; True if sent now.
+
+    A higher app's own kind (offers) names its `subject` and `template` (a template
+    path without .txt / .html); billing's kinds take theirs from SUBJECTS and
+    billing/email/<kind>.
+    """
+    template = template or f"billing/email/{kind}"
     if user is None or not user.is_active or not user.email:
         return False
     reader = user
@@ -83,11 +91,11 @@ def notification_send_once(
     def message() -> EmailMultiAlternatives:
         full = {**context, "manage_url": settings.BILLING_MANAGE_URL}
         email = EmailMultiAlternatives(
-            subject=SUBJECTS[kind],
-            body=render_to_string(f"billing/email/{kind}.txt", full),
+            subject=subject or SUBJECTS[kind],
+            body=render_to_string(f"{template}.txt", full),
             to=[reader.email],
         )
-        email.attach_alternative(render_to_string(f"billing/email/{kind}.html", full), "text/html")
+        email.attach_alternative(render_to_string(f"{template}.html", full), "text/html")
         return email
 
     return _claim_and_send(

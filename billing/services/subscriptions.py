@@ -43,12 +43,17 @@ class SubscriptionResult:
 
 
 def subscription_subscribe(
-    *, user: User, plan_code: str, payment_method_id: str
+    *, user: User, plan_code: str, payment_method_id: str, promotion_code_id: str = ""
 ) -> SubscriptionResult:
-    """Subscribe and pay at once, no trial (for readers whose trial is behind them)."""
+    """Subscribe and pay at once, no trial (for readers whose trial is behind them).
+
+    `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription.
+    """
     plan = plan_get_for_sale(code=plan_code)
     payment_method_check_id(payment_method_id=payment_method_id)
     params = {"plan": plan.code, "payment_method": payment_method_id, "trial": False}
+    if promotion_code_id:
+        params["promotion_code"] = promotion_code_id
     attempt = subscription_creation_begin(user=user, params=params)
     try:
         customer = customer_ensure(user=user)
@@ -69,6 +74,7 @@ def subscription_subscribe(
             payment_method_id=payment_method_id,
             metadata={"user_id": str(user.pk), "plan_code": plan.code},
             idempotency_key=key,
+            discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
         ),
     )
     subscription = subscription_apply_action(

@@ -46,13 +46,29 @@ def trial_email_digest(email: str) -> str:
 
 
 def subscription_start_trial(
-    *, user: User, plan_code: str, payment_method_id: str = ""
+    *,
+    user: User,
+    plan_code: str,
+    payment_method_id: str = "",
+    promotion_code_id: str = "",
+    trial_days: int | None = None,
 ) -> SubscriptionResult:
-    """Start the reader's one free trial of a plan (TRIAL_DAYS days, card optional)."""
+    """Start the reader's one free trial of a plan (TRIAL_DAYS days, card optional).
+
+    `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription
+    and `trial_days` replaces the plan's trial length: what a campaign asks for
+    (offers/ composes them; billing knows nothing of offers).
+    """
     plan = plan_get_for_sale(code=plan_code)
     if payment_method_id:
         payment_method_check_id(payment_method_id=payment_method_id)
-    params = {"plan": plan.code, "payment_method": payment_method_id, "trial": True}
+    params: dict[str, Any] = {
+        "plan": plan.code,
+        "payment_method": payment_method_id,
+        "trial": True,
+    }
+    if promotion_code_id or trial_days:
+        params |= {"promotion_code": promotion_code_id, "trial_days": trial_days}
     email_key = trial_email_digest(user.email)
     if TrialClaim.objects.filter(Q(email_digest=email_key) | Q(user=user)).exists():
         subscription_refuse_if_live(user=user)  # a double click after success is told what it is
@@ -73,7 +89,7 @@ def subscription_start_trial(
         subscription_creation_release(attempt=attempt)  # this request did not send it; others may
         raise
 
-    trial_days = plan.trial_days or settings.TRIAL_DAYS
+    trial_days = trial_days or plan.trial_days or settings.TRIAL_DAYS
     stripe_subscription = subscription_creation_send(
         attempt=attempt,
         call=lambda key: gateway.subscription_create(
@@ -84,6 +100,7 @@ def subscription_start_trial(
             metadata={"user_id": str(user.pk), "plan_code": plan.code},
             idempotency_key=key,
             trial_end_without_card=settings.TRIAL_END_WITHOUT_CARD,
+            discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
         ),
     )
     with transaction.atomic():

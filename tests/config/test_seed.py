@@ -34,7 +34,11 @@ def test_seed_makes_the_jobs_the_roles_and_the_plans_once(empty, stripe):
     assert sorted(PeriodicTask.objects.values_list("name", flat=True)) == sorted(
         job.name for job in PERIODIC_JOBS
     )
-    assert sorted(Group.objects.values_list("name", flat=True)) == ["support", "support-lead"]
+    assert sorted(Group.objects.values_list("name", flat=True)) == [
+        "marketing",
+        "support",
+        "support-lead",
+    ]
     assert sorted(Plan.objects.values_list("code", flat=True)) == ["monthly", "yearly"]
     products = [r for r in stripe.requests() if r["path"] == "/v1/products"]
     assert len([r for r in products if r["method"] == "POST"]) == 2  # not again the second time
@@ -44,7 +48,7 @@ def test_skip_plans_leaves_stripe_alone(empty, stripe):
     out = seed("--skip-plans")
 
     assert PeriodicTask.objects.count() == len(PERIODIC_JOBS)
-    assert Group.objects.count() == 2
+    assert Group.objects.count() == 3
     assert not Plan.objects.exists()
     assert stripe.requests() == []
     assert "periodic tasks created" in out

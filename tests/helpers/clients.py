@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 
 def client_for(user):
     from rest_framework.authtoken.models import Token
@@ -13,24 +16,26 @@ def client_for(user):
     return client
 
 
-def fire_together(bodies, url, token):
-    """POST each body to `url` (a live server) at the same moment, one thread each, as the
-    reader with `token`: the answers, in the bodies' order."""
-    from concurrent.futures import ThreadPoolExecutor
-    from threading import Barrier
-
+def fire_together_as(requests_as, url):
+    """POST each (body, token) to `url` at once, from as many threads (a live server)."""
     import requests
 
-    barrier = Barrier(len(bodies))
+    barrier = Barrier(len(requests_as))
 
-    def post(body):
+    def post(body_and_token):
+        body, token = body_and_token
         barrier.wait()
         return requests.post(
             url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60
         )
 
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
+    with ThreadPoolExecutor(max_workers=len(requests_as)) as pool:
+        return list(pool.map(post, requests_as))
+
+
+def fire_together(bodies, url, token):
+    """POST each body to `url` at once as the reader with `token`: the answers, in order."""
+    return fire_together_as([(body, token) for body in bodies], url)
 
 
 def subscription_creates(stripe):

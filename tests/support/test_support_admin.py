@@ -49,6 +49,7 @@ def test_the_roles_exist_as_groups():
     assert {"view_user", "view_subscription", "extend_trial", "cancel_subscription"} <= support
     assert {"grant_access", "revoke_grant", "view_grant", "view_apikey"} <= support
     lead_only = {"refund_payment", "extend_trial_long", "grant_access_long"}
+    lead_only |= {"add_offer", "change_offer", "deactivate_offer"}
     assert not lead_only & support
     assert support | lead_only == lead
 

@@ -1,0 +1,192 @@
+"""Offers endpoints, under /api/billing/: the public offer, and the plans, trial and
+subscribe endpoints with an `offer` (they replace billing's at the same URLs, with
+the same contract when no offer is given: config/urls.py mounts offers first)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.requests import AuthenticatedRequest
+from accounts.throttles import IPThrottle
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.api import (
+    BAD_PLAN_OR_CARD,
+    DECLINED,
+    IN_PROGRESS,
+    NO_SUCH_CARD,
+    STRIPE_DOWN,
+    _subscription_response,
+)
+from billing.serializers import PlanOutput, SubscriptionOutput
+from config.schema import error_responses
+from offers import selectors, services
+from offers.serializers import (
+    OfferOutput,
+    OfferSubscribeInput,
+    OfferTrialInput,
+    PlanWithOfferOutput,
+)
+
+OFFER_ERRORS = (
+    "invalid_offer (unknown code), offer_not_applicable (not for this plan, or for new "
+    "subscribers only)"
+)
+EXPIRED = "offer_expired: outside its window, deactivated, or no redemption left."
+OFFER_EXAMPLE = OpenApiExample(
+    "monthly, with an offer",
+    value={"plan": "monthly", "payment_method": "pm_card_visa", "offer": "SPRING50"},
+    request_only=True,
+)
+
+
+class OfferDetailApi(APIView):
+    """An offer's public terms and its price per plan: anyone may ask (throttled)."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (IPThrottle,)
+    throttle_scope = "offer_lookup"
+
+    @extend_schema(
+        responses={
+            200: OfferOutput,
+            **error_responses({404: "offer_not_found.", 410: EXPIRED}),
+        },
+        auth=[],
+    )
+    def get(self, request: Request, code: str) -> Response:
+        offer = selectors.offer_get_public(code=code)
+        body = {
+            **selectors.offer_public_terms(offer=offer),
+            "prices": [
+                selectors.offer_plan_price(offer=offer, plan=plan)
+                for plan in selectors.offer_plans(offer=offer)
+            ],
+        }
+        return Response(OfferOutput(body).data)
+
+
+class PlanListApi(APIView):
+    """The plans on sale: public, as a price list is; with ?offer=CODE each shows its
+    price under the offer too."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (IPThrottle,)
+    throttle_scope = "offer_lookup"
+
+    def get_throttles(self):
+        # Only a lookup of an offer is throttled; the price list is not.
+        return super().get_throttles() if self.request.query_params.get("offer") else []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("offer", str, required=False)],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="PlanList",
+                serializers=[PlanOutput, PlanWithOfferOutput],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            **error_responses({404: "offer_not_found.", 410: EXPIRED}),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        plans = billing_selectors.plan_list_active()
+        code = request.query_params.get("offer", "")
+        if not code:
+            return Response(PlanOutput(plans, many=True).data)  # billing's answer, unchanged
+        offer = selectors.offer_get_public(code=code)
+        prices = {
+            plan.code: selectors.offer_plan_price(offer=offer, plan=plan)
+            for plan in plans
+            if selectors.offer_applies_to(offer=offer, plan=plan)
+        }
+        context = {"offer_prices": prices}
+        return Response(PlanWithOfferOutput(plans, many=True, context=context).data)
+
+
+class TrialStartApi(APIView):
+    @extend_schema(
+        request=OfferTrialInput,
+        examples=[OFFER_EXAMPLE],
+        responses={
+            201: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}.",
+                    402: DECLINED,
+                    404: NO_SUCH_CARD,
+                    409: "trial_already_used (by this account, mailbox or card), "
+                    f"subscription_exists, offer_already_used, {IN_PROGRESS}.",
+                    410: EXPIRED,
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = OfferTrialInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = data.validated_data["plan"]
+        payment_method = data.validated_data.get("payment_method", "")
+        if data.validated_data.get("offer"):
+            result = services.offer_start_trial(
+                user=request.user,
+                plan_code=plan,
+                offer_code=data.validated_data["offer"],
+                payment_method_id=payment_method,
+            )
+        else:
+            result = billing_services.subscription_start_trial(
+                user=request.user, plan_code=plan, payment_method_id=payment_method
+            )
+        return _subscription_response(result, status.HTTP_201_CREATED)
+
+
+class SubscribeApi(APIView):
+    @extend_schema(
+        request=OfferSubscribeInput,
+        examples=[OFFER_EXAMPLE],
+        responses={
+            201: SubscriptionOutput,
+            **error_responses(
+                {
+                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}.",
+                    402: DECLINED,
+                    404: NO_SUCH_CARD,
+                    409: f"subscription_exists, offer_already_used, {IN_PROGRESS}.",
+                    410: EXPIRED,
+                    503: STRIPE_DOWN,
+                }
+            ),
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = OfferSubscribeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = data.validated_data["plan"]
+        payment_method = data.validated_data["payment_method"]
+        if data.validated_data.get("offer"):
+            result = services.offer_subscribe(
+                user=request.user,
+                plan_code=plan,
+                offer_code=data.validated_data["offer"],
+                payment_method_id=payment_method,
+            )
+        else:
+            result = billing_services.subscription_subscribe(
+                user=request.user, plan_code=plan, payment_method_id=payment_method
+            )
+        return _subscription_response(result, status.HTTP_201_CREATED)

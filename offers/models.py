@@ -1,0 +1,213 @@
+"""Offers: a code readers type for a discount (and maybe a longer trial), synced to
+Stripe as one coupon and one promotion code; and their redemptions, one per reader."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+# Stripe's promotion codes: letters and digits; we keep them readable.
+CODE_PATTERN = r"^[A-Za-z0-9]{3,40}$"
+TRIAL_DAYS_MIN, TRIAL_DAYS_MAX = 1, 90
+
+
+class Duration(models.TextChoices):
+    ONCE = "once", "The first invoice"
+    FOREVER = "forever", "Every invoice"
+    REPEATING = "repeating", "A number of months"
+
+
+class Offer(models.Model):
+    """A limited-time offer. Its discount and duration are the Stripe coupon's, which
+    Stripe never changes: a change before the first redemption makes a new coupon, a
+    change after it is refused (offers.services.offer_update)."""
+
+    code = models.CharField(
+        max_length=40,
+        validators=[RegexValidator(CODE_PATTERN, "3 to 40 letters and digits.")],
+        help_text="What readers type; case-insensitive. The Stripe promotion code's code.",
+    )
+    headline = models.CharField(max_length=200, help_text="For readers: 'Half price for 3 months'.")
+    terms = models.TextField(blank=True, help_text="For readers: the small print.")
+    percent_off = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01), MaxValueValidator(100)],
+    )
+    amount_off = models.PositiveIntegerField(
+        null=True, blank=True, help_text="In `currency`'s minor unit (500 = 5.00)."
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="With amount_off: ISO 4217, lower case."
+    )
+    currency_options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='With amount_off: the amount in other currencies, {"usd": 550}.',
+    )
+    duration = models.CharField(max_length=16, choices=Duration.choices, default=Duration.ONCE)
+    duration_in_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
+    trial_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(TRIAL_DAYS_MIN), MaxValueValidator(TRIAL_DAYS_MAX)],
+        help_text="A campaign trial length replacing TRIAL_DAYS for this offer.",
+    )
+    plans = models.ManyToManyField(
+        "billing.Plan", blank=True, related_name="offers", help_text="None: every plan."
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    times_redeemed = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Redemptions taken (and held while in progress)."
+    )
+    first_time_only = models.BooleanField(
+        default=False, help_text="Only for readers who have never subscribed."
+    )
+    active = models.BooleanField(default=True)
+    stripe_coupon_id = models.CharField(max_length=255, blank=True, editable=False)
+    stripe_promotion_code_id = models.CharField(max_length=255, blank=True, editable=False)
+    stripe_key_base = models.UUIDField(
+        default=uuid.uuid4, editable=False, help_text="Prefix of its Stripe idempotency keys."
+    )
+    stripe_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Counts the Stripe objects made (their keys)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(Lower("code"), name="offers_offer_code_ci_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(percent_off__isnull=False, amount_off__isnull=True, currency="")
+                    | Q(percent_off__isnull=True, amount_off__isnull=False) & ~Q(currency="")
+                ),
+                name="offers_offer_percent_or_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__isnull=True) | Q(percent_off__gt=0, percent_off__lte=100),
+                name="offers_offer_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_off__isnull=True) | Q(amount_off__gt=0),
+                name="offers_offer_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(duration="repeating", duration_in_months__gte=1)
+                    | ~Q(duration="repeating") & Q(duration_in_months__isnull=True)
+                ),
+                name="offers_offer_months_iff_repeating",
+            ),
+            models.CheckConstraint(
+                condition=Q(trial_days__isnull=True)
+                | Q(trial_days__gte=TRIAL_DAYS_MIN, trial_days__lte=TRIAL_DAYS_MAX),
+                name="offers_offer_trial_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(ends_at__gt=F("starts_at")),
+                name="offers_offer_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True)
+                | Q(max_redemptions__gte=1, times_redeemed__lte=F("max_redemptions")),
+                name="offers_offer_within_cap",
+            ),
+        ]
+        permissions = [("deactivate_offer", "Can deactivate an offer")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (self.percent_off is None) == (self.amount_off is None):
+            errors["percent_off"] = "Give a percentage or an amount off, not both."
+        if self.amount_off is not None and not self.currency:
+            errors["currency"] = "An amount off needs its currency."
+        if self.percent_off is not None and (self.currency or self.currency_options):
+            errors["currency"] = "A percentage needs no currency."
+        if self.currency and self.currency != self.currency.lower():
+            errors["currency"] = "Lower case, as Stripe writes it (eur)."
+        for cur, amount in (self.currency_options or {}).items():
+            if not (isinstance(cur, str) and len(cur) == 3 and cur == cur.lower()):
+                errors["currency_options"] = f"{cur!r} is not a currency."
+            elif not isinstance(amount, int) or amount <= 0:
+                errors["currency_options"] = f"{cur}: a positive whole number of minor units."
+        if self.duration == Duration.REPEATING and not self.duration_in_months:
+            errors["duration_in_months"] = "A repeating discount needs its number of months."
+        if self.duration != Duration.REPEATING and self.duration_in_months:
+            errors["duration_in_months"] = "Only a repeating discount has months."
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The offer must end after it starts."
+        if self.code:
+            taken = Offer.objects.filter(code__iexact=self.code).exclude(pk=self.pk)
+            if taken.exists():
+                errors["code"] = "An offer with this code exists (codes ignore case)."
+        if errors:
+            raise ValidationError(errors)
+
+    def amount_off_in(self, currency: str) -> int | None:
+        if self.amount_off is None:
+            return None
+        if currency == self.currency:
+            return self.amount_off
+        value = (self.currency_options or {}).get(currency)
+        return int(value) if value is not None else None
+
+
+class Redemption(models.Model):
+    """One reader's use of one offer. Held (RESERVED) while the subscription is being
+    made, REDEEMED once Stripe made it; a failure deletes it and gives its place back."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "Reserved"
+        REDEEMED = "redeemed", "Redeemed"
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="redemptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
+    plan_code = models.CharField(max_length=64)
+    with_trial = models.BooleanField(help_text="A trial (with_trial) or a paid subscription.")
+    subscription = models.ForeignKey(
+        "billing.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
+        help_text="What it made: read for the conversion per offer.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "user"], name="offers_one_per_reader"),
+        ]
+        indexes = [models.Index(fields=["offer", "status"], name="offers_redemption_status")]
+
+    def __str__(self) -> str:
+        return f"{self.offer} by {self.user_id}"

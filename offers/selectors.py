@@ -1,0 +1,110 @@
+"""Reads of offers: find one by its code, whether it can be taken now, its prices."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from billing.models import Plan
+from config.errors import ApplicationError
+from offers.models import CODE_PATTERN, Offer
+
+
+def offer_find(*, code: str) -> Offer | None:
+    """The offer with this code, whatever its case; None if there is none (or the code
+    could not be one: never sent to the database, which refuses some characters)."""
+    code = code.strip()
+    if not re.fullmatch(CODE_PATTERN, code):
+        return None
+    return Offer.objects.filter(code__iexact=code).first()
+
+
+def offer_is_available(*, offer: Offer) -> bool:
+    """Active, inside its window by our clock (timezone.now()), and below its cap."""
+    now = timezone.now()
+    return (
+        offer.active
+        and (offer.starts_at is None or offer.starts_at <= now)
+        and (offer.ends_at is None or now < offer.ends_at)
+        and (offer.max_redemptions is None or offer.times_redeemed < offer.max_redemptions)
+    )
+
+
+def offer_expired_error() -> ApplicationError:
+    return ApplicationError(
+        "This offer is no longer available.", code="offer_expired", status_code=410
+    )
+
+
+def offer_get_public(*, code: str) -> Offer:
+    """The offer a reader asks about: 404 offer_not_found, 410 offer_expired."""
+    offer = offer_find(code=code)
+    if offer is None:
+        raise ApplicationError("There is no such offer.", code="offer_not_found", status_code=404)
+    if not offer_is_available(offer=offer):
+        raise offer_expired_error()
+    return offer
+
+
+def offer_plans(*, offer: Offer) -> list[Plan]:
+    """The plans on sale this offer applies to (all of them when it names none)."""
+    named = list(offer.plans.filter(active=True))
+    if named or offer.plans.exists():
+        return named
+    return list(Plan.objects.filter(active=True).order_by("amount"))
+
+
+def offer_applies_to(*, offer: Offer, plan: Plan) -> bool:
+    return not offer.plans.exists() or offer.plans.filter(pk=plan.pk).exists()
+
+
+def offer_discounted_amount(*, offer: Offer, amount: int, currency: str) -> int | None:
+    """What one invoice of `amount` costs with the offer; None when it has no amount in
+    `currency`. Percentages round half up to the minor unit, as Stripe does per line."""
+    if offer.percent_off is not None:
+        off = (Decimal(amount) * offer.percent_off / 100).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+        return max(0, amount - int(off))
+    amount_off = offer.amount_off_in(currency)
+    if amount_off is None:
+        return None
+    return max(0, amount - amount_off)
+
+
+def offer_public_terms(*, offer: Offer) -> dict[str, Any]:
+    """What a reader sees of an offer (never its Stripe ids or counters)."""
+    return {
+        "code": offer.code,
+        "headline": offer.headline,
+        "terms": offer.terms,
+        "percent_off": offer.percent_off,
+        "amount_off": offer.amount_off,
+        "currency": offer.currency or None,
+        "duration": offer.duration,
+        "duration_in_months": offer.duration_in_months,
+        "trial_days": offer.trial_days,
+        "starts_at": offer.starts_at,
+        "ends_at": offer.ends_at,
+        "first_time_only": offer.first_time_only,
+    }
+
+
+def offer_plan_price(*, offer: Offer, plan: Plan) -> dict[str, Any]:
+    """A plan's price with and without the offer: "9.99 then 4.99 for 3 months" is
+    amount, discounted_amount, duration and duration_in_months."""
+    return {
+        "plan": plan.code,
+        "amount": plan.amount,
+        "currency": plan.currency,
+        "interval": plan.interval,
+        "discounted_amount": offer_discounted_amount(
+            offer=offer, amount=plan.amount, currency=plan.currency
+        ),
+        "duration": offer.duration,
+        "duration_in_months": offer.duration_in_months,
+        "trial_days": offer.trial_days or plan.trial_days,
+    }

@@ -1,0 +1,40 @@
+"""The reader's "offer applied" email, once per redemption."""
+
+from __future__ import annotations
+
+from billing.services.notifications import format_amount, notification_send_once
+from offers.models import Redemption
+from offers.selectors import offer_discounted_amount
+
+SUBJECT = "Your offer is applied"
+
+
+def offer_applied_notify(*, redemption_id: int) -> bool:
+    """Mail the reader what the offer gives them; True if sent now (claimed once per
+    redemption: billing's Notification, kind offer_applied)."""
+    redemption = (
+        Redemption.objects.select_related("offer", "user", "subscription__plan")
+        .filter(pk=redemption_id, status=Redemption.Status.REDEEMED)
+        .first()
+    )
+    if redemption is None or redemption.subscription is None:
+        return False
+    offer, subscription = redemption.offer, redemption.subscription
+    plan = subscription.plan
+    discounted = offer_discounted_amount(offer=offer, amount=plan.amount, currency=plan.currency)
+    return notification_send_once(
+        kind="offer_applied",
+        key=f"{subscription.stripe_subscription_id}:{offer.pk}",
+        user=redemption.user,
+        subject=SUBJECT,
+        template="offers/email/offer_applied",
+        context={
+            "offer": offer,
+            "plan_name": plan.name,
+            "interval": plan.interval,
+            "currency": plan.currency,
+            "amount": format_amount(plan.amount, plan.currency),
+            "discounted_amount": format_amount(discounted, plan.currency),
+            "trial_end": subscription.trial_end if redemption.with_trial else None,
+        },
+    )

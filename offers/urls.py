@@ -1,0 +1,13 @@
+"""Mounted under /api/billing/ before billing.urls: plans/, trial/ and subscribe/
+here replace billing's (the same contract, plus `offer`)."""
+
+from django.urls import path
+
+from offers import api
+
+urlpatterns = [
+    path("offers/<str:code>/", api.OfferDetailApi.as_view(), name="offers-detail"),
+    path("plans/", api.PlanListApi.as_view(), name="offers-plans"),
+    path("trial/", api.TrialStartApi.as_view(), name="offers-trial"),
+    path("subscribe/", api.SubscribeApi.as_view(), name="offers-subscribe"),
+]
