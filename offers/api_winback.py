@@ -25,6 +25,7 @@ class OfferListApi(APIView):
     public list of every offer (docs/api.md). Token authentication (the default)."""
 
     @extend_schema(
+        operation_id="billing_offers_eligible_list",
         parameters=[
             OpenApiParameter("eligible", str, required=True, enum=["1"], description="Must be 1.")
         ],
