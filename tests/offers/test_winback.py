@@ -11,7 +11,7 @@ from billing.models import Subscription
 from offers.models import Offer
 from tests.factories import UserFactory
 from tests.helpers.clients import client_for
-from tests.offers.conftest import create_offer
+from tests.helpers.offers import create_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -589,7 +589,7 @@ def test_support_does_not_see_reset_password(support_client, trial, reader):
 
 
 def test_the_reader_page_shows_the_readers_discounts(support_client, plans, reader, reader_client):
-    from tests.offers.conftest import create_offer
+    from tests.helpers.offers import create_offer
 
     create_offer(
         "--code", "HALF3", "--percent-off", "50", "--duration", "months", "--months", "3",
