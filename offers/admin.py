@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from billing import gateway
 from config.errors import ApplicationError
 from offers import services
+from offers.admin_conversion import ConversionAdminMixin
 from offers.models import Offer, Redemption
 
 
@@ -35,7 +36,7 @@ class RedemptionInline(admin.TabularInline):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(ConversionAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "headline",
@@ -45,13 +46,17 @@ class OfferAdmin(admin.ModelAdmin):
         "starts_at",
         "ends_at",
         "redeemed",
+        "redemption_count",
+        "conversion",
         "active",
     )
-    list_filter = ("active", "duration", "first_time_only")
+    list_filter = ("active", "duration", "first_time_only", "lapsed_within_days")
     search_fields = ("code", "headline")
     filter_horizontal = ("plans",)
     readonly_fields = (
         "times_redeemed",
+        "redemption_count",
+        "conversion",
         "stripe_coupon_id",
         "stripe_promotion_code_id",
         "created_at",

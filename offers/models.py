@@ -78,6 +78,13 @@ class Offer(models.Model):
         default=False, help_text="Only for readers who have never subscribed."
     )
     active = models.BooleanField(default=True)
+    lapsed_within_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Win-back: only for readers whose last subscription ended in the last N "
+        "days (and who have none live now). Empty: for every reader.",
+    )
     stripe_coupon_id = models.CharField(max_length=255, blank=True, editable=False)
     stripe_promotion_code_id = models.CharField(max_length=255, blank=True, editable=False)
     stripe_key_base = models.UUIDField(

@@ -29,6 +29,7 @@ from entitlements.models import Grant
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
 from support.admin_actions import actions_for, support_action_view
+from support.admin_discounts import discounts_panel
 
 
 def _dt(value: Any, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
@@ -274,6 +275,7 @@ class ReaderAdmin(UserAdmin):
                 ("Actions", _actions_panel(request, user)),
                 ("Subscriptions", _subscriptions_panel(request, user)),
                 ("Trial", _trial_claim_panel(user)),
+                ("Discounts", discounts_panel(user)),
                 ("Complimentary access", _grants_panel(user)),
                 ("Timeline (newest first)", _timeline_panel(request, user)),
             ]

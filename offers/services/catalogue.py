@@ -46,6 +46,7 @@ SNAPSHOT_FIELDS = (
     "ends_at",
     "max_redemptions",
     "first_time_only",
+    "lapsed_within_days",
     "active",
     "stripe_coupon_id",
     "stripe_promotion_code_id",

@@ -33,6 +33,7 @@ from offers.selectors import (
     offer_find,
     offer_is_available,
 )
+from offers.winback import offer_targets_reader
 
 
 def offer_start_trial(
@@ -99,6 +100,12 @@ def offer_check_for_reader(*, user: User, offer_code: str, plan_code: str) -> tu
             "This offer is for new subscribers.",
             code="offer_not_applicable",
             fields={"offer": ["This offer is for new subscribers."]},
+        )
+    if not offer_targets_reader(offer=offer, user=user):
+        raise ApplicationError(
+            "This offer is for readers whose subscription ended recently.",
+            code="offer_not_applicable",
+            fields={"offer": ["This offer is for readers whose subscription ended recently."]},
         )
     _refuse_if_used(offer=offer, user=user)
     return offer, plan

@@ -587,3 +587,31 @@ def test_support_does_not_see_reset_password(support_client, trial, reader):
 
     assert "Reset password" not in page.text
     assert support_client.get(f"/admin/accounts/user/{reader.pk}/password/").status_code == 403
+
+
+def test_the_reader_page_shows_the_readers_discounts(support_client, plans, reader, reader_client):
+    from tests.helpers.offers import create_offer
+
+    create_offer(
+        "--code", "HALF3", "--percent-off", "50", "--duration", "months", "--months", "3",
+    )  # fmt: skip
+    body = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_visa", "offer": "HALF3"},
+        format="json",
+    ).json()
+    ends_at = Subscription.objects.get(stripe_subscription_id=body["id"]).discount["ends_at"]
+
+    page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
+
+    discounts = page[page.index('class="reader-discounts"') :]
+    assert "HALF3" in discounts
+    assert "50% off" in discounts
+    assert ends_at[:10] in discounts  # the date the discount ends
+    assert "Offers redeemed" in discounts
+
+
+def test_the_reader_page_says_when_there_is_no_discount(support_client, trial, reader):
+    page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
+
+    assert "No discount, no offer redeemed." in page

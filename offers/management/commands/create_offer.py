@@ -51,6 +51,10 @@ class Command(BaseCommand):
         parser.add_argument("--ends-at", default="", help="ISO 8601; default: no end.")
         parser.add_argument("--max-redemptions", type=int, help="A cap on redemptions.")
         parser.add_argument("--first-time-only", action="store_true")
+        parser.add_argument(
+            "--lapsed-within-days", type=int,
+            help="Win-back: only for readers whose subscription ended in the last N days.",
+        )  # fmt: skip
         parser.add_argument("--headline", default="", help="For readers; default: the code.")
         parser.add_argument("--terms", default="", help="The small print, for readers.")
 
@@ -88,6 +92,7 @@ class Command(BaseCommand):
             ends_at=_moment(opts["ends_at"], "--ends-at") if opts["ends_at"] else None,
             max_redemptions=opts["max_redemptions"],
             first_time_only=opts["first_time_only"],
+            lapsed_within_days=opts["lapsed_within_days"],
         )
         try:
             offer = offer_save(
