@@ -2,50 +2,15 @@
 only sees them; every change is audited in the staff member's name."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from audit.models import AuditLog
 from offers.models import Offer
 from tests.factories import UserFactory
+from tests.helpers.offers import member_of, offer_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 ADD = "/admin/offers/offer/"
-MANAGEMENT = {
-    "redemptions-TOTAL_FORMS": "0",
-    "redemptions-INITIAL_FORMS": "0",
-    "redemptions-MIN_NUM_FORMS": "0",
-    "redemptions-MAX_NUM_FORMS": "1000",
-}
-
-
-def member_of(*groups):
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
-
-
-def offer_form(**fields):
-    return {
-        "code": "AUTUMN",
-        "headline": "Autumn: 30% off",
-        "terms": "",
-        "percent_off": "30",
-        "amount_off": "",
-        "currency": "",
-        "currency_options": "{}",
-        "duration": "once",
-        "duration_in_months": "",
-        "trial_days": "",
-        "starts_at_0": "",
-        "starts_at_1": "",
-        "ends_at_0": "",
-        "ends_at_1": "",
-        "max_redemptions": "",
-        "active": "on",
-        **MANAGEMENT,
-        **fields,
-    }
 
 
 @pytest.mark.parametrize(

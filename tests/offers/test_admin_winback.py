@@ -2,49 +2,14 @@
 days; the change is ours alone (no new Stripe object) and audited."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from audit.models import AuditLog
 from offers.models import Offer
-from tests.factories import UserFactory
+from tests.helpers.offers import member_of, offer_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 ADD = "/admin/offers/offer/"
-
-
-def member_of(*groups):
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
-
-
-def offer_form(**fields):
-    """The admin's add or change form, filled as staff fill it."""
-    return {
-        "code": "AUTUMN",
-        "headline": "Autumn: 30% off",
-        "terms": "",
-        "percent_off": "30",
-        "amount_off": "",
-        "currency": "",
-        "currency_options": "{}",
-        "duration": "once",
-        "duration_in_months": "",
-        "trial_days": "",
-        "starts_at_0": "",
-        "starts_at_1": "",
-        "ends_at_0": "",
-        "ends_at_1": "",
-        "max_redemptions": "",
-        "lapsed_within_days": "",
-        "active": "on",
-        "redemptions-TOTAL_FORMS": "0",
-        "redemptions-INITIAL_FORMS": "0",
-        "redemptions-MIN_NUM_FORMS": "0",
-        "redemptions-MAX_NUM_FORMS": "1000",
-        **fields,
-    }
 
 
 def test_marketing_targets_an_offer_at_readers_lapsed_in_the_last_n_days(client, plans):

@@ -3,7 +3,6 @@ readers who started a trial with the offer, converted are those who have paid no
 paid invoice, or an active subscription): read from what the webhooks mirrored."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from billing.models import Subscription
 from offers.conversion import offers_with_conversion
@@ -11,15 +10,10 @@ from offers.models import Offer, Redemption
 from tests.billing.webhooks import SECRET
 from tests.factories import UserFactory
 from tests.helpers.clients import client_for
+from tests.helpers.offers import member_of
 from tests.stripe_time import past_trial_end
 
 CHANGELIST = "/admin/offers/offer/"
-
-
-def member_of(*groups):
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
 
 
 @pytest.fixture
