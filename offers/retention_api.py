@@ -39,7 +39,10 @@ class CancelOptionOutput(serializers.Serializer):
 class CancelWithReasonInput(CancelInput):
     reason = serializers.CharField(required=False, allow_blank=True, help_text=REASONS)
     comment = serializers.CharField(
-        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"Free text, at most {COMMENT_MAX_LENGTH} characters (400 invalid_comment).",
     )
 
 
@@ -68,7 +71,7 @@ class CancelWithReasonApi(APIView):
             200: SubscriptionOutput,
             **error_responses(
                 {
-                    400: f"{INVALID_REASON}; comment over {COMMENT_MAX_LENGTH} characters.",
+                    400: f"{INVALID_REASON}; invalid_comment: over {COMMENT_MAX_LENGTH} chars.",
                     409: f"{NOT_LIVE}, {IN_PROGRESS}.",
                     503: STRIPE_DOWN,
                 }

@@ -126,6 +126,7 @@ def test_a_comment_is_bounded(active, reader_client):
     response = reader_client.post(CANCEL, {"reason": "other", "comment": "x" * 501}, format="json")
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_comment"
     assert "comment" in response.json()["fields"]
 
 
