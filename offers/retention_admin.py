@@ -50,6 +50,23 @@ class CancellationFeedbackAdmin(admin.ModelAdmin):
         "created_at",
     )
     change_list_template = "offers/admin/cancellationfeedback_change_list.html"
+    # Who answered is for the roles that see readers (support), not for marketing.
+    reader_fields = ("user", "subscription")
+
+    def _sees_readers(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.view_user")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        if self._sees_readers(request):
+            return shown
+        return tuple(f for f in shown if f not in self.reader_fields)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = self.readonly_fields
+        if self._sees_readers(request):
+            return fields
+        return tuple(f for f in fields if f not in self.reader_fields)
 
     def get_urls(self) -> list[Any]:
         report = self.admin_site.admin_view(self.report_view)

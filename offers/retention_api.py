@@ -100,7 +100,8 @@ class SaveOfferApi(APIView):
                     400: f"{INVALID_REASON}; offer_not_applicable (not for the reader's plan).",
                     402: DECLINED,
                     409: f"no_save_offer (none for this reason), {NOT_LIVE}, "
-                    "save_offer_already_used (one per subscription), the pause's "
+                    "save_offer_already_used (one per subscription), subscription_not_changeable "
+                    "(a cancellation is pending: resume first), the pause's "
                     f"already_paused and subscription_not_pausable, {IN_PROGRESS}.",
                     410: "offer_expired: the discount's offer is over.",
                     503: STRIPE_DOWN,

@@ -122,7 +122,8 @@ def save_offer_apply(*, user: User, reason: object) -> Subscription:
     """Apply the save offer staff matched to this reason to the reader's subscription:
     a discount (the offer's promotion code on the subscription) or a pause.
 
-    400 invalid_reason; 409 no_save_offer, no_subscription, save_offer_already_used;
+    400 invalid_reason; 409 no_save_offer, no_subscription, save_offer_already_used,
+    subscription_not_changeable (a cancellation is pending);
     the offer's 410 offer_expired and 400 offer_not_applicable; the pause's 409s.
     """
     checked = reason_check(reason)
@@ -137,6 +138,11 @@ def save_offer_apply(*, user: User, reason: object) -> Subscription:
     )
     if saved.exists():
         raise _already_used()
+    if subscription.cancel_at_period_end:
+        raise Conflict(
+            "Your subscription is being cancelled: undo the cancellation first.",
+            code="subscription_not_changeable",
+        )
     audit = Audit(Actor.READER, user=user, reason=f"save offer for {checked.value}")
     if save_offer.kind == SaveOfferKind.PAUSE:
         assert save_offer.months is not None  # noqa: S101 - the model's constraint

@@ -156,6 +156,9 @@ def test_the_discount_save_offer_discounts_the_next_renewals_counted_once(
     save_offers.refresh_from_db()
     assert save_offers.times_redeemed == 1
     assert Redemption.objects.get().status == "redeemed"
+    code = stripe_sdk.v1.promotion_codes.retrieve(save_offers.stripe_promotion_code_id)
+    assert code.times_redeemed == 1
+    assert AuditLog.objects.get(action="offer.redeemed").after["offer"] == "STAY50"
     feedback = CancellationFeedback.objects.get()
     assert (feedback.reason, feedback.offered_kind, feedback.outcome) == (
         "too_expensive",
@@ -220,3 +223,20 @@ def test_a_save_offer_needs_a_subscription_and_a_reason(save_offers, reader_clie
     assert invalid.status_code == 400
     assert invalid.json()["code"] == "invalid_reason"
     assert Offer.objects.get(code="STAY50").times_redeemed == 0
+
+
+def test_a_cancelling_subscription_takes_no_save_offer_until_resumed(
+    save_offers, active, reader_client
+):
+    reader_client.post(CANCEL, {"reason": "too_expensive"}, format="json")
+
+    refused = reader_client.post(SAVE, {"reason": "too_expensive"}, format="json")
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "subscription_not_changeable"
+    assert Offer.objects.get(code="STAY50").times_redeemed == 0
+    reader_client.post("/api/billing/subscription/resume/")
+    taken = reader_client.post(SAVE, {"reason": "too_expensive"}, format="json")
+    assert taken.status_code == 200, taken.json()
+    outcomes = sorted(CancellationFeedback.objects.values_list("outcome", flat=True))
+    assert outcomes == ["cancelled", "saved"]

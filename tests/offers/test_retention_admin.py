@@ -165,3 +165,23 @@ def test_the_reader_page_shows_the_cancellation_reasons(client, plans, reader, r
     assert "Cancellation reasons" in page
     assert "Moving abroad" in page
     assert "Cancelled anyway" in page
+
+
+def test_marketing_sees_the_answers_but_not_who_gave_them(client, plans, reader, reader_client):
+    subscribe(reader_client)
+    reader_client.post(
+        "/api/billing/subscription/cancel/", {"reason": "too_expensive"}, format="json"
+    )
+    feedback = CancellationFeedback.objects.get()
+
+    client.force_login(member_of("marketing"))
+    listing = client.get("/admin/offers/cancellationfeedback/").content.decode()
+    detail = client.get(f"/admin/offers/cancellationfeedback/{feedback.pk}/change/")
+    client.force_login(member_of("support"))
+    for_support = client.get("/admin/offers/cancellationfeedback/").content.decode()
+
+    assert "It is too expensive" in listing
+    assert reader.email not in listing
+    assert detail.status_code == 200
+    assert reader.email not in detail.content.decode()
+    assert reader.email in for_support
