@@ -19,33 +19,48 @@ from offers.selectors import (
 )
 
 
+def save_offers_for_reader(*, user: User) -> dict[str, SaveOffer]:
+    """The save offer each reason would give this reader now (reasons offering nothing
+    are absent): a pause, or a discount whose offer is available, not used by the reader
+    and for the reader's plan. Three queries."""
+    subscription = subscription_get_live(user=user)
+    plan = subscription.plan if subscription is not None else None
+    used = set(Redemption.objects.filter(user=user).values_list("offer_id", flat=True))
+    usable = {}
+    for save in SaveOffer.objects.select_related("offer"):
+        if save.kind == SaveOfferKind.PAUSE:
+            usable[save.reason] = save
+        elif save.kind == SaveOfferKind.DISCOUNT and save.offer is not None:
+            offer = save.offer
+            if (
+                offer_is_available(offer=offer)
+                and offer.pk not in used
+                and (plan is None or offer_applies_to(offer=offer, plan=plan))
+            ):
+                usable[save.reason] = save
+    return usable
+
+
 def cancel_options(*, user: User) -> list[dict[str, Any]]:
     """Each reason (its code and translated label) with the save offer this reader would
     get for it: {kind: discount, offer: public terms} or {kind: pause, months}, or None
     (nothing configured, or the offer is over, not for the reader's plan or used)."""
-    configured = {s.reason: s for s in SaveOffer.objects.select_related("offer")}
+    usable = save_offers_for_reader(user=user)
     subscription = subscription_get_live(user=user)
-    used = set(Redemption.objects.filter(user=user).values_list("offer_id", flat=True))
+    plan = subscription.plan if subscription is not None else None
     options = []
     for reason in CancelReason:
-        save = configured.get(reason.value)
+        save = usable.get(reason.value)
         offer: dict[str, Any] | None = None
         if save is not None and save.kind == SaveOfferKind.PAUSE:
             offer = {"kind": "pause", "months": save.months, "offer": None}
-        elif save is not None and save.kind == SaveOfferKind.DISCOUNT and save.offer is not None:
-            plan = subscription.plan if subscription is not None else None
-            usable = (
-                offer_is_available(offer=save.offer)
-                and save.offer.pk not in used
-                and (plan is None or offer_applies_to(offer=save.offer, plan=plan))
-            )
-            if usable:
-                terms = {
-                    **offer_public_terms(offer=save.offer),
-                    # The reader's own plan's price with and without it.
-                    "prices": [offer_plan_price(offer=save.offer, plan=plan)] if plan else [],
-                }
-                offer = {"kind": "discount", "months": None, "offer": terms}
+        elif save is not None and save.offer is not None:
+            terms = {
+                **offer_public_terms(offer=save.offer),
+                # The reader's own plan's price with and without it.
+                "prices": [offer_plan_price(offer=save.offer, plan=plan)] if plan else [],
+            }
+            offer = {"kind": "discount", "months": None, "offer": terms}
         options.append(
             {
                 "reason": reason.value,

@@ -30,6 +30,7 @@ from offers.models import (
     SaveOffer,
     SaveOfferKind,
 )
+from offers.retention_selectors import save_offers_for_reader
 from offers.selectors import offer_applies_to, offer_expired_error, offer_is_available
 from offers.services.redemptions import offer_redeem
 
@@ -91,6 +92,8 @@ def subscription_cancel_with_reason(
     text = comment_check(comment)
     before = subscription_get_live(user=user)
     already_cancelling = before is not None and before.cancel_at_period_end and at_period_end
+    # What this reader is offered for the reason (nothing if the offer is not usable).
+    save_offer = save_offers_for_reader(user=user).get(checked.value)
     subscription = billing.subscription_cancel(
         user=user,
         at_period_end=at_period_end,
@@ -98,7 +101,6 @@ def subscription_cancel_with_reason(
         cancellation_details=stripe_cancellation_details(reason=checked, comment=text),
     )
     if not already_cancelling:  # a second click records nothing twice
-        save_offer = save_offer_for(checked)
         CancellationFeedback.objects.create(
             user=user,
             subscription=subscription,

@@ -5,7 +5,8 @@ cancels anyway; Stripe gets the reason as cancellation_details; admin reports it
 import pytest
 
 from audit.models import AuditLog
-from billing.models import Subscription
+from billing.models import StripeAttempt, Subscription
+from billing.services.pause import pause_resumes_at
 from offers.models import CancellationFeedback, Offer, Redemption, SaveOffer
 from tests.helpers.billing import subscribe
 from tests.helpers.offers import create_offer
@@ -191,13 +192,12 @@ def test_the_pause_save_offer_pauses_for_the_configured_months(
     assert response.status_code == 200, response.json()
     assert response.json()["pause_collection"]["behavior"] == "void"
     local = Subscription.objects.get(stripe_subscription_id=active["id"])
-    months = (local.pause_resumes_at.year - 2000) * 12 + local.pause_resumes_at.month
     remote = stripe_sdk.v1.subscriptions.retrieve(active["id"])
     assert remote.pause_collection.resumes_at == int(local.pause_resumes_at.timestamp())
     entry = AuditLog.objects.get(action="subscription.paused")
     assert entry.reason == "save offer for temporary_break"
-    started = entry.created_at
-    assert months - ((started.year - 2000) * 12 + started.month) == 2
+    attempt = StripeAttempt.objects.get(operation="subscription.pause")
+    assert local.pause_resumes_at == pause_resumes_at(started=attempt.created_at, months=2)
     feedback = CancellationFeedback.objects.get()
     assert (feedback.offered_kind, feedback.pause_months, feedback.outcome) == ("pause", 2, "saved")
 
@@ -240,3 +240,17 @@ def test_a_cancelling_subscription_takes_no_save_offer_until_resumed(
     assert taken.status_code == 200, taken.json()
     outcomes = sorted(CancellationFeedback.objects.values_list("outcome", flat=True))
     assert outcomes == ["cancelled", "saved"]
+
+
+def test_a_cancellation_records_what_this_reader_was_offered(save_offers, active, reader_client):
+    # The reader used the discount's offer before: nothing was offered for the reason.
+    Redemption.objects.create(
+        offer=save_offers, user=Subscription.objects.get().user, plan_code="monthly",
+        with_trial=False, status="redeemed",
+    )  # fmt: skip
+    options = {o["reason"]: o for o in reader_client.get(OPTIONS).json()}
+    assert options["too_expensive"]["save_offer"] is None
+
+    reader_client.post(CANCEL, {"reason": "too_expensive"}, format="json")
+
+    assert CancellationFeedback.objects.get().offered_kind == "none"
