@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from offers.models import CancellationFeedback, SaveOffer
+from offers.models import CancellationFeedback, Duration, Offer, SaveOffer
 from offers.retention_selectors import cancellation_report
 from offers.services import retention
 
@@ -22,7 +22,14 @@ from offers.services import retention
 class SaveOfferAdmin(admin.ModelAdmin):
     list_display = ("reason", "kind", "offer", "months", "updated_at")
     fields = ("reason", "kind", "offer", "months")
-    autocomplete_fields = ()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "offer":
+            # Only what a save offer may be: repeating, for subscribers (SaveOffer.clean).
+            kwargs["queryset"] = Offer.objects.filter(
+                duration=Duration.REPEATING, first_time_only=False
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: SaveOffer, form: ModelForm, change: bool

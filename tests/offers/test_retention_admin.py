@@ -185,3 +185,19 @@ def test_marketing_sees_the_answers_but_not_who_gave_them(client, plans, reader,
     assert detail.status_code == 200
     assert reader.email not in detail.content.decode()
     assert reader.email in for_support
+
+
+def test_the_admin_form_refuses_an_offer_that_cannot_be_a_save_offer(client, stay):
+    once = create_offer("--code", "ONCE10", "--percent-off", "10", "--headline", "Once")
+    client.force_login(member_of("marketing"))
+
+    form = client.get(f"{SAVE_OFFERS}add/").content.decode()
+    refused = client.post(
+        f"{SAVE_OFFERS}add/", {"reason": "too_expensive", "kind": "discount", "offer": once.pk}
+    )
+
+    assert "STAY50" in form
+    assert "ONCE10" not in form
+    assert refused.status_code == 200  # the form again, with its error
+    assert not SaveOffer.objects.exists()
+    assert not AuditLog.objects.filter(action="save_offer.saved").exists()
