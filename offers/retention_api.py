@@ -31,7 +31,10 @@ class SaveOfferOutput(serializers.Serializer):
 
 class CancelOptionOutput(serializers.Serializer):
     reason = serializers.CharField()
-    label = serializers.CharField(help_text="In the request's language.")  # type: ignore[assignment]  # a field, not the Field.label
+    # (a field named label: not the serializer's own Field.label)
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="In the site's language (LANGUAGE_CODE); marked for translation."
+    )
     takes_comment = serializers.BooleanField(help_text="`other`: the reader says why.")
     save_offer = SaveOfferOutput(allow_null=True)
 
