@@ -145,3 +145,6 @@ class RedemptionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from offers import retention_admin  # noqa: E402, F401  (registers SaveOffer and CancellationFeedback)

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 # Stripe's promotion codes: letters and digits; we keep them readable.
 CODE_PATTERN = r"^[A-Za-z0-9]{3,40}$"
@@ -218,3 +219,144 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer} by {self.user_id}"
+
+
+# Retention: the reasons a reader gives for leaving, the save offer staff match to each,
+# and every answer's outcome (offers/services/retention.py).
+SAVE_PAUSE_MONTHS_MIN, SAVE_PAUSE_MONTHS_MAX = 1, 3
+COMMENT_MAX_LENGTH = 500
+
+
+class CancelReason(models.TextChoices):
+    """The fixed list a reader picks from; `other` takes free text (the comment)."""
+
+    TOO_EXPENSIVE = "too_expensive", _("It is too expensive")
+    NOT_READING_ENOUGH = "not_reading_enough", _("I do not read enough")
+    FOUND_ALTERNATIVE = "found_alternative", _("I found another source")
+    TECHNICAL_PROBLEMS = "technical_problems", _("Technical problems")
+    TEMPORARY_BREAK = "temporary_break", _("I need a break")
+    OTHER = "other", _("Other")
+
+
+class SaveOfferKind(models.TextChoices):
+    DISCOUNT = "discount", "A discount for some months (an offer)"
+    PAUSE = "pause", "A pause of 1 to 3 months"
+    NONE = "none", "Nothing: let the reader go"
+
+
+class SaveOffer(models.Model):
+    """What a reader who gives this reason is offered instead of cancelling."""
+
+    reason = models.CharField(max_length=32, choices=CancelReason.choices, unique=True)
+    kind = models.CharField(max_length=16, choices=SaveOfferKind.choices)
+    offer = models.ForeignKey(
+        Offer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="save_offers",
+        help_text="For a discount: a repeating offer, not for first-time readers only.",
+    )
+    months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(SAVE_PAUSE_MONTHS_MIN),
+            MaxValueValidator(SAVE_PAUSE_MONTHS_MAX),
+        ],
+        help_text="For a pause: 1 to 3 months.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("reason",)
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="discount", offer__isnull=False, months__isnull=True)
+                    | Q(
+                        kind="pause",
+                        offer__isnull=True,
+                        months__gte=SAVE_PAUSE_MONTHS_MIN,
+                        months__lte=SAVE_PAUSE_MONTHS_MAX,
+                    )
+                    | Q(kind="none", offer__isnull=True, months__isnull=True)
+                ),
+                name="offers_saveoffer_kind_fields",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.kind}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == SaveOfferKind.DISCOUNT:
+            offer = self.offer if self.offer_id else None
+            if offer is None:
+                errors["offer"] = "A discount needs its offer."
+            elif offer.duration != Duration.REPEATING:
+                errors["offer"] = "A save offer's discount lasts some months: a repeating offer."
+            elif offer.first_time_only:
+                errors["offer"] = "A save offer is for subscribers: not first-time readers only."
+            if self.months is not None:
+                errors["months"] = "Only a pause has months (the offer has its own)."
+        elif self.kind == SaveOfferKind.PAUSE:
+            if self.months is None or not (
+                SAVE_PAUSE_MONTHS_MIN <= self.months <= SAVE_PAUSE_MONTHS_MAX
+            ):
+                errors["months"] = "A pause lasts 1 to 3 months."
+            if self.offer_id:
+                errors["offer"] = "A pause has no offer."
+        else:
+            if self.offer_id:
+                errors["offer"] = "Nothing offered: no offer."
+            if self.months is not None:
+                errors["months"] = "Nothing offered: no months."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CancellationFeedback(models.Model):
+    """One reader's answer: the reason, what was offered, and whether it kept them."""
+
+    class Outcome(models.TextChoices):
+        SAVED = "saved", "Saved (took the save offer)"
+        CANCELLED = "cancelled", "Cancelled anyway"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="cancellation_feedback",
+    )
+    subscription = models.ForeignKey(
+        "billing.Subscription",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="cancellation_feedback",
+    )
+    reason = models.CharField(max_length=32, choices=CancelReason.choices)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
+    offered_kind = models.CharField(max_length=16, choices=SaveOfferKind.choices)
+    offer = models.ForeignKey(
+        Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pause_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name_plural = "cancellation feedback"
+        constraints = [
+            # One save per subscription: a double POST, or a second reason, applies once.
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(outcome="saved"),
+                name="offers_one_save_per_subscription",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} → {self.outcome}"

@@ -1,9 +1,10 @@
 """Mounted under /api/billing/ before billing.urls: plans/, trial/ and subscribe/
-here replace billing's (the same contract, plus `offer`)."""
+here replace billing's (the same contract, plus `offer`), and subscription/cancel/
+replaces billing's (the same contract, plus `reason` and `comment`)."""
 
 from django.urls import path
 
-from offers import api, api_winback
+from offers import api, api_winback, retention_api
 
 urlpatterns = [
     path("offers/", api_winback.OfferListApi.as_view(), name="offers-list"),
@@ -11,4 +12,19 @@ urlpatterns = [
     path("plans/", api.PlanListApi.as_view(), name="offers-plans"),
     path("trial/", api.TrialStartApi.as_view(), name="offers-trial"),
     path("subscribe/", api.SubscribeApi.as_view(), name="offers-subscribe"),
+    path(
+        "subscription/cancel-options/",
+        retention_api.CancelOptionsApi.as_view(),
+        name="offers-cancel-options",
+    ),
+    path(
+        "subscription/cancel/",
+        retention_api.CancelWithReasonApi.as_view(),
+        name="offers-subscription-cancel",
+    ),
+    path(
+        "subscription/save-offer/",
+        retention_api.SaveOfferApi.as_view(),
+        name="offers-save-offer",
+    ),
 ]

@@ -28,6 +28,7 @@ from billing.selectors import (
 from entitlements.models import Grant
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
+from offers.retention_selectors import reader_cancellation_feedback
 from support.admin_actions import actions_for, support_action_view
 from support.admin_discounts import discounts_panel
 
@@ -123,6 +124,32 @@ def _trial_claim_panel(user: User) -> SafeString:
         "<p>Trial claimed {} ({}). One trial per reader, mailbox and card.</p>",
         _dt(claim.claimed_at),
         "with a card" if claim.card_fingerprint else "without a card",
+    )
+
+
+def _cancellation_panel(user: User) -> SafeString:
+    """The reasons the reader gave in the cancellation flow, and what came of each."""
+    answers = reader_cancellation_feedback(user=user)
+    if not answers:
+        return format_html("<p>{}</p>", "No cancellation reason given.")
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                _dt(a.created_at),
+                a.get_reason_display(),
+                a.comment or "—",
+                a.get_offered_kind_display(),
+                a.get_outcome_display(),
+            )
+            for a in answers
+        ),
+    )
+    return format_html(
+        '<table class="cancellation-reasons"><thead><tr><th>When</th><th>Reason</th>'
+        "<th>Comment</th><th>Offered</th><th>Outcome</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
     )
 
 
@@ -277,6 +304,7 @@ class ReaderAdmin(UserAdmin):
                 ("Trial", _trial_claim_panel(user)),
                 ("Discounts", discounts_panel(user)),
                 ("Complimentary access", _grants_panel(user)),
+                ("Cancellation reasons", _cancellation_panel(user)),
                 ("Timeline (newest first)", _timeline_panel(request, user)),
             ]
             extra_context["reader_panels"] = panels

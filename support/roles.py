@@ -4,9 +4,11 @@ support: see readers, billing, grants, meters and service keys; cancel,
 resume, end a reader's pause, extend a trial and grant free access for up to 30 days, revoke a
 grant, resync, reprocess Stripe events; see offers and their redemptions.
 support-lead: all that, plus refunds and longer extensions and grants, and
-make, change and deactivate offers. marketing: make, change and deactivate
-offers (and see the plans they apply to and their redemptions), nothing of
-readers or billing beyond that.
+make, change and deactivate offers and the save offer per cancellation
+reason. marketing: make, change and deactivate offers and save offers (and
+see the plans they apply to, their redemptions and the cancellation report),
+nothing of readers or billing beyond that. support sees save offers and the
+cancellation answers.
 
 Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
 migrate: scripts/run, the compose file's migrate service, CI), like the
@@ -42,6 +44,8 @@ SUPPORT = [
     ("entitlements", "view_apikey"),
     ("offers", "view_offer"),
     ("offers", "view_redemption"),
+    ("offers", "view_saveoffer"),
+    ("offers", "view_cancellationfeedback"),
 ]
 # Offers: made and changed in admin (offers/admin.py), synced to Stripe.
 OFFERS = [
@@ -50,6 +54,11 @@ OFFERS = [
     ("offers", "change_offer"),
     ("offers", "deactivate_offer"),
     ("offers", "view_redemption"),
+    # Retention: the save offer per cancellation reason, and the readers' answers.
+    ("offers", "view_saveoffer"),
+    ("offers", "add_saveoffer"),
+    ("offers", "change_saveoffer"),
+    ("offers", "view_cancellationfeedback"),
 ]
 LEAD = [
     *SUPPORT,

@@ -82,12 +82,21 @@ def subscription_update(
     )
 
 
-def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> Any:
+def subscription_cancel(
+    *,
+    subscription_id: str,
+    idempotency_key: str,
+    cancellation_details: dict[str, str] | None = None,
+) -> Any:
+    """`cancellation_details`: the reader's {feedback, comment}, as Stripe keeps them."""
+    params: dict[str, Any] = {"invoice_now": False, "prorate": False, "expand": SUBSCRIPTION_EXPAND}
+    if cancellation_details:
+        params["cancellation_details"] = cancellation_details
     return call(
         "subscription.cancel",
         lambda: stripe_client().v1.subscriptions.cancel(
             subscription_id,
-            params={"invoice_now": False, "prorate": False, "expand": SUBSCRIPTION_EXPAND},
+            params=cast(Any, params),
             options=write_options(idempotency_key),
         ),
     )

@@ -25,6 +25,7 @@ from billing.services.subscriptions import (
     subscription_cancel,
     subscription_cancel_now,
     subscription_change_plan,
+    subscription_discount_apply,
     subscription_resume,
     subscription_subscribe,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "subscription_cancel_now",
     "subscription_change_plan",
     "subscription_changed_hooks",
+    "subscription_discount_apply",
     "subscription_duplicates_resolve",
     "subscription_pause",
     "subscription_pause_end",

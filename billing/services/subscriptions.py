@@ -116,16 +116,26 @@ def _require_live(user: User) -> Subscription:
 
 
 def subscription_cancel(
-    *, user: User, at_period_end: bool = True, audit: Audit | None = None
+    *,
+    user: User,
+    at_period_end: bool = True,
+    audit: Audit | None = None,
+    cancellation_details: dict[str, str] | None = None,
 ) -> Subscription:
     """Cancel anytime. At period end (the default) access lasts to the end of what was given.
 
-    `audit` names who cancels and why: the reader by default.
+    `audit` names who cancels and why: the reader by default. `cancellation_details`
+    ({feedback, comment}, Stripe's names) goes to Stripe with the cancellation.
     """
     audit = _reader_default(audit, user=user)
     subscription = _require_live(user)
     if not at_period_end:
-        return subscription_cancel_now(user=user, subscription=subscription, audit=audit)
+        return subscription_cancel_now(
+            user=user,
+            subscription=subscription,
+            audit=audit,
+            cancellation_details=cancellation_details,
+        )
     if subscription.cancel_at_period_end:
         return subscription  # already cancelling: nothing to do, nothing to write
     if subscription.status in (SubscriptionStatus.INCOMPLETE, SubscriptionStatus.PAUSED):
@@ -137,31 +147,57 @@ def subscription_cancel(
                 user=audit.user,
                 reason=audit.reason or "nothing paid to keep: ended now",
             ),
+            cancellation_details=cancellation_details,
         )
+    params: dict[str, object] = {"cancel_at_period_end": True}
+    if cancellation_details:
+        params["cancellation_details"] = cancellation_details
     return subscription_update(
         user=user,
         subscription=subscription,
         operation="subscription.cancel_at_period_end",
-        params={"cancel_at_period_end": True},
+        params=params,
         action="subscription.cancel_requested",
         audit=audit,
     )
 
 
 def subscription_cancel_now(
-    *, user: User | None, subscription: Subscription, audit: Audit
+    *,
+    user: User | None,
+    subscription: Subscription,
+    audit: Audit,
+    cancellation_details: dict[str, str] | None = None,
 ) -> Subscription:
     """End the subscription now (Stripe's cancel): access ends with it."""
     return subscription_write(
         user=user,
         subscription=subscription,
         operation="subscription.cancel",
-        params={},
+        params={"cancellation_details": cancellation_details} if cancellation_details else {},
         call=lambda key: gateway.subscription_cancel(
-            subscription_id=subscription.stripe_subscription_id, idempotency_key=key
+            subscription_id=subscription.stripe_subscription_id,
+            idempotency_key=key,
+            cancellation_details=cancellation_details,
         ),
         action="subscription.canceled",
         audit=audit,
+    )
+
+
+def subscription_discount_apply(
+    *, user: User, promotion_code_id: str, audit: Audit | None = None
+) -> Subscription:
+    """Put a promotion code's discount on the reader's current subscription (replacing
+    any other): Stripe applies it from the next invoice; our row mirrors it (`discount`)."""
+    subscription = _require_live(user)
+    return subscription_update(
+        user=user,
+        subscription=subscription,
+        operation="subscription.discount",
+        params={"discounts": [{"promotion_code": promotion_code_id}]},
+        action="subscription.discount_applied",
+        audit=_reader_default(audit, user=user),
     )
 
 

@@ -42,7 +42,7 @@ def offer_start_trial(
     """The reader's free trial with an offer: its discount, and its campaign trial
     length in place of TRIAL_DAYS."""
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
-    return _redeem(
+    return offer_redeem(
         offer=offer,
         user=user,
         plan=plan,
@@ -62,7 +62,7 @@ def offer_subscribe(
 ) -> billing.SubscriptionResult:
     """Subscribe and pay at once with an offer's discount (its trial length unused)."""
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
-    return _redeem(
+    return offer_redeem(
         offer=offer,
         user=user,
         plan=plan,
@@ -159,7 +159,7 @@ def redemption_release(*, redemption: Redemption) -> None:
             )
 
 
-def _redeem(
+def offer_redeem(
     *,
     offer: Offer,
     user: User,

@@ -104,7 +104,9 @@ def test_a_double_click_on_cancel_writes_one_stripe_update_and_one_audit_entry(
     stripe.fault("delay", count=1, path=f"/v1/subscriptions/{trial['id']}", delay_ms=1500)
 
     responses = fire_together(
-        [{"at_period_end": True}] * 2, f"{live_server.url}/api/billing/subscription/cancel/", token
+        [{"at_period_end": True, "reason": "other"}] * 2,
+        f"{live_server.url}/api/billing/subscription/cancel/",
+        token,
     )
 
     assert [r.status_code for r in responses] == [200, 200]

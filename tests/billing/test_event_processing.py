@@ -63,7 +63,11 @@ def test_an_event_updates_the_subscription_from_stripe_and_is_audited_as_stripe(
 def test_a_late_event_never_overwrites_newer_state(
     client, django_capture_on_commit_callbacks, trial, reader_client
 ):
-    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": False}, format="json")
+    reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
     # An old event arrives late, its copy of the object still trialing.
     stale_copy = {
         "id": trial.stripe_subscription_id,
@@ -178,7 +182,11 @@ def test_trial_will_end_sends_one_reminder_with_the_date_and_the_amount(
 def test_a_reader_who_cancelled_gets_no_reminder(
     client, django_capture_on_commit_callbacks, trial, reader_client
 ):
-    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": True}, format="json")
+    reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": True, "reason": "other"},
+        format="json",
+    )
 
     send(
         client,

@@ -120,7 +120,7 @@ def test_a_trial_is_not_paused(plans, reader_client):
 
 
 def test_a_subscription_being_cancelled_is_not_paused(active, reader_client):
-    reader_client.post("/api/billing/subscription/cancel/", {}, format="json")
+    reader_client.post("/api/billing/subscription/cancel/", {"reason": "other"}, format="json")
 
     response = pause(reader_client)
 

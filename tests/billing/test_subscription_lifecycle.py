@@ -16,7 +16,9 @@ def trialing(plans, reader_client):
 
 
 def cancel(client, **body):
-    return client.post("/api/billing/subscription/cancel/", body, format="json")
+    return client.post(
+        "/api/billing/subscription/cancel/", {"reason": "other", **body}, format="json"
+    )
 
 
 def resume(client):
@@ -212,7 +214,7 @@ def test_a_reader_never_sees_another_readers_subscription(trialing, plans):
     other = client_for(UserFactory())
 
     assert other.get("/api/billing/subscription/").status_code == 404
-    assert other.post("/api/billing/subscription/cancel/").status_code == 409
+    assert cancel(other).status_code == 409
     assert other.get("/api/billing/invoices/").json()["results"] == []
 
 

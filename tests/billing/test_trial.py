@@ -77,7 +77,11 @@ def test_starting_a_trial_is_audited_once_with_the_reader_as_actor(plans, reader
 
 def test_a_second_trial_is_refused_even_after_cancelling(plans, reader, reader_client):
     start_trial(reader_client)
-    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": False}, format="json")
+    reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
 
     response = start_trial(reader_client, plan="yearly")
 

@@ -52,7 +52,9 @@ def test_cancelling_now_returns_the_reader_to_the_meter(plans, reader_client, co
 
     with committing():
         response = reader_client.post(
-            "/api/billing/subscription/cancel/", {"at_period_end": False}, format="json"
+            "/api/billing/subscription/cancel/",
+            {"at_period_end": False, "reason": "other"},
+            format="json",
         )
     assert response.status_code == 200
 

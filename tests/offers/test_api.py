@@ -177,7 +177,11 @@ def test_an_offer_for_another_plan_is_400_offer_not_applicable(half_price_3_mont
 
 def test_an_offer_used_before_is_409_offer_already_used(half_price_3_months, reader, reader_client):
     assert subscribe_with(reader_client, "HALF3").status_code == 201
-    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": False}, format="json")
+    reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
 
     response = subscribe_with(reader_client, "HALF3")
 
@@ -196,7 +200,11 @@ def test_a_first_time_offer_refuses_a_reader_who_subscribed_before(plans, reader
         ).status_code
         == 201
     )
-    reader_client.post("/api/billing/subscription/cancel/", {"at_period_end": False}, format="json")
+    reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
 
     response = subscribe_with(reader_client, "WELCOME")
 
