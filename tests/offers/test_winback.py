@@ -45,7 +45,9 @@ def lapse(client):
     """A trial, cancelled at once through Stripe: the reader's subscription has ended."""
     body = client.post("/api/billing/trial/", {"plan": "monthly"}, format="json").json()
     response = client.post(
-        "/api/billing/subscription/cancel/", {"at_period_end": False}, format="json"
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     subscription = Subscription.objects.get(stripe_subscription_id=body["id"])
