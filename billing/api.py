@@ -19,18 +19,14 @@ from accounts.requests import AuthenticatedRequest
 from billing import selectors, services
 from billing.models import SubscriptionStatus
 from billing.serializers import (
-    CancelInput,
     CardSavedOutput,
     InvoicePageOutput,
     PauseInput,
     PaymentMethodInput,
     PlanInput,
-    PlanOutput,
     SetupIntentOutput,
     StripeEventInput,
-    SubscribeInput,
     SubscriptionOutput,
-    TrialInput,
     WebhookReceivedOutput,
 )
 from config.errors import ApplicationError
@@ -54,81 +50,13 @@ CARD_EXAMPLE = OpenApiExample(
 )
 
 
-def _subscription_response(
+def subscription_response(
     result: services.SubscriptionResult, code: int = status.HTTP_200_OK
 ) -> Response:
     data = SubscriptionOutput(
         result.subscription, context={"client_secret": result.client_secret}
     ).data
     return Response(data, status=code)
-
-
-class PlanListApi(APIView):
-    """The plans on sale: public, as a price list is."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-
-    @extend_schema(responses=PlanOutput(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(PlanOutput(selectors.plan_list_active(), many=True).data)
-
-
-class TrialStartApi(APIView):
-    @extend_schema(
-        request=TrialInput,
-        examples=[CARD_EXAMPLE],
-        responses={
-            201: SubscriptionOutput,
-            **error_responses(
-                {
-                    400: BAD_PLAN_OR_CARD,
-                    402: DECLINED,
-                    404: NO_SUCH_CARD,
-                    409: "trial_already_used (by this account, mailbox or card), "
-                    f"subscription_exists, {IN_PROGRESS}.",
-                    503: STRIPE_DOWN,
-                }
-            ),
-        },
-    )
-    def post(self, request: AuthenticatedRequest) -> Response:
-        data = TrialInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = services.subscription_start_trial(
-            user=request.user,
-            plan_code=data.validated_data["plan"],
-            payment_method_id=data.validated_data.get("payment_method", ""),
-        )
-        return _subscription_response(result, status.HTTP_201_CREATED)
-
-
-class SubscribeApi(APIView):
-    @extend_schema(
-        request=SubscribeInput,
-        examples=[CARD_EXAMPLE],
-        responses={
-            201: SubscriptionOutput,
-            **error_responses(
-                {
-                    400: BAD_PLAN_OR_CARD,
-                    402: DECLINED,
-                    404: NO_SUCH_CARD,
-                    409: f"subscription_exists, {IN_PROGRESS}.",
-                    503: STRIPE_DOWN,
-                }
-            ),
-        },
-    )
-    def post(self, request: AuthenticatedRequest) -> Response:
-        data = SubscribeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = services.subscription_subscribe(
-            user=request.user,
-            plan_code=data.validated_data["plan"],
-            payment_method_id=data.validated_data["payment_method"],
-        )
-        return _subscription_response(result, status.HTTP_201_CREATED)
 
 
 class SubscriptionDetailApi(APIView):
@@ -157,25 +85,7 @@ class SubscriptionDetailApi(APIView):
                 audit=services.Audit(services.Actor.STRIPE),
             )
             client_secret = selectors.subscription_client_secret(subscription=subscription)
-        return _subscription_response(services.SubscriptionResult(subscription, client_secret))
-
-
-class SubscriptionCancelApi(APIView):
-    @extend_schema(
-        request=CancelInput,
-        responses={
-            200: SubscriptionOutput,
-            **error_responses({409: f"{NOT_LIVE}, {IN_PROGRESS}.", 503: STRIPE_DOWN}),
-        },
-    )
-    def post(self, request: AuthenticatedRequest) -> Response:
-        data = CancelInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        subscription = services.subscription_cancel(
-            user=request.user,
-            at_period_end=data.validated_data["at_period_end"],
-        )
-        return _subscription_response(services.SubscriptionResult(subscription))
+        return subscription_response(services.SubscriptionResult(subscription, client_secret))
 
 
 class SubscriptionResumeApi(APIView):
@@ -196,7 +106,7 @@ class SubscriptionResumeApi(APIView):
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         subscription = services.subscription_resume(user=request.user)
-        return _subscription_response(services.SubscriptionResult(subscription))
+        return subscription_response(services.SubscriptionResult(subscription))
 
 
 class SubscriptionPauseApi(APIView):
@@ -221,7 +131,7 @@ class SubscriptionPauseApi(APIView):
         subscription = services.subscription_pause(
             user=request.user, months=data.validated_data["months"]
         )
-        return _subscription_response(services.SubscriptionResult(subscription))
+        return subscription_response(services.SubscriptionResult(subscription))
 
 
 class SubscriptionChangePlanApi(APIView):
@@ -247,7 +157,7 @@ class SubscriptionChangePlanApi(APIView):
         subscription = services.subscription_change_plan(
             user=request.user, plan_code=data.validated_data["plan"]
         )
-        return _subscription_response(services.SubscriptionResult(subscription))
+        return subscription_response(services.SubscriptionResult(subscription))
 
 
 class PaymentMethodApi(APIView):
@@ -282,7 +192,7 @@ class PaymentMethodApi(APIView):
         )
         if subscription is None:
             return Response({"detail": "Card saved.", "code": "payment_method_saved"})
-        return _subscription_response(services.SubscriptionResult(subscription))
+        return subscription_response(services.SubscriptionResult(subscription))
 
 
 class SetupIntentApi(APIView):

@@ -3,15 +3,7 @@ from django.urls import path
 from billing import api
 
 urlpatterns = [
-    path("plans/", api.PlanListApi.as_view(), name="billing-plans"),
-    path("trial/", api.TrialStartApi.as_view(), name="billing-trial"),
-    path("subscribe/", api.SubscribeApi.as_view(), name="billing-subscribe"),
     path("subscription/", api.SubscriptionDetailApi.as_view(), name="billing-subscription"),
-    path(
-        "subscription/cancel/",
-        api.SubscriptionCancelApi.as_view(),
-        name="billing-subscription-cancel",
-    ),
     path(
         "subscription/resume/",
         api.SubscriptionResumeApi.as_view(),

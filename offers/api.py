@@ -26,7 +26,7 @@ from billing.api import (
     IN_PROGRESS,
     NO_SUCH_CARD,
     STRIPE_DOWN,
-    _subscription_response,
+    subscription_response,
 )
 from billing.serializers import PlanOutput, SubscriptionOutput
 from config.schema import error_responses
@@ -152,7 +152,7 @@ class TrialStartApi(APIView):
             result = billing_services.subscription_start_trial(
                 user=request.user, plan_code=plan, payment_method_id=payment_method
             )
-        return _subscription_response(result, status.HTTP_201_CREATED)
+        return subscription_response(result, status.HTTP_201_CREATED)
 
 
 class SubscribeApi(APIView):
@@ -189,4 +189,4 @@ class SubscribeApi(APIView):
             result = billing_services.subscription_subscribe(
                 user=request.user, plan_code=plan, payment_method_id=payment_method
             )
-        return _subscription_response(result, status.HTTP_201_CREATED)
+        return subscription_response(result, status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.requests import AuthenticatedRequest
 from billing import services as billing_services
-from billing.api import DECLINED, IN_PROGRESS, NOT_LIVE, STRIPE_DOWN, _subscription_response
+from billing.api import DECLINED, IN_PROGRESS, NOT_LIVE, STRIPE_DOWN, subscription_response
 from billing.serializers import CancelInput, SubscriptionOutput
 from config.schema import error_responses
 from offers import retention_selectors
@@ -90,7 +90,7 @@ class CancelWithReasonApi(APIView):
             comment=data.validated_data["comment"],
             at_period_end=data.validated_data["at_period_end"],
         )
-        return _subscription_response(billing_services.SubscriptionResult(subscription))
+        return subscription_response(billing_services.SubscriptionResult(subscription))
 
 
 class SaveOfferApi(APIView):
@@ -118,4 +118,4 @@ class SaveOfferApi(APIView):
         subscription = retention.save_offer_apply(
             user=request.user, reason=data.validated_data.get("reason", "")
         )
-        return _subscription_response(billing_services.SubscriptionResult(subscription))
+        return subscription_response(billing_services.SubscriptionResult(subscription))

@@ -1,6 +1,6 @@
-"""Mounted under /api/billing/ before billing.urls: plans/, trial/ and subscribe/
-here replace billing's (the same contract, plus `offer`), and subscription/cancel/
-replaces billing's (the same contract, plus `reason` and `comment`)."""
+"""Mounted under /api/billing/ beside billing.urls: plans/, trial/ and subscribe/ (with
+`offer`) and subscription/cancel/ (with `reason` and `comment`) are served here only,
+composing billing's services with offers and retention; billing serves the rest."""
 
 from django.urls import path
 
