@@ -182,21 +182,28 @@ retrieve("price", "/v1/prices/{id}")
 def price_update(ctx: Context, params: dict[str, Any], id: str):
     price = ctx.get("price", id)
     before = ctx.render(price)
+    # Every check first: a refused update changes nothing.
     metadata = get_metadata(params, price["metadata"])
     choices = ("exclusive", "inclusive", "unspecified")
     behavior = check_behavior_change(price, get_enum(params, "tax_behavior", choices))
     options = parse_currency_options(params, price["currency"], behavior, update=True)
+    active = get_bool(params, "active")
+    key = get_str(params, "lookup_key", max_length=200)
+    transfer = bool(get_bool(params, "transfer_lookup_key"))
+    if key and not transfer:
+        _check_lookup_key(ctx, key, False, price["id"])
+    nickname = get_str(params, "nickname")
+    # Then the changes.
     if options is not None:  # each currency given is added or replaced; "" clears all (I)
         price["_currency_options"] = {**price["_currency_options"], **options} if options else {}
     if "active" in params:
-        price["active"] = get_bool(params, "active")
+        price["active"] = active
     if "lookup_key" in params:
-        key = get_str(params, "lookup_key", max_length=200)
         if key:
-            _check_lookup_key(ctx, key, bool(get_bool(params, "transfer_lookup_key")), price["id"])
+            _check_lookup_key(ctx, key, transfer, price["id"])
         price["lookup_key"] = key or None
     if "nickname" in params:
-        price["nickname"] = get_str(params, "nickname") or None
+        price["nickname"] = nickname or None
     if "tax_behavior" in params:
         price["tax_behavior"] = behavior
     price["metadata"] = metadata

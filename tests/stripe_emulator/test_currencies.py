@@ -332,3 +332,27 @@ def test_once_everything_has_ended_the_customer_can_switch(stripe_client, multi)
     switched = _subscribe(stripe_client, customer, multi, currency="gbp")
     assert switched.currency == "gbp"
     assert stripe_client.v1.customers.retrieve(customer.id).currency == "gbp"
+
+
+# https://docs.stripe.com/api/prices/update (a refused request changes nothing)
+def test_a_refused_price_update_changes_nothing(stripe_client, price):
+    other = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "currency": "usd",
+            "unit_amount": 500,
+            "recurring": {"interval": "month"},
+        }
+    )
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        stripe_client.v1.prices.update(
+            other.id,
+            params={
+                "currency_options": {"eur": {"unit_amount": 450}},
+                "lookup_key": price.lookup_key,  # taken, and no transfer_lookup_key
+            },
+        )
+    assert err.value.param == "lookup_key"
+    again = stripe_client.v1.prices.retrieve(other.id, params={"expand": ["currency_options"]})
+    assert set(again.currency_options.to_dict()) == {"usd"}
+    assert again.lookup_key is None
