@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from billing.models import Plan
@@ -30,6 +31,19 @@ def offer_is_available(*, offer: Offer) -> bool:
         and (offer.starts_at is None or offer.starts_at <= now)
         and (offer.ends_at is None or now < offer.ends_at)
         and (offer.max_redemptions is None or offer.times_redeemed < offer.max_redemptions)
+    )
+
+
+def offers_available_now() -> QuerySet[Offer]:
+    """offer_is_available's rule as a query (and synced to Stripe): active, inside its
+    window by our clock, below its cap."""
+    now = timezone.now()
+    return (
+        Offer.objects.filter(active=True)
+        .exclude(stripe_promotion_code_id="")
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .exclude(max_redemptions__isnull=False, times_redeemed__gte=F("max_redemptions"))
     )
 
 

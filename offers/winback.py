@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -29,6 +29,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from offers.models import Offer, Redemption
+from offers.selectors import offers_available_now
 
 RECEIPT = "receipt"  # billing.services.events.on_invoice_paid's Notification kind
 
@@ -38,13 +39,6 @@ def paid_by_reader(user_ref: OuterRef) -> Q:
     points at the reader."""
     return Q(Exists(Notification.objects.filter(user=user_ref, kind=RECEIPT))) | Q(
         Exists(Subscription.objects.filter(user=user_ref, status=SubscriptionStatus.ACTIVE))
-    )
-
-
-def reader_has_paid(*, user: User) -> bool:
-    return (
-        Notification.objects.filter(user=user, kind=RECEIPT).exists()
-        or Subscription.objects.filter(user=user, status=SubscriptionStatus.ACTIVE).exists()
     )
 
 
@@ -71,18 +65,6 @@ def offer_targets_reader(*, offer: Offer, user: User, lapsed_at: datetime | None
     if lapsed_at is None:
         return False
     return lapsed_at >= timezone.now() - timedelta(days=offer.lapsed_within_days)
-
-
-def offers_available_now() -> QuerySet[Offer]:
-    """Active, synced to Stripe, inside its window by our clock, below its cap."""
-    now = timezone.now()
-    return (
-        Offer.objects.filter(active=True)
-        .exclude(stripe_promotion_code_id="")
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .exclude(max_redemptions__isnull=False, times_redeemed__gte=F("max_redemptions"))
-    )
 
 
 def offers_eligible_for_reader(*, user: User) -> list[Offer]:
