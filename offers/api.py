@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from accounts.requests import AuthenticatedRequest
 from accounts.throttles import IPThrottle
 from billing import selectors as billing_selectors
-from billing import services as billing_services
 from billing.api import (
     BAD_PLAN_OR_CARD,
     DECLINED,
@@ -141,17 +140,12 @@ class TrialStartApi(APIView):
         data.is_valid(raise_exception=True)
         plan = data.validated_data["plan"]
         payment_method = data.validated_data.get("payment_method", "")
-        if data.validated_data.get("offer"):
-            result = services.offer_start_trial(
-                user=request.user,
-                plan_code=plan,
-                offer_code=data.validated_data["offer"],
-                payment_method_id=payment_method,
-            )
-        else:
-            result = billing_services.subscription_start_trial(
-                user=request.user, plan_code=plan, payment_method_id=payment_method
-            )
+        result = services.offer_start_trial(
+            user=request.user,
+            plan_code=plan,
+            offer_code=data.validated_data.get("offer") or "",
+            payment_method_id=payment_method,
+        )
         return subscription_response(result, status.HTTP_201_CREATED)
 
 
@@ -178,15 +172,10 @@ class SubscribeApi(APIView):
         data.is_valid(raise_exception=True)
         plan = data.validated_data["plan"]
         payment_method = data.validated_data["payment_method"]
-        if data.validated_data.get("offer"):
-            result = services.offer_subscribe(
-                user=request.user,
-                plan_code=plan,
-                offer_code=data.validated_data["offer"],
-                payment_method_id=payment_method,
-            )
-        else:
-            result = billing_services.subscription_subscribe(
-                user=request.user, plan_code=plan, payment_method_id=payment_method
-            )
+        result = services.offer_subscribe(
+            user=request.user,
+            plan_code=plan,
+            offer_code=data.validated_data.get("offer") or "",
+            payment_method_id=payment_method,
+        )
         return subscription_response(result, status.HTTP_201_CREATED)

@@ -37,10 +37,14 @@ from offers.winback import offer_targets_reader
 
 
 def offer_start_trial(
-    *, user: User, plan_code: str, offer_code: str, payment_method_id: str = ""
+    *, user: User, plan_code: str, offer_code: str = "", payment_method_id: str = ""
 ) -> billing.SubscriptionResult:
-    """The reader's free trial with an offer: its discount, and its campaign trial
-    length in place of TRIAL_DAYS."""
+    """The reader's free trial, with an offer if one is given: its discount, and its
+    campaign trial length in place of TRIAL_DAYS."""
+    if not offer_code:
+        return billing.subscription_start_trial(
+            user=user, plan_code=plan_code, payment_method_id=payment_method_id
+        )
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
     return offer_redeem(
         offer=offer,
@@ -58,9 +62,14 @@ def offer_start_trial(
 
 
 def offer_subscribe(
-    *, user: User, plan_code: str, offer_code: str, payment_method_id: str
+    *, user: User, plan_code: str, payment_method_id: str, offer_code: str = ""
 ) -> billing.SubscriptionResult:
-    """Subscribe and pay at once with an offer's discount (its trial length unused)."""
+    """Subscribe and pay at once, with an offer's discount if one is given (its trial
+    length unused)."""
+    if not offer_code:
+        return billing.subscription_subscribe(
+            user=user, plan_code=plan_code, payment_method_id=payment_method_id
+        )
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
     return offer_redeem(
         offer=offer,
