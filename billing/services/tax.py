@@ -27,7 +27,6 @@ from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.gb import vat as gb_vat
 from stdnum.no import mva as no_vat
 
-from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Customer
 from billing.money import country_is_known, country_parse
@@ -168,21 +167,11 @@ def customer_set_tax_location(
             value=location.vat_id,
             idempotency_key=f"{key_base}:customer.tax_id",
         )
-    before = {"country": customer.country, "postal_code": customer.postal_code}
-    after = {"country": location.country, "postal_code": location.postal_code}
-    if before != after or location.vat_id:
-        Customer.objects.filter(pk=customer.pk).update(**after)
-        customer.country, customer.postal_code = location.country, location.postal_code
-        audit_record(
-            action="customer.tax_location_set",
-            actor_type=Actor.READER,
-            actor_user=customer.user,
-            reader=customer.user,
-            before=before,
-            after={**after, "vat_id": location.vat_id},
-            stripe_object_id=customer.stripe_customer_id,
-            idempotency_key=f"{key_base}:customer.tax_location",
-        )
+    # Part of the trial start or subscription it comes with: that action's audit entry
+    # is the one (docs/operations.md, "Audit trail"); the row and Stripe hold the rest.
+    mirrored = {"country": location.country, "postal_code": location.postal_code}
+    Customer.objects.filter(pk=customer.pk).update(**mirrored)
+    customer.country, customer.postal_code = location.country, location.postal_code
     return customer
 
 
