@@ -268,3 +268,24 @@ def test_an_offer_trial_carries_the_location_too(plans, reader, reader_client, s
     assert response.status_code == 201, response.json()
     assert stripe_sdk.v1.subscriptions.retrieve(response.json()["id"]).automatic_tax.enabled
     assert Customer.objects.get(user=reader).country == "GB"
+
+
+def test_a_vat_number_given_again_later_is_not_added_twice(
+    plans, reader, reader_client, stripe, stripe_sdk
+):
+    taxed(stripe)
+    where = {"country": "FR", "vat_id": "FR40303265045"}
+    assert subscribe_from(reader_client, **where).status_code == 201
+    ended = reader_client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
+    assert ended.status_code == 200, ended.json()
+
+    again = subscribe_from(reader_client, **where)
+
+    assert again.status_code == 201, again.json()
+    customer = reader.billing_customer.stripe_customer_id
+    assert len(stripe_sdk.v1.customers.tax_ids.list(customer).data) == 1
+    assert again.json()["latest_invoice"]["reverse_charge"] is True
