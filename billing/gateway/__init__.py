@@ -60,6 +60,7 @@ from billing.gateway.subscriptions import (
 from billing.gateway.tax import (
     TaxIdInvalid,
     TaxLocationInvalid,
+    customer_retrieve,
     customer_set_address,
     customer_tax_id_create,
     customer_tax_id_list,
@@ -92,6 +93,7 @@ __all__ = [
     "coupon_update",
     "customer_create",
     "customer_delete",
+    "customer_retrieve",
     "customer_set_address",
     "customer_set_default_payment_method",
     "customer_tax_id_create",

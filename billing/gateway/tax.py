@@ -60,6 +60,11 @@ def customer_set_address(
         ) from exc
 
 
+def customer_retrieve(*, customer_id: str) -> Any:
+    """The customer as Stripe has it now (its address: where it is for tax)."""
+    return call("customer.retrieve", lambda: stripe_client().v1.customers.retrieve(customer_id))
+
+
 def customer_tax_id_list(*, customer_id: str) -> list[Any]:
     def fetch() -> list[Any]:
         page = stripe_client().v1.customers.tax_ids.list(customer_id, params={"limit": 100})

@@ -31,6 +31,7 @@ from billing.services.duplicates import (
 )
 from billing.services.notifications import format_amount, notification_send_once, reader_country
 from billing.services.pause import pause_notify_started
+from billing.services.tax import customer_tax_location_sync
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +292,16 @@ def on_customer_deleted(event: StripeEvent) -> None:
         )
 
 
+def on_customer_updated(event: StripeEvent) -> None:
+    """Where the reader is for tax (their address), re-read from Stripe and mirrored."""
+    customer_id = _object(event)["id"]
+    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
+    if customer is None:
+        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
+    event.reader = customer.user
+    customer_tax_location_sync(customer=customer)
+
+
 HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "customer.subscription.created": on_subscription_changed,
     "customer.subscription.updated": on_subscription_changed,
@@ -302,4 +313,5 @@ HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "invoice.payment_failed": on_invoice_payment_failed,
     "invoice.payment_action_required": on_invoice_payment_action_required,
     "customer.deleted": on_customer_deleted,
+    "customer.updated": on_customer_updated,
 }

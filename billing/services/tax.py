@@ -175,6 +175,23 @@ def customer_set_tax_location(
     return customer
 
 
+def customer_tax_location_sync(*, customer: Customer) -> Customer:
+    """Mirror the customer's country and postal code from Stripe's billing address as it is
+    now (a `customer.updated` event: an address changed in Stripe's dashboard too)."""
+    remote = gateway.customer_retrieve(customer_id=customer.stripe_customer_id)
+    if remote.get("deleted"):
+        return customer
+    address = remote.get("address") or {}
+    mirrored = {
+        "country": str(address.get("country") or "").upper()[:2],
+        "postal_code": str(address.get("postal_code") or "")[:20],
+    }
+    if mirrored != {"country": customer.country, "postal_code": customer.postal_code}:
+        Customer.objects.filter(pk=customer.pk).update(**mirrored)
+        customer.country, customer.postal_code = mirrored["country"], mirrored["postal_code"]
+    return customer
+
+
 def _has_tax_id(customer: Customer, location: TaxLocation) -> bool:
     listed: list[Any] = gateway.customer_tax_id_list(customer_id=customer.stripe_customer_id)
     return any(

@@ -6,11 +6,10 @@ emulator's account), as the publisher sells in the EU."""
 import pytest
 from django.core import mail
 
-from billing.models import Plan, StripeEvent
+from billing.models import Plan
 from billing.services import plan_sync_catalogue
-from tests.billing.webhooks import deliver, event_body
 from tests.helpers.billing import sync
-from tests.helpers.tax import taxed, trial_from
+from tests.helpers.tax import send, taxed, trial_from
 from tests.stripe_time import past_trial_end
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +29,6 @@ def euro_plan(stripe):
     taxed(stripe, "inclusive")
     plan_sync_catalogue(catalogue=[EURO_MONTHLY])
     return Plan.objects.get(code="monthly")
-
-
-def send(client, captured, event_type, obj):
-    """Deliver a signed event and run the processing it queued (Celery eager)."""
-    with captured(execute=True):
-        response = deliver(client, event_body(event_type, obj))
-    assert response.status_code == 200
-    assert StripeEvent.objects.order_by("-received_at").first().status == "processed"
 
 
 def bodies(subject):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from billing.models import StripeEvent
+from tests.billing.webhooks import deliver, event_body
+
 TRIAL = "/api/billing/trial/"
 SUBSCRIBE = "/api/billing/subscribe/"
 
@@ -31,3 +34,11 @@ def invoices(client: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.json()
     results: list[dict[str, Any]] = response.json()["results"]
     return results
+
+
+def send(client: Any, captured: Any, event_type: str, obj: dict[str, Any]) -> None:
+    """Deliver a signed event and run the processing it queued (Celery eager)."""
+    with captured(execute=True):
+        response = deliver(client, event_body(event_type, obj))
+    assert response.status_code == 200
+    assert StripeEvent.objects.order_by("-received_at").first().status == "processed"
