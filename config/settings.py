@@ -324,6 +324,12 @@ TAX_INCLUSIVE_COUNTRIES = frozenset(
     c.strip().upper()
     for c in env.list("TAX_INCLUSIVE_COUNTRIES", default=[*EU_COUNTRIES.split(), "GB"])
 )
+# Stripe Tax: subscriptions of readers whose location is known (a country, and a
+# postal code in the US and Canada) are created with automatic_tax, and Stripe
+# computes the tax from the customer's address (billing/services/tax.py). Needs
+# Stripe Tax set up in the dashboard (origin address, registrations) and a
+# tax_behavior on every price (or the account's default tax behavior).
+STRIPE_TAX_ENABLED = env.bool("STRIPE_TAX_ENABLED", default=True)
 BILLING_PLANS = [
     {
         "code": "monthly",
