@@ -324,20 +324,31 @@ TAX_INCLUSIVE_COUNTRIES = frozenset(
     c.strip().upper()
     for c in env.list("TAX_INCLUSIVE_COUNTRIES", default=[*EU_COUNTRIES.split(), "GB"])
 )
+# Each plan's default amounts per currency seed its price book (billing.PlanPrice)
+# where staff have set nothing; from then on staff set prices in admin. The
+# DEFAULT_CURRENCY amount may be set from the environment (PLAN_*_AMOUNT).
 BILLING_PLANS = [
     {
         "code": "monthly",
         "name": "Monthly",
-        "amount": env.int("PLAN_MONTHLY_AMOUNT", default=999),
-        "currency": PLAN_CURRENCY,
+        "prices": {
+            "usd": 999,
+            "eur": 999,
+            "gbp": 899,
+            DEFAULT_CURRENCY: env.int("PLAN_MONTHLY_AMOUNT", default=999),
+        },
         "interval": "month",
         "trial_days": TRIAL_DAYS,
     },
     {
         "code": "yearly",
         "name": "Yearly",
-        "amount": env.int("PLAN_YEARLY_AMOUNT", default=9900),
-        "currency": PLAN_CURRENCY,
+        "prices": {
+            "usd": 9900,
+            "eur": 9900,
+            "gbp": 8900,
+            DEFAULT_CURRENCY: env.int("PLAN_YEARLY_AMOUNT", default=9900),
+        },
         "interval": "year",
         "trial_days": TRIAL_DAYS,
     },

@@ -27,13 +27,18 @@ def subscription_create(
     idempotency_key: str,
     trial_end_without_card: str = "cancel",
     discounts: list[dict[str, str]] | None = None,
+    currency: str = "",
 ) -> Any:
+    """`currency` picks the price's amount in it (its currency_options); Stripe
+    refuses one other than the customer's while the customer has anything live."""
     params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": [{"price": price_id}],
         "metadata": metadata,
         "expand": SUBSCRIPTION_EXPAND,
     }
+    if currency:
+        params["currency"] = currency
     if trial_days:
         params["trial_period_days"] = trial_days
         # A trial that ends without a card is cancelled (or paused, and resumed

@@ -23,7 +23,8 @@ from billing.services.apply import Audit
 from billing.services.creation import (
     subscription_creation_begin,
     subscription_creation_release,
-    subscription_creation_send,
+    subscription_creation_send_in_currency,
+    subscription_currency_check,
 )
 from billing.services.customers import customer_ensure
 from billing.services.pause import subscription_pause_end
@@ -43,15 +44,27 @@ class SubscriptionResult:
 
 
 def subscription_subscribe(
-    *, user: User, plan_code: str, payment_method_id: str, promotion_code_id: str = ""
+    *,
+    user: User,
+    plan_code: str,
+    payment_method_id: str,
+    promotion_code_id: str = "",
+    currency: str = "",
 ) -> SubscriptionResult:
     """Subscribe and pay at once, no trial (for readers whose trial is behind them).
 
-    `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription.
+    `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription;
+    `currency` picks the price's amount (the default if "").
     """
     plan = plan_get_for_sale(code=plan_code)
+    currency = subscription_currency_check(plan=plan, currency=currency)
     payment_method_check_id(payment_method_id=payment_method_id)
-    params = {"plan": plan.code, "payment_method": payment_method_id, "trial": False}
+    params: dict[str, object] = {
+        "plan": plan.code,
+        "payment_method": payment_method_id,
+        "trial": False,
+        "currency": currency,
+    }
     if promotion_code_id:
         params["promotion_code"] = promotion_code_id
     attempt = subscription_creation_begin(user=user, params=params)
@@ -65,8 +78,9 @@ def subscription_subscribe(
     except Exception:
         subscription_creation_release(attempt=attempt)  # this request did not send it; others may
         raise
-    stripe_subscription = subscription_creation_send(
+    stripe_subscription = subscription_creation_send_in_currency(
         attempt=attempt,
+        currency=currency,
         call=lambda key: gateway.subscription_create(
             customer_id=customer.stripe_customer_id,
             price_id=plan.stripe_price_id,
@@ -75,6 +89,7 @@ def subscription_subscribe(
             metadata={"user_id": str(user.pk), "plan_code": plan.code},
             idempotency_key=key,
             discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
+            currency=currency,
         ),
     )
     subscription = subscription_apply_action(
