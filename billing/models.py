@@ -41,7 +41,10 @@ class Plan(models.Model):
                 condition=Q(currency__regex=r"^[a-z]{3}$"), name="billing_plan_currency_iso"
             ),
         ]
-        permissions = [("sync_plan", "Can sync the price book to Stripe")]
+        permissions = [
+            ("sync_plan", "Can sync the price book to Stripe"),
+            ("view_revenue_report", "Can see revenue and MRR per currency"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

@@ -45,7 +45,10 @@ class Migration(migrations.Migration):
             name="plan",
             options={
                 "ordering": ("amount", "code"),
-                "permissions": [("sync_plan", "Can sync the price book to Stripe")],
+                "permissions": [
+                    ("sync_plan", "Can sync the price book to Stripe"),
+                    ("view_revenue_report", "Can see revenue and MRR per currency"),
+                ],
             },
         ),
         migrations.AddField(

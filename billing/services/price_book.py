@@ -167,3 +167,19 @@ def plan_sync_price_book(*, plan: Plan, audit: Audit) -> bool:
         stripe_object_id=plan.stripe_price_id,
     )
     return changed
+
+
+def price_book_record_edit(*, plan: Plan, before: dict[str, int], audit: Audit) -> None:
+    """Audit staff's edit of a plan's price book (what Stripe charges changes only at the
+    next sync, itself audited)."""
+    after = dict(sorted(plan.prices.values_list("currency", "unit_amount")))
+    if after == before:
+        return
+    audit_record(
+        action="plan.price_book_changed",
+        actor_type=audit.actor_type,
+        actor_user=audit.user,
+        reason=audit.reason,
+        before={"code": plan.code, "prices": before},
+        after={"code": plan.code, "prices": after},
+    )
