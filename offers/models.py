@@ -160,6 +160,13 @@ class Offer(models.Model):
                 errors["currency_options"] = f"{cur!r} is not a currency."
             elif not isinstance(amount, int) or amount <= 0:
                 errors["currency_options"] = f"{cur}: a positive whole number of minor units."
+        if self.amount_off is not None and "currency" not in errors:
+            missing = [c for c in settings.CURRENCIES if self.amount_off_in(c) is None]
+            if missing:
+                errors["currency_options"] = (
+                    "An amount off needs an amount in every currency we sell in (CURRENCIES): "
+                    f"missing {', '.join(c.upper() for c in missing)}."
+                )
         if self.duration == Duration.REPEATING and not self.duration_in_months:
             errors["duration_in_months"] = "A repeating discount needs its number of months."
         if self.duration != Duration.REPEATING and self.duration_in_months:

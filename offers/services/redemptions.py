@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -50,7 +51,9 @@ def offer_start_trial(
         return billing.subscription_start_trial(
             user=user, plan_code=plan_code, payment_method_id=payment_method_id, currency=currency
         )
-    offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
+    offer, plan = offer_check_for_reader(
+        user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
+    )
     return offer_redeem(
         offer=offer,
         user=user,
@@ -81,7 +84,9 @@ def offer_subscribe(
         return billing.subscription_subscribe(
             user=user, plan_code=plan_code, payment_method_id=payment_method_id, currency=currency
         )
-    offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
+    offer, plan = offer_check_for_reader(
+        user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
+    )
     return offer_redeem(
         offer=offer,
         user=user,
@@ -97,9 +102,12 @@ def offer_subscribe(
     )
 
 
-def offer_check_for_reader(*, user: User, offer_code: str, plan_code: str) -> tuple[Offer, Plan]:
+def offer_check_for_reader(
+    *, user: User, offer_code: str, plan_code: str, currency: str = ""
+) -> tuple[Offer, Plan]:
     """400 invalid_offer (unknown), 410 offer_expired, 400 offer_not_applicable (another
-    plan, or first-time readers only), 409 offer_already_used."""
+    plan, first-time readers only, or an amount off with none in `currency`), 409
+    offer_already_used."""
     plan = plan_get_for_sale(code=plan_code)
     offer = offer_find(code=offer_code)
     if offer is None or not offer.stripe_promotion_code_id:
@@ -116,6 +124,10 @@ def offer_check_for_reader(*, user: User, offer_code: str, plan_code: str) -> tu
             code="offer_not_applicable",
             fields={"offer": ["This offer is not for this plan."]},
         )
+    currency = currency or str(settings.DEFAULT_CURRENCY)
+    if offer.amount_off is not None and offer.amount_off_in(currency) is None:
+        message = f"This offer has no amount in {currency.upper()}."
+        raise ApplicationError(message, code="offer_not_applicable", fields={"offer": [message]})
     if offer.first_time_only and Subscription.objects.filter(user=user).exists():
         raise ApplicationError(
             "This offer is for new subscribers.",
