@@ -87,6 +87,7 @@ class PlanAdmin(admin.ModelAdmin):
     fields = PLAN_FIELDS
     inlines = (PlanPriceInline,)
     actions = ("sync_to_stripe",)
+    change_list_template = "billing/admin/plan_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
         return super().get_queryset(request).prefetch_related("prices")

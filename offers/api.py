@@ -4,6 +4,8 @@ the same contract when no offer is given: config/urls.py mounts offers first).""
 
 from __future__ import annotations
 
+import contextlib
+
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -11,6 +13,8 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +55,19 @@ OFFER_EXAMPLE = OpenApiExample(
 )
 
 
+class PublicWithOptionalTokenApi(APIView):
+    """A public endpoint that reads a reader's Token when one is sent (their currency
+    lock applies) and takes a stale or wrong one as no Token: it never answers 401."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = (TokenAuthentication,)
+
+    def perform_authentication(self, request: Request) -> None:
+        # DRF has made the request anonymous when the Token is refused.
+        with contextlib.suppress(AuthenticationFailed):
+            request.user  # noqa: B018 - authenticates now, as APIView does
+
+
 COUNTRY = OpenApiParameter(
     "country",
     str,
@@ -69,11 +86,10 @@ def reader_currency_for(request: Request, country_value: str | None) -> tuple[st
     return currency, country or geo
 
 
-class OfferDetailApi(APIView):
+class OfferDetailApi(PublicWithOptionalTokenApi):
     """An offer's public terms and its price per plan: anyone may ask (throttled); a
     signed-in reader's currency lock applies."""
 
-    permission_classes = (AllowAny,)
     throttle_classes = (IPThrottle,)
     throttle_scope = "offer_lookup"
 
@@ -106,12 +122,11 @@ class OfferDetailApi(APIView):
         return Response(OfferOutput(body).data)
 
 
-class PlanListApi(APIView):
+class PlanListApi(PublicWithOptionalTokenApi):
     """The plans on sale: public, as a price list is, in the reader's currency (from
     ?country=, else the geo header, else the default; a signed-in reader's currency
     lock applies); with ?offer=CODE each shows its price under the offer too."""
 
-    permission_classes = (AllowAny,)
     throttle_classes = (IPThrottle,)
     throttle_scope = "offer_lookup"
 

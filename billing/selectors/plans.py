@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -9,6 +10,8 @@ from django.db.models import QuerySet
 from billing.models import Plan, PlanStripePrice
 from billing.money import currency_tax_behavior, money_display
 from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def plan_list_active() -> QuerySet[Plan]:
@@ -75,8 +78,13 @@ def plan_priced(*, plan: Plan, currency: str, country: str | None) -> PricedPlan
 
 
 def plan_list_priced(*, currency: str, country: str | None) -> list[PricedPlan]:
-    """The plans on sale, priced in `currency`, cheapest first."""
-    priced = [
-        plan_priced(plan=plan, currency=currency, country=country) for plan in plan_list_active()
-    ]
+    """The plans on sale, priced in `currency`, cheapest first. A plan whose Stripe price
+    has no amount in it (a currency enabled since the last sync: check billing.E008)
+    is left out, and logged."""
+    priced = []
+    for plan in plan_list_active():
+        if plan_amount_in(plan=plan, currency=currency) is None:
+            logger.warning("plan %s has no synced price in %s: not listed", plan.code, currency)
+            continue
+        priced.append(plan_priced(plan=plan, currency=currency, country=country))
     return sorted(priced, key=lambda p: (p.amount, p.code))

@@ -182,3 +182,9 @@ def test_a_changed_price_keeps_existing_subscribers_on_theirs(
     assert (local.plan.code, local.stripe_price_id) == ("monthly", old_price)
     shown = monthly(reader_client.get(PLANS, {"country": "DE"}))
     assert nbsp(shown["display"]) == "11,99 €"
+
+
+def test_a_stale_token_on_the_public_price_list_is_ignored(plans, api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+
+    assert monthly(api_client.get(PLANS, {"country": "DE"}))["currency"] == "eur"

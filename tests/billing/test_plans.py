@@ -181,3 +181,21 @@ def test_plan_list_is_public_and_shows_active_plans(stripe, client):
             "trial_days": 30,
         }
     ]
+
+
+def test_a_price_book_sync_cut_off_after_stripe_made_the_price_makes_it_once(stripe, stripe_sdk):
+    from billing.gateway import GatewayError
+
+    plan_sync_catalogue(catalogue=CATALOGUE)
+    PlanPrice.objects.filter(plan__code="monthly", currency="gbp").update(unit_amount=799)
+    stripe.fault("drop_after", count=1, path="/v1/prices")
+
+    try:
+        plan_sync_catalogue(catalogue=CATALOGUE)
+    except GatewayError:
+        plan_sync_catalogue(catalogue=CATALOGUE)  # the operator runs it again
+
+    plan = Plan.objects.get(code="monthly")
+    made = stripe_sdk.v1.prices.list(params={"product": plan.stripe_product_id, "limit": 100})
+    assert len(made.data) == 2  # the first and one new: never two new ones
+    assert [p.id for p in made.data if p.active] == [plan.stripe_price_id]

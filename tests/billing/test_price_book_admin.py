@@ -123,6 +123,7 @@ def test_the_report_never_adds_currencies_together(client, plans, settings):
         )
         assert response.status_code == 201, response.json()
     client.force_login(member_of("pricing"))
+    assert f"{PLANS}report/" in client.get(PLANS).content.decode()
 
     page = client.get(f"{PLANS}report/").content.decode()
 

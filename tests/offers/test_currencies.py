@@ -101,3 +101,26 @@ def test_staff_give_an_amount_per_currency_in_admin(client, plans, stripe_sdk):
     )
     coupon = stripe_sdk.v1.coupons.retrieve(offer.stripe_coupon_id)
     assert coupon.currency_options["gbp"].amount_off == 250
+
+
+def test_an_older_offer_in_one_currency_still_deactivates_but_is_refused_in_another(
+    plans, reader_client, settings
+):
+    from offers.services import offer_deactivate
+
+    settings.CURRENCIES = ["usd"]
+    old = create_offer("--code", "OLDUSD", "--amount-off", "usd:300")
+    settings.CURRENCIES = ["usd", "eur", "gbp"]
+
+    response = reader_client.post(
+        "/api/billing/trial/",
+        {"plan": "monthly", "offer": "OLDUSD", "country": "DE"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "offer_not_applicable"
+    assert "EUR" in response.json()["detail"]
+    offer_deactivate(offer=old, actor=None, reason="retired")
+    old.refresh_from_db()
+    assert old.active is False
