@@ -188,3 +188,29 @@ def test_a_stale_token_on_the_public_price_list_is_ignored(plans, api_client):
     api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
 
     assert monthly(api_client.get(PLANS, {"country": "DE"}))["currency"] == "eur"
+
+
+def test_stripes_own_refusal_of_a_second_currency_is_currency_locked(
+    plans, reader, reader_client, stripe_sdk
+):
+    from billing.services import customer_ensure
+
+    # A subscription in euros that Stripe has and we have not heard of yet.
+    customer = customer_ensure(user=reader)
+    stripe_sdk.v1.subscriptions.create(
+        params={
+            "customer": customer.stripe_customer_id,
+            "items": [{"price": plans["monthly"].stripe_price_id}],
+            "currency": "eur",
+            "trial_period_days": 30,
+        }
+    )
+
+    response = reader_client.post(
+        "/api/billing/trial/", {"plan": "monthly", "country": "US"}, format="json"
+    )
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "currency_locked"
+    assert "EUR" in response.json()["detail"]
+    assert Customer.objects.get(user=reader).currency == "eur"
