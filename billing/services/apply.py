@@ -220,12 +220,20 @@ def _plan_of_price(price_id: str) -> Plan:
 
 def _customer_currency_mirror(subscription: Subscription) -> None:
     """Stripe's customer currency: set by its first subscription, and by a new one in
-    another currency once nothing live is left in the old (Stripe refuses it before)."""
+    another currency once nothing live is left in the old (Stripe refuses it before).
+
+    The customer's row is taken only if nobody holds it (SKIP LOCKED): two applies of
+    one customer's subscriptions at once (a webhook and the reconciliation) would
+    otherwise wait on each other's rows; the one holding it writes the currency, and
+    every later apply mirrors it again."""
     currency = subscription.currency
     customer = subscription.customer
     if not currency or customer.currency == currency:
         return
     if customer.currency and subscription.status not in LIVE_STATUSES:
+        return
+    free = Customer.objects.select_for_update(skip_locked=True, no_key=True).filter(pk=customer.pk)
+    if not list(free.values_list("pk", flat=True)):
         return
     Customer.objects.filter(pk=customer.pk).update(currency=currency)
     customer.currency = currency
