@@ -21,7 +21,6 @@ from billing.forms import SupportActionForm
 from billing.models import (
     Customer,
     Notification,
-    Plan,
     StripeAttempt,
     StripeEvent,
     Subscription,
@@ -42,13 +41,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(Plan)
-class PlanAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name", "amount", "currency", "interval", "trial_days", "active")
-    list_filter = ("active", "interval", "currency")
-    search_fields = ("code", "name", "stripe_price_id", "stripe_product_id")
 
 
 @admin.register(Customer)
@@ -159,3 +151,6 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("kind", "key", "user", "sent_at")
     list_filter = ("kind",)
     search_fields = ("key", "user__email")
+
+
+from billing import admin_plans  # noqa: E402, F401  (registers Plan: its price book and reports)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -58,12 +57,11 @@ CARD_EXAMPLE = OpenApiExample(
 def tax_location_from(request: Request, data: dict[str, object]) -> services.TaxLocation | None:
     """The reader's tax location from a trial or subscribe body (TaxLocationInput), else
     the CDN's country header when GEO_COUNTRY_HEADER names one (trusted only then)."""
-    header = settings.GEO_COUNTRY_HEADER
     return services.tax_location_parse(
         country=str(data.get("country") or "") or None,
         postal_code=str(data.get("postal_code") or ""),
         vat_id=str(data.get("vat_id") or ""),
-        geo_country=request.headers.get(header) if header else None,
+        geo_country=selectors.request_geo_country(request=request),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register()
@@ -171,4 +171,39 @@ def plan_catalogue_valid(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
             id="billing.E007",
         )
         for problem in plan_catalogue_problems(catalogue=settings.BILLING_PLANS)
+    ]
+
+
+@register(Tags.database)
+def price_book_complete(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """An active plan needs a price in every enabled currency (CURRENCIES) before it
+    syncs; the catalogue's defaults (BILLING_PLANS) count where staff set nothing.
+    Reads the database, so it runs with `check --database default` and `migrate`."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from billing.models import Plan
+    from billing.services.price_book import price_book_missing, price_book_problem
+
+    seeds = {entry.get("code"): entry.get("prices") or {} for entry in settings.BILLING_PLANS}
+    try:
+        gaps = [
+            (plan.code, price_book_missing(plan=plan, seed=seeds.get(plan.code)))
+            for plan in Plan.objects.filter(active=True)
+        ]
+    except DatabaseError:
+        return []  # not migrated yet: nothing to check
+    return [
+        Error(
+            price_book_problem(code=code, missing=missing),
+            hint="Add the missing amounts to the plan's price book in admin (Billing > Plans), "
+            "or to its entry in BILLING_PLANS, then run `manage.py sync_plans` (or the admin "
+            "action 'Sync the price book to Stripe').",
+            id="billing.E008",
+        )
+        for code, missing in gaps
+        if missing
     ]

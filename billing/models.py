@@ -18,6 +18,7 @@ class Plan(models.Model):
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
+    # The default currency's price, as last synced (the price book is PlanPrice).
     amount = models.PositiveIntegerField(help_text="In the currency's minor unit (999 = 9.99).")
     currency = models.CharField(max_length=3, help_text="ISO 4217, lower case (Stripe's form).")
     interval = models.CharField(max_length=8, choices=Interval.choices)
@@ -40,9 +41,64 @@ class Plan(models.Model):
                 condition=Q(currency__regex=r"^[a-z]{3}$"), name="billing_plan_currency_iso"
             ),
         ]
+        permissions = [
+            ("sync_plan", "Can sync the price book to Stripe"),
+            ("view_revenue_report", "Can see revenue and MRR per currency"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class PlanPrice(models.Model):
+    """The price book: what a plan costs in one currency, set by staff in admin (never
+    converted at run time). Synced to Stripe as one Price per plan with its
+    currency_options (billing.services.price_book; docs/currencies.md)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3, help_text="ISO 4217, lower case (eur).")
+    unit_amount = models.PositiveIntegerField(
+        help_text="In the currency's minor unit (999 = 9.99), tax included where the "
+        "currency's prices are tax-inclusive."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("plan", "currency")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="billing_planprice_unique"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[a-z]{3}$"), name="billing_planprice_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_amount__gt=0), name="billing_planprice_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.currency} {self.unit_amount}"
+
+
+class PlanStripePrice(models.Model):
+    """Every Stripe Price made for a plan, with its amount in each currency: the
+    current one is Plan.stripe_price_id; older ones are archived in Stripe and kept
+    by the subscribers who have them (a subscription maps back to its plan here)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="stripe_prices")
+    stripe_price_id = models.CharField(max_length=255, unique=True)
+    interval = models.CharField(max_length=8, choices=Plan.Interval.choices)
+    options = models.JSONField(
+        default=dict,
+        help_text='Per currency, as synced: {"eur": {"unit_amount": 999, '
+        '"tax_behavior": "inclusive"}}.',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("plan", "-created_at")
+
+    def __str__(self) -> str:
+        return self.stripe_price_id
 
 
 class Customer(models.Model):
@@ -62,6 +118,12 @@ class Customer(models.Model):
     # in mails and the API are written in this country's locale (billing/money.py).
     country = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="Stripe's customer currency, set by its first subscription: while one is "
+        "live, every other is in it too (billing.selectors.currencies).",
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -118,6 +180,8 @@ class Subscription(models.Model):
     canceled_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     latest_invoice_id = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="Stripe's, lower case.")
+    stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Its item's price.")
     default_payment_method_id = models.CharField(max_length=255, blank=True)
     # Stripe's pause_collection (a reader's pause, billing/services/pause.py): its
     # behavior, blank when collection is not paused, and when it resumes by itself.

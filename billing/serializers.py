@@ -3,14 +3,25 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import Plan, Subscription, SubscriptionStatus
+from billing.models import Subscription, SubscriptionStatus
 from billing.selectors import amounts_display, subscription_has_unlimited_access
 
 
-class PlanOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Plan
-        fields = ("code", "name", "amount", "currency", "interval", "trial_days")
+class PlanOutput(serializers.Serializer):
+    """A plan priced for the reader (billing.selectors.PricedPlan)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    amount = serializers.IntegerField(help_text="In the currency's minor unit (999 = 9.99).")
+    currency = serializers.CharField(help_text="ISO 4217, lower case: the reader's currency.")
+    display = serializers.CharField(help_text="The amount in the reader's locale: '9,99 €'.")
+    tax_behavior = serializers.ChoiceField(
+        choices=["inclusive", "exclusive"],
+        help_text="inclusive: the amount includes tax (say 'incl. VAT'); exclusive: tax is "
+        "added where due.",
+    )
+    interval = serializers.CharField()
+    trial_days = serializers.IntegerField()
 
 
 class PauseCollectionOutput(serializers.Serializer):
@@ -131,7 +142,8 @@ class TaxLocationInput(serializers.Serializer):
         max_length=64,
         required=False,
         allow_blank=True,
-        help_text="ISO 3166-1 alpha-2 (DE); absent: the CDN's country header, if trusted.",
+        help_text="ISO 3166-1 alpha-2 (DE): the subscription's currency is that country's, "
+        "and Stripe Tax taxes it there; absent: the CDN's country header, if trusted.",
     )
     postal_code = serializers.CharField(
         max_length=20,

@@ -330,20 +330,31 @@ TAX_INCLUSIVE_COUNTRIES = frozenset(
 # Stripe Tax set up in the dashboard (origin address, registrations) and a
 # tax_behavior on every price (or the account's default tax behavior).
 STRIPE_TAX_ENABLED = env.bool("STRIPE_TAX_ENABLED", default=True)
+# Each plan's default amounts per currency seed its price book (billing.PlanPrice)
+# where staff have set nothing; from then on staff set prices in admin. The
+# DEFAULT_CURRENCY amount may be set from the environment (PLAN_*_AMOUNT).
 BILLING_PLANS = [
     {
         "code": "monthly",
         "name": "Monthly",
-        "amount": env.int("PLAN_MONTHLY_AMOUNT", default=999),
-        "currency": PLAN_CURRENCY,
+        "prices": {
+            "usd": 999,
+            "eur": 999,
+            "gbp": 899,
+            DEFAULT_CURRENCY: env.int("PLAN_MONTHLY_AMOUNT", default=999),
+        },
         "interval": "month",
         "trial_days": TRIAL_DAYS,
     },
     {
         "code": "yearly",
         "name": "Yearly",
-        "amount": env.int("PLAN_YEARLY_AMOUNT", default=9900),
-        "currency": PLAN_CURRENCY,
+        "prices": {
+            "usd": 9900,
+            "eur": 9900,
+            "gbp": 8900,
+            DEFAULT_CURRENCY: env.int("PLAN_YEARLY_AMOUNT", default=9900),
+        },
         "interval": "year",
         "trial_days": TRIAL_DAYS,
     },

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.requests import AuthenticatedRequest
+from billing.selectors import reader_currency
 from config.errors import ApplicationError
 from config.schema import error_responses
 from offers import selectors
@@ -41,11 +42,12 @@ class OfferListApi(APIView):
                 code="eligible_required",
                 fields={"eligible": ["Must be 1."]},
             )
+        currency = reader_currency(user=request.user, country=None)
         results = [
             {
-                **selectors.offer_public_terms(offer=offer),
+                **selectors.offer_public_terms(offer=offer, currency=currency),
                 "prices": [
-                    selectors.offer_plan_price(offer=offer, plan=plan)
+                    selectors.offer_plan_price(offer=offer, plan=plan, currency=currency)
                     for plan in selectors.offer_plans(offer=offer)
                 ],
             }

@@ -160,6 +160,13 @@ class Offer(models.Model):
                 errors["currency_options"] = f"{cur!r} is not a currency."
             elif not isinstance(amount, int) or amount <= 0:
                 errors["currency_options"] = f"{cur}: a positive whole number of minor units."
+        if self.amount_off is not None and "currency" not in errors and self._amounts_changed():
+            missing = [c for c in settings.CURRENCIES if self.amount_off_in(c) is None]
+            if missing:
+                errors["currency_options"] = (
+                    "An amount off needs an amount in every currency we sell in (CURRENCIES): "
+                    f"missing {', '.join(c.upper() for c in missing)}."
+                )
         if self.duration == Duration.REPEATING and not self.duration_in_months:
             errors["duration_in_months"] = "A repeating discount needs its number of months."
         if self.duration != Duration.REPEATING and self.duration_in_months:
@@ -172,6 +179,16 @@ class Offer(models.Model):
                 errors["code"] = "An offer with this code exists (codes ignore case)."
         if errors:
             raise ValidationError(errors)
+
+    def _amounts_changed(self) -> bool:
+        """New, or its amounts differ from the stored ones: an offer made before every
+        currency was needed can still be deactivated or renamed (a reader paying in a
+        currency it lacks is refused it: offers.services.offer_check_for_reader)."""
+        stored = Offer.objects.filter(pk=self.pk).values_list(
+            "amount_off", "currency", "currency_options"
+        )
+        before = stored.first() if self.pk else None
+        return before != (self.amount_off, self.currency, self.currency_options)
 
     def amount_off_in(self, currency: str) -> int | None:
         if self.amount_off is None:

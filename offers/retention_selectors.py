@@ -48,6 +48,7 @@ def cancel_options(*, user: User) -> list[dict[str, Any]]:
     usable = save_offers_for_reader(user=user)
     subscription = subscription_get_live(user=user)
     plan = subscription.plan if subscription is not None else None
+    currency = (subscription.currency or None) if subscription is not None else None
     options = []
     for reason in CancelReason:
         save = usable.get(reason.value)
@@ -56,9 +57,11 @@ def cancel_options(*, user: User) -> list[dict[str, Any]]:
             offer = {"kind": "pause", "months": save.months, "offer": None}
         elif save is not None and save.offer is not None:
             terms = {
-                **offer_public_terms(offer=save.offer),
-                # The reader's own plan's price with and without it.
-                "prices": [offer_plan_price(offer=save.offer, plan=plan)] if plan else [],
+                **offer_public_terms(offer=save.offer, currency=currency),
+                # The reader's own plan's price with and without it, in its currency.
+                "prices": [offer_plan_price(offer=save.offer, plan=plan, currency=currency)]
+                if plan
+                else [],
             }
             offer = {"kind": "discount", "months": None, "offer": terms}
         options.append(

@@ -6,10 +6,13 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from billing.models import Plan
+from billing.money import money_display
+from billing.selectors import plan_priced
 from config.errors import ApplicationError
 from offers.models import CODE_PATTERN, Offer
 
@@ -89,15 +92,19 @@ def offer_discounted_amount(*, offer: Offer, amount: int, currency: str) -> int 
     return max(0, amount - amount_off)
 
 
-def offer_public_terms(*, offer: Offer) -> dict[str, Any]:
-    """What a reader sees of an offer (never its Stripe ids or counters)."""
+def offer_public_terms(*, offer: Offer, currency: str | None = None) -> dict[str, Any]:
+    """What a reader sees of an offer (never its Stripe ids or counters); an amount off
+    in the reader's `currency` when the offer has one in it."""
+    amount_off, amount_currency = offer.amount_off, offer.currency or None
+    if currency and offer.amount_off_in(currency) is not None:
+        amount_off, amount_currency = offer.amount_off_in(currency), currency
     return {
         "code": offer.code,
         "headline": offer.headline,
         "terms": offer.terms,
         "percent_off": offer.percent_off,
-        "amount_off": offer.amount_off,
-        "currency": offer.currency or None,
+        "amount_off": amount_off,
+        "currency": amount_currency,
         "duration": offer.duration,
         "duration_in_months": offer.duration_in_months,
         "trial_days": offer.trial_days,
@@ -107,18 +114,29 @@ def offer_public_terms(*, offer: Offer) -> dict[str, Any]:
     }
 
 
-def offer_plan_price(*, offer: Offer, plan: Plan) -> dict[str, Any]:
-    """A plan's price with and without the offer: "9.99 then 4.99 for 3 months" is
-    amount, discounted_amount, duration and duration_in_months."""
+def offer_plan_price(
+    *, offer: Offer, plan: Plan, currency: str | None = None, country: str | None = None
+) -> dict[str, Any]:
+    """A plan's price with and without the offer, in the reader's currency (the default
+    if none is given): "9,99 € then 4,99 € for 3 months" is display,
+    discounted_display, duration and duration_in_months."""
+    priced = plan_priced(
+        plan=plan, currency=currency or str(settings.DEFAULT_CURRENCY), country=country
+    )
+    discounted = offer_discounted_amount(
+        offer=offer, amount=priced.amount, currency=priced.currency
+    )
     return {
-        "plan": plan.code,
-        "amount": plan.amount,
-        "currency": plan.currency,
-        "interval": plan.interval,
-        "discounted_amount": offer_discounted_amount(
-            offer=offer, amount=plan.amount, currency=plan.currency
-        ),
+        "plan": priced.code,
+        "amount": priced.amount,
+        "currency": priced.currency,
+        "display": priced.display,
+        "interval": priced.interval,
+        "discounted_amount": discounted,
+        "discounted_display": None
+        if discounted is None
+        else money_display(discounted, priced.currency, country=country),
         "duration": offer.duration,
         "duration_in_months": offer.duration_in_months,
-        "trial_days": offer.trial_days or plan.trial_days,
+        "trial_days": offer.trial_days or priced.trial_days,
     }

@@ -26,10 +26,14 @@ class OfferSubscribeInput(SubscribeInput):
 class OfferPlanPriceOutput(serializers.Serializer):
     plan = serializers.CharField()
     amount = serializers.IntegerField(help_text="Without the offer, in minor units.")
-    currency = serializers.CharField()
+    currency = serializers.CharField(help_text="The reader's currency.")
+    display = serializers.CharField(help_text="`amount` in the reader's locale.")
     interval = serializers.CharField()
     discounted_amount = serializers.IntegerField(
         allow_null=True, help_text="With the offer, for its duration; null: no amount in it."
+    )
+    discounted_display = serializers.CharField(
+        allow_null=True, help_text="`discounted_amount` in the reader's locale."
     )
     duration = serializers.CharField()
     duration_in_months = serializers.IntegerField(allow_null=True)
@@ -56,9 +60,6 @@ class PlanWithOfferOutput(PlanOutput):
     """A plan, and with ?offer= its price under the offer (null if not for this plan)."""
 
     offer = serializers.SerializerMethodField()
-
-    class Meta(PlanOutput.Meta):
-        fields = (*PlanOutput.Meta.fields, "offer")  # type: ignore[assignment]
 
     @extend_schema_field(OfferPlanPriceOutput(allow_null=True))
     def get_offer(self, obj: object) -> dict[str, object] | None:

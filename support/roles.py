@@ -8,7 +8,8 @@ make, change and deactivate offers and the save offer per cancellation
 reason. marketing: make, change and deactivate offers and save offers (and
 see the plans they apply to, their redemptions and the cancellation report),
 nothing of readers or billing beyond that. support sees save offers and the
-cancellation answers.
+cancellation answers. pricing: edit the price book (an amount per plan and
+currency), sync it to Stripe, and see revenue and MRR per currency.
 
 Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
 migrate: scripts/run, the compose file's migrate service, CI), like the
@@ -23,6 +24,7 @@ from __future__ import annotations
 SUPPORT = [
     ("accounts", "view_user"),
     ("billing", "view_plan"),
+    ("billing", "view_planprice"),
     ("billing", "view_customer"),
     ("billing", "view_subscription"),
     ("billing", "view_trialclaim"),
@@ -68,7 +70,18 @@ LEAD = [
     *[perm for perm in OFFERS if perm not in SUPPORT],
 ]
 MARKETING = [("billing", "view_plan"), *OFFERS]
-ROLES = {"support": SUPPORT, "support-lead": LEAD, "marketing": MARKETING}
+# The price book: an amount per plan and currency, synced to Stripe (billing/admin_plans.py),
+# and the revenue and MRR report per currency.
+PRICING = [
+    ("billing", "view_plan"),
+    ("billing", "view_planprice"),
+    ("billing", "add_planprice"),
+    ("billing", "change_planprice"),
+    ("billing", "delete_planprice"),
+    ("billing", "sync_plan"),
+    ("billing", "view_revenue_report"),
+]
+ROLES = {"support": SUPPORT, "support-lead": LEAD, "marketing": MARKETING, "pricing": PRICING}
 # The roles that are told about readers (billing's support mails): not marketing.
 SUPPORT_ROLES = ("support", "support-lead")
 

@@ -34,6 +34,7 @@ from billing.gateway.invoices import (
     invoice_list,
     invoice_list_paid,
     invoice_list_paid_for_subscription,
+    invoice_list_paid_since,
     invoice_retrieve,
     refund_create,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "invoice_list",
     "invoice_list_paid",
     "invoice_list_paid_for_subscription",
+    "invoice_list_paid_since",
     "invoice_retrieve",
     "payment_method_attach",
     "payment_method_detach",

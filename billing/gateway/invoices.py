@@ -74,3 +74,22 @@ def refund_create(
             options=write_options(idempotency_key),
         ),
     )
+
+
+def invoice_list_paid_since(*, created_gte: int, limit: int = 1000) -> list[Any]:
+    """Paid invoices created since a moment (unix), newest first, at most `limit`: the
+    revenue report's source (billing.selectors.reports)."""
+
+    def fetch() -> list[Any]:
+        page = stripe_client().v1.invoices.list(
+            params={"status": "paid", "created": {"gte": created_gte}, "limit": 100}
+        )
+        invoices = []
+        for invoice in page.auto_paging_iter():
+            invoices.append(invoice)
+            if len(invoices) >= limit:
+                break
+        return invoices
+
+    invoices: list[Any] = call("invoice.list", fetch)
+    return invoices

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from stripe.params import PriceCreateParams
 
 from billing.gateway.client import call, stripe_client, write_options
 
@@ -36,19 +38,28 @@ def price_create(
     interval: str,
     lookup_key: str,
     idempotency_key: str,
+    tax_behavior: str = "",
+    currency_options: dict[str, dict[str, Any]] | None = None,
 ) -> Any:
+    """A recurring price; `currency_options` ({"eur": {"unit_amount": 999,
+    "tax_behavior": "inclusive"}}) are its amounts in other currencies, the
+    subscription's `currency` choosing one. The lookup key moves to it."""
+    params: dict[str, Any] = {
+        "product": product_id,
+        "unit_amount": amount,
+        "currency": currency,
+        "recurring": {"interval": interval},
+        "lookup_key": lookup_key,
+        "transfer_lookup_key": True,
+    }
+    if tax_behavior:
+        params["tax_behavior"] = tax_behavior
+    if currency_options:
+        params["currency_options"] = currency_options
     return call(
         "price.create",
         lambda: stripe_client().v1.prices.create(
-            params={
-                "product": product_id,
-                "unit_amount": amount,
-                "currency": currency,
-                "recurring": {"interval": interval},
-                "lookup_key": lookup_key,
-                "transfer_lookup_key": True,
-            },
-            options=write_options(idempotency_key),
+            params=cast(PriceCreateParams, params), options=write_options(idempotency_key)
         ),
     )
 

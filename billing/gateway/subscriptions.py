@@ -28,15 +28,20 @@ def subscription_create(
     trial_end_without_card: str = "cancel",
     discounts: list[dict[str, str]] | None = None,
     automatic_tax: bool = False,
+    currency: str = "",
 ) -> Any:
     """`automatic_tax`: Stripe Tax computes each invoice's tax from the customer's
-    address (which must be set: billing.services.tax)."""
+    address (which must be set: billing.services.tax). `currency` picks the price's
+    amount in it (its currency_options); Stripe refuses one other than the
+    customer's while the customer has anything live."""
     params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": [{"price": price_id}],
         "metadata": metadata,
         "expand": SUBSCRIPTION_EXPAND,
     }
+    if currency:
+        params["currency"] = currency
     if trial_days:
         params["trial_period_days"] = trial_days
         # A trial that ends without a card is cancelled (or paused, and resumed

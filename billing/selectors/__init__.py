@@ -1,6 +1,11 @@
 """Reads of billing state, shaped for their callers: one module per subject, every
 name re-exported here (`from billing import selectors; selectors.x(...)`)."""
 
+from billing.selectors.currencies import (
+    reader_currency,
+    reader_customer_currency,
+    request_geo_country,
+)
 from billing.selectors.history import (
     END_REQUESTS,
     END_WITHDRAWN,
@@ -22,7 +27,15 @@ from billing.selectors.invoices import (
     payment_intent_in,
     subscription_client_secret,
 )
-from billing.selectors.plans import plan_get_for_sale, plan_list_active
+from billing.selectors.plans import (
+    PricedPlan,
+    plan_amount_in,
+    plan_get_for_sale,
+    plan_list_active,
+    plan_list_priced,
+    plan_priced,
+    subscription_price,
+)
 from billing.selectors.subscriptions import (
     pause_is_running,
     subscription_access_until,
@@ -37,6 +50,7 @@ __all__ = [
     "EVENT_OUTCOMES",
     "INVOICE_CURSOR",
     "InvoicePage",
+    "PricedPlan",
     "SubscriptionEnding",
     "TimelineEntry",
     "amounts_display",
@@ -47,13 +61,20 @@ __all__ = [
     "pause_is_running",
     "payment_intent_client_secret",
     "payment_intent_in",
+    "plan_amount_in",
     "plan_get_for_sale",
     "plan_list_active",
+    "plan_list_priced",
+    "plan_priced",
+    "reader_currency",
+    "reader_customer_currency",
     "reader_timeline",
+    "request_geo_country",
     "subscription_access_until",
     "subscription_client_secret",
     "subscription_ending",
     "subscription_get_current",
     "subscription_get_live",
     "subscription_has_unlimited_access",
+    "subscription_price",
 ]

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import audit_record
 from billing.gateway import from_unix
-from billing.models import Customer, Plan, Subscription
+from billing.models import LIVE_STATUSES, Customer, Plan, PlanStripePrice, Subscription
 from billing.selectors.invoices import invoice_amounts
 from config.errors import ApplicationError
 
@@ -161,14 +161,11 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         "pause_behavior": str(_field(pause, "behavior", "")),
         "pause_resumes_at": from_unix(_field(pause, "resumes_at")) if pause else None,
         "discount": discount_mirror(stripe_subscription),
+        "currency": str(_field(stripe_subscription, "currency", "")).lower(),
+        "stripe_price_id": price_id,
     }
     with transaction.atomic():
-        try:
-            plan = Plan.objects.get(stripe_price_id=price_id)
-        except Plan.DoesNotExist as exc:
-            raise ApplicationError(
-                f"Stripe price {price_id} matches no plan; run sync_plans.", code="unknown_price"
-            ) from exc
+        plan = _plan_of_price(price_id)
         local = (
             Subscription.objects.select_for_update()
             .select_related("plan")
@@ -193,6 +190,7 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
             setattr(local, name, value)
         local.synced_at = timezone.now()
         local.save()
+        _customer_currency_mirror(local)
         after = subscription_snapshot(local)
         if before != after and audit is not None:
             audit_record(
@@ -210,6 +208,41 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
             for hook in subscription_changed_hooks:
                 transaction.on_commit(functools.partial(hook, reader))
     return local
+
+
+def _plan_of_price(price_id: str) -> Plan:
+    """The plan a Stripe price sells: its current price, or one it had before (whose
+    subscribers keep it after the price book changed)."""
+    plan = Plan.objects.filter(stripe_price_id=price_id).first()
+    if plan is None:
+        known = PlanStripePrice.objects.select_related("plan").filter(stripe_price_id=price_id)
+        plan = next((row.plan for row in known), None)
+    if plan is None:
+        raise ApplicationError(
+            f"Stripe price {price_id} matches no plan; run sync_plans.", code="unknown_price"
+        )
+    return plan
+
+
+def _customer_currency_mirror(subscription: Subscription) -> None:
+    """Stripe's customer currency: set by its first subscription, and by a new one in
+    another currency once nothing live is left in the old (Stripe refuses it before).
+
+    The customer's row is taken only if nobody holds it (SKIP LOCKED): two applies of
+    one customer's subscriptions at once (a webhook and the reconciliation) would
+    otherwise wait on each other's rows; the one holding it writes the currency, and
+    every later apply mirrors it again."""
+    currency = subscription.currency
+    customer = subscription.customer
+    if not currency or customer.currency == currency:
+        return
+    if customer.currency and subscription.status not in LIVE_STATUSES:
+        return
+    free = Customer.objects.select_for_update(skip_locked=True, no_key=True).filter(pk=customer.pk)
+    if not list(free.values_list("pk", flat=True)):
+        return
+    Customer.objects.filter(pk=customer.pk).update(currency=currency)
+    customer.currency = currency
 
 
 def subscription_sync_from_stripe(

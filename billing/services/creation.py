@@ -7,17 +7,19 @@ asking Stripe before another is made (subscription_creation_begin).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import Actor
 from billing import gateway
-from billing.models import Customer, StripeAttempt, Subscription
-from billing.selectors import subscription_get_live
+from billing.models import Customer, Plan, StripeAttempt, Subscription
+from billing.selectors import plan_amount_in, subscription_get_live
 from billing.services.apply import (
     Audit,
     subscription_apply_stripe,
@@ -34,7 +36,7 @@ from billing.services.attempts import (
     lock_reader,
 )
 from billing.services.duplicates import subscription_duplicates_resolve
-from config.errors import Conflict
+from config.errors import ApplicationError, Conflict
 
 
 def subscription_refuse_if_live(*, user: User) -> None:
@@ -169,3 +171,42 @@ def subscription_creation_send(*, attempt: StripeAttempt, call: Callable[[str], 
         raise
     subscription_creation_release(attempt=attempt)
     return result
+
+
+# Stripe's refusal of a subscription in another currency than the customer's live ones:
+# "... does not match the customer currency (eur)." or "... with currency eur."
+_CUSTOMER_CURRENCY = re.compile(r"customer currency \(([a-z]{3})\)|with currency ([a-z]{3})")
+
+
+def subscription_currency_check(*, plan: Plan, currency: str) -> str:
+    """The currency to subscribe in (DEFAULT_CURRENCY when none is asked), refused when
+    the plan's Stripe price has no amount in it."""
+    currency = (currency or str(settings.DEFAULT_CURRENCY)).lower()
+    if plan_amount_in(plan=plan, currency=currency) is None:
+        raise ApplicationError(
+            f"{plan.name} is not sold in {currency.upper()}.",
+            code="currency_unavailable",
+            fields={"country": [f"{plan.name} is not sold in {currency.upper()}."]},
+        )
+    return currency
+
+
+def subscription_creation_send_in_currency(
+    *, attempt: StripeAttempt, currency: str, call: Callable[[str], Any]
+) -> Any:
+    """subscription_creation_send, with Stripe's refusal of a second currency for one
+    customer as our 409 `currency_locked` naming the customer's (now mirrored)."""
+    try:
+        return subscription_creation_send(attempt=attempt, call=call)
+    except gateway.StripeInvalidRequest as exc:
+        found = _CUSTOMER_CURRENCY.search(exc.detail.lower())
+        if found is None:
+            raise
+        locked = found.group(1) or found.group(2)
+        if attempt.user is not None:
+            Customer.objects.filter(user=attempt.user).update(currency=locked)
+        raise Conflict(
+            f"Your account pays in {locked.upper()}: Stripe keeps one currency per customer "
+            f"while a subscription is live, so {currency.upper()} cannot be used.",
+            code="currency_locked",
+        ) from exc

@@ -23,7 +23,7 @@ from audit.services import Actor, audit_record
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription, SubscriptionStatus
-from billing.selectors import invoice_amounts
+from billing.selectors import invoice_amounts, subscription_price
 from billing.services.apply import Audit, subscription_sync_from_stripe
 from billing.services.duplicates import (
     subscription_duplicates_resolve,
@@ -155,6 +155,10 @@ def on_trial_will_end(event: StripeEvent) -> None:
     if subscription.cancel_at_period_end or subscription.status != SubscriptionStatus.TRIALING:
         return  # readers who cancelled get no reminder
     plan = subscription.plan
+    amount, currency = subscription_price(subscription=subscription) or (
+        plan.amount,
+        plan.currency,
+    )
     has_card = bool(
         subscription.default_payment_method_id or subscription.customer.default_payment_method_id
     )
@@ -167,11 +171,11 @@ def on_trial_will_end(event: StripeEvent) -> None:
             "trial_end": subscription.trial_end,
             "plan_name": plan.name,
             "amount": (
-                format_amount(plan.amount, plan.currency, country=subscription.customer.country)
+                format_amount(amount, currency, country=subscription.customer.country)
                 if has_card
                 else ""
             ),
-            "currency": plan.currency,
+            "currency": currency,
             "interval": plan.interval,
         },
     )

@@ -29,7 +29,7 @@ from accounts.models import User
 from audit.services import Actor
 from billing import gateway
 from billing.models import StripeEvent, Subscription, SubscriptionStatus
-from billing.selectors import pause_is_running, subscription_get_live
+from billing.selectors import pause_is_running, subscription_get_live, subscription_price
 from billing.services.apply import Audit, subscription_snapshot
 from billing.services.attempts import attempt_begin, attempt_run
 from billing.services.notifications import format_amount, notification_send_once
@@ -208,6 +208,10 @@ def pause_reminders_send(*, now: datetime | None = None) -> int:
     sent = 0
     for subscription in due:
         plan = subscription.plan
+        amount, currency = subscription_price(subscription=subscription) or (
+            plan.amount,
+            plan.currency,
+        )
         resumes_at = subscription.pause_resumes_at
         assert resumes_at is not None  # noqa: S101 - the filter above
         sent += notification_send_once(
@@ -217,10 +221,8 @@ def pause_reminders_send(*, now: datetime | None = None) -> int:
             context={
                 "resumes_at": resumes_at,
                 "plan_name": plan.name,
-                "amount": format_amount(
-                    plan.amount, plan.currency, country=subscription.customer.country
-                ),
-                "currency": plan.currency,
+                "amount": format_amount(amount, currency, country=subscription.customer.country),
+                "currency": currency,
                 "interval": plan.interval,
             },
         )

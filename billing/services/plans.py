@@ -1,4 +1,9 @@
-"""The plan catalogue: settings.BILLING_PLANS made real in Stripe and in our table."""
+"""The plan catalogue: settings.BILLING_PLANS made real in Stripe and in our table.
+
+Each entry's `prices` ({"usd": 999, "eur": 999, "gbp": 899}; or the older
+`amount` and `currency`) seed the plan's price book where staff have set nothing;
+from then on the price book (admin) is what syncs (billing.services.price_book).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,25 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from audit.services import Actor, audit_record
 from billing import gateway
 from billing.models import Plan
 from billing.services.attempts import stripe_write
+from billing.services.price_book import (
+    plan_price_sync,
+    plan_state,
+    price_book_missing,
+    price_book_problem,
+    price_book_seed,
+)
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_KEYS = {"code", "name", "amount", "currency", "interval", "trial_days"}
+REQUIRED_KEYS = {"code", "name", "interval", "trial_days"}
 
 
 @dataclass
@@ -46,17 +59,25 @@ def plan_catalogue_problems(*, catalogue: list[dict[str, Any]]) -> list[str]:
 
 def _entry_problems(entry: dict[str, Any]) -> list[str]:
     missing = REQUIRED_KEYS - set(entry)
+    if "prices" not in entry:
+        missing |= {"amount", "currency"} - set(entry)
     if missing:
         return [f"Plan {entry.get('code', '?')} lacks {sorted(missing)}."]
     code = entry["code"]
     problems = []
     if entry["interval"] not in Plan.Interval.values:
         problems.append(f"Plan {code}: interval must be month or year.")
-    if not _is_int(entry["amount"]) or int(entry["amount"]) <= 0:
-        problems.append(f"Plan {code}: amount must be positive.")
-    currency = str(entry["currency"])
-    if len(currency) != 3 or not currency.isalpha():
-        problems.append(f"Plan {code}: currency must be a three-letter ISO code, not {currency!r}.")
+    prices = entry.get("prices")
+    if prices is not None and (not isinstance(prices, dict) or not prices):
+        return [*problems, f"Plan {code}: prices must map currencies to amounts."]
+    for currency, amount in (prices or {entry["currency"]: entry["amount"]}).items():
+        if not _is_int(amount) or int(amount) <= 0:
+            problems.append(f"Plan {code}: amount must be positive.")
+        currency = str(currency)
+        if len(currency) != 3 or not currency.isalpha():
+            problems.append(
+                f"Plan {code}: currency must be a three-letter ISO code, not {currency!r}."
+            )
     if not _is_int(entry["trial_days"]) or not 0 <= int(entry["trial_days"]) <= MAX_TRIAL_DAYS:
         problems.append(f"Plan {code}: trial_days must be between 0 and {MAX_TRIAL_DAYS}.")
     return problems
@@ -71,23 +92,32 @@ def _is_int(value: Any) -> bool:
 
 
 def _normalized(entry: dict[str, Any]) -> dict[str, Any]:
-    return {**entry, "currency": str(entry["currency"]).lower(), "amount": int(entry["amount"])}
+    prices = entry.get("prices") or {entry["currency"]: entry["amount"]}
+    return {**entry, "prices": {str(c).lower(): int(a) for c, a in prices.items()}}
 
 
 def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
     """Create or update Stripe products and prices, and our plans, from the catalogue.
 
-    Idempotent: a second run with the same catalogue writes nothing. A price
-    is immutable in Stripe, so a new amount, currency or interval makes a new
-    price (the lookup key moves to it) and archives the old one. Plans no
-    longer in the catalogue are archived (inactive here and in Stripe);
-    existing subscriptions keep them.
+    Idempotent: a second run with the same catalogue writes nothing. The
+    catalogue's amounts seed the price book where staff have set nothing; a
+    plan must then have a price in every enabled currency (else nothing is
+    written). A price is immutable in Stripe, so a changed price book or
+    interval makes a new price (the lookup key moves to it) and archives the
+    old one. Plans no longer in the catalogue are archived (inactive here and
+    in Stripe); existing subscriptions keep them.
     """
     report = SyncReport()
     problems = plan_catalogue_problems(catalogue=catalogue)
+    entries = [_normalized(e) for e in catalogue] if not problems else []
+    for entry in entries:
+        missing = price_book_missing(
+            plan=Plan.objects.filter(code=entry["code"]).first(), seed=entry["prices"]
+        )
+        if missing:
+            problems.append(price_book_problem(code=entry["code"], missing=missing))
     if problems:
-        raise ApplicationError(problems[0])
-    entries = [_normalized(e) for e in catalogue]
+        raise ApplicationError(problems[0], code="invalid_catalogue")
     codes = [e["code"] for e in entries]
 
     for entry in entries:
@@ -157,19 +187,7 @@ def plan_sync_catalogue(*, catalogue: list[dict[str, Any]]) -> SyncReport:
 
 
 def _plan_state(plan: Plan | None) -> dict[str, Any] | None:
-    if plan is None:
-        return None
-    return {
-        "code": plan.code,
-        "name": plan.name,
-        "amount": plan.amount,
-        "currency": plan.currency,
-        "interval": plan.interval,
-        "trial_days": plan.trial_days,
-        "active": plan.active,
-        "stripe_product_id": plan.stripe_product_id,
-        "stripe_price_id": plan.stripe_price_id,
-    }
+    return plan_state(plan)
 
 
 def _sync_one(plan: Plan | None, entry: dict[str, Any]) -> Plan:
@@ -199,43 +217,20 @@ def _sync_one(plan: Plan | None, entry: dict[str, Any]) -> Plan:
                 idempotency_key=key,
             ),
         )
-    # Price: immutable, so a changed amount, currency or interval means a new one.
-    price_changed = (plan.amount, plan.currency, plan.interval) != (
-        entry["amount"],
-        entry["currency"],
-        entry["interval"],
-    )
-    if not plan.stripe_price_id or price_changed:
-        old_price_id = plan.stripe_price_id
-        price = stripe_write(
-            operation="price.create",
-            user=None,
-            params={
-                "product": plan.stripe_product_id,
-                "amount": entry["amount"],
-                "currency": entry["currency"],
-                "interval": entry["interval"],
-            },
-            call=lambda key: gateway.price_create(
-                product_id=plan.stripe_product_id,
-                amount=entry["amount"],
-                currency=entry["currency"],
-                interval=entry["interval"],
-                lookup_key=code,
-                idempotency_key=key,
-            ),
-        )
-        plan.stripe_price_id = price["id"]
-        if old_price_id:
-            stripe_write(
-                operation="price.archive",
-                user=None,
-                params={"price": old_price_id},
-                call=lambda key: gateway.price_set_active(
-                    price_id=old_price_id, active=False, idempotency_key=key
-                ),
-            )
-    elif not plan.active:
+    plan.name = entry["name"]
+    plan.interval = entry["interval"]
+    plan.trial_days = int(entry["trial_days"])
+    was_active = plan.active
+    plan.active = True
+    if plan.pk is None:
+        default = str(settings.DEFAULT_CURRENCY)
+        plan.currency = default if default in entry["prices"] else next(iter(entry["prices"]))
+        plan.amount = entry["prices"][plan.currency]
+    with transaction.atomic():
+        plan.save()
+        price_book_seed(plan=plan, amounts=entry["prices"])
+    # Price: immutable, so a changed price book or interval means a new one.
+    if not plan_price_sync(plan=plan) and not was_active:
         stripe_write(
             operation="price.unarchive",
             user=None,
@@ -244,12 +239,4 @@ def _sync_one(plan: Plan | None, entry: dict[str, Any]) -> Plan:
                 price_id=plan.stripe_price_id, active=True, idempotency_key=key
             ),
         )
-    plan.name = entry["name"]
-    plan.amount = entry["amount"]
-    plan.currency = entry["currency"]
-    plan.interval = entry["interval"]
-    plan.trial_days = int(entry["trial_days"])
-    plan.active = True
-    with transaction.atomic():
-        plan.save()
     return plan

@@ -23,7 +23,8 @@ from billing.services.apply import Audit
 from billing.services.creation import (
     subscription_creation_begin,
     subscription_creation_release,
-    subscription_creation_send,
+    subscription_creation_send_in_currency,
+    subscription_currency_check,
 )
 from billing.services.customers import customer_ensure
 from billing.services.pause import subscription_pause_end
@@ -50,19 +51,23 @@ def subscription_subscribe(
     payment_method_id: str,
     promotion_code_id: str = "",
     location: TaxLocation | None = None,
+    currency: str = "",
 ) -> SubscriptionResult:
     """Subscribe and pay at once, no trial (for readers whose trial is behind them).
 
     `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription.
     `location` goes on the Stripe customer and makes Stripe Tax compute the tax
-    (billing.services.tax), as for a trial.
+    (billing.services.tax), as for a trial; `currency` picks the price's amount
+    (the default if "").
     """
     plan = plan_get_for_sale(code=plan_code)
+    currency = subscription_currency_check(plan=plan, currency=currency)
     payment_method_check_id(payment_method_id=payment_method_id)
     params: dict[str, object] = {
         "plan": plan.code,
         "payment_method": payment_method_id,
         "trial": False,
+        "currency": currency,
     }
     if promotion_code_id:
         params["promotion_code"] = promotion_code_id
@@ -82,8 +87,9 @@ def subscription_subscribe(
     except Exception:
         subscription_creation_release(attempt=attempt)  # this request did not send it; others may
         raise
-    stripe_subscription = subscription_creation_send(
+    stripe_subscription = subscription_creation_send_in_currency(
         attempt=attempt,
+        currency=currency,
         call=lambda key: gateway.subscription_create(
             customer_id=customer.stripe_customer_id,
             price_id=plan.stripe_price_id,
@@ -93,6 +99,7 @@ def subscription_subscribe(
             idempotency_key=key,
             discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
             automatic_tax=tax_automatic(customer=customer),
+            currency=currency,
         ),
     )
     subscription = subscription_apply_action(

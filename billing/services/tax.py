@@ -63,7 +63,8 @@ def tax_location_parse(
     vat_id: str = "",
     geo_country: str | None = None,
 ) -> TaxLocation | None:
-    """The reader's tax location from what they sent, else the CDN's country header.
+    """The reader's tax location from what they sent, else the CDN's country (`geo_country`:
+    billing.selectors.request_geo_country, parsed already).
 
     400 `invalid_country` for a malformed `country`; 400 `tax_location_invalid`
     (naming `postal_code`) when a US or Canadian reader sends no postal code; 400
@@ -97,18 +98,10 @@ def tax_location_parse(
             vat_type=vat[0] if vat else "",
             vat_id=vat[1] if vat else "",
         )
-    hinted = _geo_country(geo_country)
+    hinted = geo_country if geo_country and country_is_known(geo_country) else None
     if hinted is None or hinted in POSTAL_CODE_REQUIRED:
         return None
     return TaxLocation(country=hinted, postal_code=postal_code)
-
-
-def _geo_country(value: str | None) -> str | None:
-    try:
-        country = country_parse(value)
-    except ApplicationError:
-        return None
-    return country if country and country_is_known(country) else None
 
 
 def _vat_parse(value: str, *, country: str | None) -> tuple[str, str, str]:

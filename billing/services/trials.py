@@ -18,7 +18,8 @@ from billing.services.apply import subscription_apply_stripe, subscription_snaps
 from billing.services.creation import (
     subscription_creation_begin,
     subscription_creation_release,
-    subscription_creation_send,
+    subscription_creation_send_in_currency,
+    subscription_currency_check,
     subscription_refuse_if_live,
 )
 from billing.services.customers import customer_ensure
@@ -54,6 +55,7 @@ def subscription_start_trial(
     promotion_code_id: str = "",
     trial_days: int | None = None,
     location: TaxLocation | None = None,
+    currency: str = "",
 ) -> SubscriptionResult:
     """Start the reader's one free trial of a plan (TRIAL_DAYS days, card optional).
 
@@ -61,15 +63,18 @@ def subscription_start_trial(
     and `trial_days` replaces the plan's trial length: what a campaign asks for
     (offers/ composes them; billing knows nothing of offers). `location` (the reader's
     country, postal code, VAT number: billing.services.tax) goes on the Stripe customer,
-    and with a location Stripe Tax computes the tax (automatic_tax).
+    and with a location Stripe Tax computes the tax (automatic_tax). `currency` picks the
+    price's amount (billing.selectors.reader_currency decides it; the default if "").
     """
     plan = plan_get_for_sale(code=plan_code)
+    currency = subscription_currency_check(plan=plan, currency=currency)
     if payment_method_id:
         payment_method_check_id(payment_method_id=payment_method_id)
     params: dict[str, Any] = {
         "plan": plan.code,
         "payment_method": payment_method_id,
         "trial": True,
+        "currency": currency,
     }
     if promotion_code_id or trial_days:
         params |= {"promotion_code": promotion_code_id, "trial_days": trial_days}
@@ -99,8 +104,9 @@ def subscription_start_trial(
         raise
 
     trial_days = trial_days or plan.trial_days or settings.TRIAL_DAYS
-    stripe_subscription = subscription_creation_send(
+    stripe_subscription = subscription_creation_send_in_currency(
         attempt=attempt,
+        currency=currency,
         call=lambda key: gateway.subscription_create(
             customer_id=customer.stripe_customer_id,
             price_id=plan.stripe_price_id,
@@ -111,6 +117,7 @@ def subscription_start_trial(
             trial_end_without_card=settings.TRIAL_END_WITHOUT_CARD,
             discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
             automatic_tax=tax_automatic(customer=customer),
+            currency=currency,
         ),
     )
     with transaction.atomic():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -43,15 +44,22 @@ def offer_start_trial(
     offer_code: str = "",
     payment_method_id: str = "",
     location: billing.TaxLocation | None = None,
+    currency: str = "",
 ) -> billing.SubscriptionResult:
     """The reader's free trial, with an offer if one is given: its discount, and its
-    campaign trial length in place of TRIAL_DAYS. `location`: where the reader is for
-    tax (billing.services.tax)."""
+    campaign trial length in place of TRIAL_DAYS; in `currency` (the default if none).
+    `location`: where the reader is for tax (billing.services.tax)."""
     if not offer_code:
         return billing.subscription_start_trial(
-            user=user, plan_code=plan_code, payment_method_id=payment_method_id, location=location
+            user=user,
+            plan_code=plan_code,
+            payment_method_id=payment_method_id,
+            location=location,
+            currency=currency,
         )
-    offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
+    offer, plan = offer_check_for_reader(
+        user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
+    )
     return offer_redeem(
         offer=offer,
         user=user,
@@ -64,6 +72,7 @@ def offer_start_trial(
             promotion_code_id=offer.stripe_promotion_code_id,
             trial_days=offer.trial_days,
             location=location,
+            currency=currency,
         ),
     )
 
@@ -75,14 +84,22 @@ def offer_subscribe(
     payment_method_id: str,
     offer_code: str = "",
     location: billing.TaxLocation | None = None,
+    currency: str = "",
 ) -> billing.SubscriptionResult:
     """Subscribe and pay at once, with an offer's discount if one is given (its trial
-    length unused). `location`: where the reader is for tax (billing.services.tax)."""
+    length unused); in `currency` (the default if none). `location`: where the reader
+    is for tax (billing.services.tax)."""
     if not offer_code:
         return billing.subscription_subscribe(
-            user=user, plan_code=plan_code, payment_method_id=payment_method_id, location=location
+            user=user,
+            plan_code=plan_code,
+            payment_method_id=payment_method_id,
+            location=location,
+            currency=currency,
         )
-    offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
+    offer, plan = offer_check_for_reader(
+        user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
+    )
     return offer_redeem(
         offer=offer,
         user=user,
@@ -94,13 +111,17 @@ def offer_subscribe(
             payment_method_id=payment_method_id,
             promotion_code_id=offer.stripe_promotion_code_id,
             location=location,
+            currency=currency,
         ),
     )
 
 
-def offer_check_for_reader(*, user: User, offer_code: str, plan_code: str) -> tuple[Offer, Plan]:
+def offer_check_for_reader(
+    *, user: User, offer_code: str, plan_code: str, currency: str = ""
+) -> tuple[Offer, Plan]:
     """400 invalid_offer (unknown), 410 offer_expired, 400 offer_not_applicable (another
-    plan, or first-time readers only), 409 offer_already_used."""
+    plan, first-time readers only, or an amount off with none in `currency`), 409
+    offer_already_used."""
     plan = plan_get_for_sale(code=plan_code)
     offer = offer_find(code=offer_code)
     if offer is None or not offer.stripe_promotion_code_id:
@@ -117,6 +138,10 @@ def offer_check_for_reader(*, user: User, offer_code: str, plan_code: str) -> tu
             code="offer_not_applicable",
             fields={"offer": ["This offer is not for this plan."]},
         )
+    currency = currency or str(settings.DEFAULT_CURRENCY)
+    if offer.amount_off is not None and offer.amount_off_in(currency) is None:
+        message = f"This offer has no amount in {currency.upper()}."
+        raise ApplicationError(message, code="offer_not_applicable", fields={"offer": [message]})
     if offer.first_time_only and Subscription.objects.filter(user=user).exists():
         raise ApplicationError(
             "This offer is for new subscribers.",

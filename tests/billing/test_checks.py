@@ -154,3 +154,24 @@ def test_a_plan_catalogue_sync_plans_would_refuse_is_an_error(plans, problem):
 def test_the_default_catalogue_is_valid():
     with override_settings(BILLING_PLANS=[PLAN, {**PLAN, "code": "yearly", "interval": "year"}]):
         assert ids() == []
+
+
+@pytest.mark.django_db
+def test_an_active_plan_missing_an_enabled_currency_is_named(plans, settings):
+    from billing.models import PlanPrice
+
+    assert [m.id for m in run_checks(databases=["default"]) if m.id == "billing.E008"] == []
+    PlanPrice.objects.filter(plan__code="yearly", currency="gbp").delete()
+    settings.BILLING_PLANS = [
+        {**entry, "prices": {"usd": 1, "eur": 1}} for entry in settings.BILLING_PLANS
+    ]
+
+    found = [m for m in run_checks(databases=["default"]) if m.id == "billing.E008"]
+
+    assert [m.msg for m in found] == [
+        (
+            "Plan yearly has no price in GBP: an active plan needs one in every enabled "
+            "currency (CURRENCIES) before it syncs; set it in the plan's price book in admin."
+        )
+    ]
+    assert "sync_plans" in found[0].hint

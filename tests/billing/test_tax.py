@@ -1,9 +1,9 @@
 """Stripe Tax: the reader's country (and postal code, VAT number) at trial start and
 subscribe, the tax Stripe computes from it, and net, tax and total in our answers.
 
-The plans' price has no tax behavior of its own yet, so the emulator's account carries
-Stripe Tax's default (exclusive: tax added to the price), as a publisher sets it in
-Stripe's tax settings. Rates: the emulator's table (DE 19%, GB 20%, US 0).
+Each currency's price carries its tax behavior (docs/currencies.md): euro and pound
+prices include the tax, dollar prices have it added. Rates: the emulator's table
+(DE 19%, GB 20%, US 0).
 """
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from billing.models import Customer, StripeAttempt, Subscription
 from billing.services import customer_ensure
 from tests.helpers.billing import sync
-from tests.helpers.tax import invoices, subscribe_from, taxed, trial_from
+from tests.helpers.tax import invoices, subscribe_from, trial_from
 from tests.stripe_time import past_trial_end
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,6 @@ def refused(response, status, code):
 def test_a_german_readers_trial_converts_with_german_vat(
     plans, reader, reader_client, stripe, stripe_sdk
 ):
-    taxed(stripe)
     trial = trial_from(reader_client, country="DE")
     assert trial.status_code == 201, trial.json()
     remote = stripe_sdk.v1.subscriptions.retrieve(trial.json()["id"])
@@ -46,21 +45,20 @@ def test_a_german_readers_trial_converts_with_german_vat(
 
     charged = next(inv for inv in invoices(reader_client) if inv["total"])
     assert charged["status"] == "paid"
-    assert charged["currency"] == "usd"
-    assert charged["subtotal"] == 999
-    assert charged["tax"] == 190  # 19% of 9.99
+    assert charged["currency"] == "eur"
+    assert charged["total"] == 999  # the euro price, VAT included
+    assert charged["tax"] == 160  # 19% VAT within 9.99: 9.99 - 9.99 / 1.19
     assert charged["subtotal"] + charged["tax"] == charged["total"] == charged["amount_paid"]
     assert charged["reverse_charge"] is False
     # Written for a reader in Germany.
-    assert charged["total_display"] == "11,89\xa0$"
-    assert charged["tax_display"] == "1,90\xa0$"
+    assert charged["total_display"] == "9,99\xa0€"
+    assert charged["tax_display"] == "1,60\xa0€"
     latest = reader_client.get("/api/billing/subscription/").json()["latest_invoice"]
-    assert (latest["subtotal"], latest["tax"], latest["total"]) == (999, 190, 1189)
-    assert latest["total_display"] == "11,89\xa0$"
+    assert (latest["subtotal"], latest["tax"], latest["total"]) == (839, 160, 999)
+    assert latest["total_display"] == "9,99\xa0€"
 
 
 def test_a_us_reader_with_a_zip_code_pays_no_tax(plans, reader, reader_client, stripe, stripe_sdk):
-    taxed(stripe)
     response = subscribe_from(reader_client, country="us", postal_code="10001")
 
     assert response.status_code == 201, response.json()
@@ -73,15 +71,16 @@ def test_a_us_reader_with_a_zip_code_pays_no_tax(plans, reader, reader_client, s
 
 
 def test_a_british_reader_pays_twenty_percent(plans, reader, reader_client, stripe):
-    taxed(stripe)
     response = subscribe_from(reader_client, country="GB")
 
     assert response.status_code == 201, response.json()
     latest = response.json()["latest_invoice"]
-    assert (latest["subtotal"], latest["tax"], latest["total"]) == (999, 200, 1199)
-    assert latest["tax_display"] == "US$2.00"
+    assert latest["currency"] == "gbp"
+    # The pound price, VAT included: 20% within 8.99 is 1.50.
+    assert (latest["subtotal"], latest["tax"], latest["total"]) == (749, 150, 899)
+    assert latest["tax_display"] == "£1.50"
     (invoice,) = invoices(reader_client)
-    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (999, 200, 1199)
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (749, 150, 899)
 
 
 def test_a_us_reader_without_a_zip_code_is_told_before_anything_is_made(
@@ -97,7 +96,6 @@ def test_a_us_reader_without_a_zip_code_is_told_before_anything_is_made(
 def test_an_address_stripe_tax_cannot_place_is_a_400_naming_the_field(
     plans, reader, reader_client, stripe, stripe_sdk
 ):
-    taxed(stripe)
     body = refused(
         subscribe_from(reader_client, country="US", postal_code="ABCDE"),
         400,
@@ -121,7 +119,6 @@ def test_a_malformed_country_is_invalid_country(plans, reader, reader_client, st
 def test_a_business_reader_in_another_eu_country_is_reverse_charged(
     plans, reader, reader_client, stripe, stripe_sdk
 ):
-    taxed(stripe)
     response = subscribe_from(reader_client, country="FR", vat_id="fr 40 303 265 045")
 
     assert response.status_code == 201, response.json()
@@ -136,7 +133,6 @@ def test_a_business_reader_in_another_eu_country_is_reverse_charged(
 def test_a_vat_number_names_the_readers_country_when_they_give_none(
     plans, reader, reader_client, stripe
 ):
-    taxed(stripe)
     response = subscribe_from(reader_client, vat_id="GB980780684")
 
     assert response.status_code == 201, response.json()
@@ -164,7 +160,6 @@ def test_a_malformed_vat_number_is_invalid_vat_id(plans, reader, reader_client, 
 def test_a_retried_trial_start_leaves_one_address_and_one_tax_id(
     plans, reader, reader_client, stripe, stripe_sdk, dropped
 ):
-    taxed(stripe)
     customer = customer_ensure(user=reader).stripe_customer_id
     # Stripe makes the write, then the connection drops before we hear back.
     path = f"/v1/customers/{customer}" + ("/tax_ids" if dropped == "tax_id" else "")
@@ -193,7 +188,6 @@ def test_a_retried_trial_start_leaves_one_address_and_one_tax_id(
 def test_the_cdn_country_header_is_used_only_when_configured(
     plans, reader, reader_client, stripe, settings
 ):
-    taxed(stripe)
     settings.GEO_COUNTRY_HEADER = "CF-IPCountry"
 
     response = reader_client.post(
@@ -204,7 +198,8 @@ def test_the_cdn_country_header_is_used_only_when_configured(
     )
 
     assert response.status_code == 201, response.json()
-    assert response.json()["latest_invoice"]["tax"] == 200
+    assert response.json()["latest_invoice"]["currency"] == "gbp"
+    assert response.json()["latest_invoice"]["tax"] == 150
     assert Customer.objects.get(user=reader).country == "GB"
 
 
@@ -260,7 +255,6 @@ def test_with_stripe_tax_off_the_location_is_kept_but_no_tax_computed(
 def test_an_offer_trial_carries_the_location_too(plans, reader, reader_client, stripe, stripe_sdk):
     from tests.helpers.offers import create_offer
 
-    taxed(stripe)
     create_offer("--code", "TAXED", "--percent-off", "20", "--headline", "20% off")
 
     response = trial_from(reader_client, country="GB", offer="TAXED")
@@ -273,7 +267,6 @@ def test_an_offer_trial_carries_the_location_too(plans, reader, reader_client, s
 def test_a_vat_number_given_again_later_is_not_added_twice(
     plans, reader, reader_client, stripe, stripe_sdk
 ):
-    taxed(stripe)
     where = {"country": "FR", "vat_id": "FR40303265045"}
     assert subscribe_from(reader_client, **where).status_code == 201
     ended = reader_client.post(

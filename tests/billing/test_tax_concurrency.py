@@ -6,7 +6,6 @@ from rest_framework.authtoken.models import Token
 
 from billing.models import Customer, Subscription
 from tests.helpers.clients import fire_together
-from tests.helpers.tax import taxed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +13,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_ten_concurrent_trial_starts_with_a_vat_number_add_it_once(
     plans, reader, stripe, stripe_sdk, live_server
 ):
-    taxed(stripe)
     token = Token.objects.create(user=reader).key
     body = {"plan": "monthly", "country": "FR", "vat_id": "FR40303265045"}
 

@@ -36,6 +36,7 @@ def test_seed_makes_the_jobs_the_roles_and_the_plans_once(empty, stripe):
     )
     assert sorted(Group.objects.values_list("name", flat=True)) == [
         "marketing",
+        "pricing",
         "support",
         "support-lead",
     ]
@@ -48,7 +49,7 @@ def test_skip_plans_leaves_stripe_alone(empty, stripe):
     out = seed("--skip-plans")
 
     assert PeriodicTask.objects.count() == len(PERIODIC_JOBS)
-    assert Group.objects.count() == 3
+    assert Group.objects.count() == 4
     assert not Plan.objects.exists()
     assert stripe.requests() == []
     assert "periodic tasks created" in out

@@ -11,13 +11,6 @@ TRIAL = "/api/billing/trial/"
 SUBSCRIBE = "/api/billing/subscribe/"
 
 
-def taxed(stripe: Any, behavior: str = "exclusive") -> Any:
-    """The emulator's account with Stripe Tax's default tax behavior set (Stripe Tax's
-    settings), which the plans' prices use while they specify none."""
-    stripe.settings(tax_behavior=behavior)
-    return stripe
-
-
 def trial_from(client: Any, plan: str = "monthly", **where: str) -> Any:
     """POST a trial start (with a card) from a reader who says where they are."""
     body = {"plan": plan, "payment_method": "pm_card_visa", **where}

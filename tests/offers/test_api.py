@@ -29,7 +29,8 @@ def spring(plans):
     """An amount off, in a window from tomorrow for ten days."""
     now = timezone.now()
     return create_offer(
-        "--code", "Spring", "--amount-off", "300", "--currency", "usd",
+        "--code", "Spring", "--amount-off", "usd:300", "--amount-off", "eur:300",
+        "--amount-off", "gbp:250",
         "--duration", "forever", "--starts-at", (now + timedelta(days=1)).isoformat(),
         "--ends-at", (now + timedelta(days=11)).isoformat(), "--headline", "3.00 off",
     )  # fmt: skip
@@ -53,8 +54,10 @@ def test_anyone_sees_an_offer_and_its_price_per_plan(half_price_3_months, api_cl
             "plan": "monthly",
             "amount": 999,
             "currency": "usd",
+            "display": "$9.99",
             "interval": "month",
             "discounted_amount": 499,
+            "discounted_display": "$4.99",
             "duration": "repeating",
             "duration_in_months": 3,
             "trial_days": 30,

@@ -29,6 +29,7 @@ def writes(stripe, path):
 def test_create_offer_makes_a_coupon_and_a_promotion_code(plans, stripe, stripe_sdk):
     offer = create_offer(
         "--code", "Summer25", "--amount-off", "250", "--currency", "USD",
+        "--amount-off", "EUR:250", "--amount-off", "gbp:200",
         "--duration", "months", "--months", "2", "--plans", "monthly",
         "--ends-at", "2099-09-01T00:00:00+00:00", "--max-redemptions", "100",
         "--first-time-only", "--trial-days", "14", "--headline", "2.50 off",
@@ -36,6 +37,8 @@ def test_create_offer_makes_a_coupon_and_a_promotion_code(plans, stripe, stripe_
 
     coupon = stripe_sdk.v1.coupons.retrieve(offer.stripe_coupon_id)
     assert (coupon.amount_off, coupon.currency, coupon.duration) == (250, "usd", "repeating")
+    options = coupon.currency_options.to_dict()
+    assert {cur: o["amount_off"] for cur, o in options.items()} == {"eur": 250, "gbp": 200}
     assert coupon.duration_in_months == 2
     assert coupon.applies_to.products == [plans["monthly"].stripe_product_id]
     code = stripe_sdk.v1.promotion_codes.retrieve(offer.stripe_promotion_code_id)
@@ -58,6 +61,9 @@ def test_create_offer_makes_a_coupon_and_a_promotion_code(plans, stripe, stripe_
     ("args", "message"),
     [
         (["--code", "X1Y", "--amount-off", "100"], "--amount-off needs --currency"),
+        (["--code", "X1Y", "--amount-off", "usd:100"], "missing EUR, GBP"),
+        (["--code", "X1Y", "--amount-off", "usd:ten"], "not a whole number"),
+        (["--code", "X1Y", "--amount-off", "usd:1", "--amount-off", "USD:2"], "usd given twice"),
         (["--code", "X1Y", "--percent-off", "10", "--currency", "usd"], "--currency goes with"),
         (["--code", "X1Y", "--percent-off", "10", "--duration", "months"], "--months N"),
         (["--code", "X1Y", "--percent-off", "ten"], "not a number"),

@@ -51,6 +51,7 @@ def test_running_twice_changes_nothing_and_duplicates_nothing(no_roles):
         "role support: unchanged",
         "role support-lead: unchanged",
         "role marketing: unchanged",
+        "role pricing: unchanged",
     ]
     setup_roles("--check")
 

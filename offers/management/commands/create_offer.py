@@ -28,6 +28,28 @@ def _moment(value: str, flag: str) -> datetime:
     return moment
 
 
+def _amounts_off(values: list[str], currency: str) -> dict[str, int]:
+    """--amount-off values as {currency: minor units}: CUR:AMOUNT, or a bare AMOUNT in
+    --currency."""
+    amounts: dict[str, int] = {}
+    for value in values:
+        cur, _, raw = value.rpartition(":")
+        cur = cur.strip().lower() or currency
+        if not cur:
+            raise CommandError(
+                f"--amount-off needs --currency, or a currency with it: "
+                f"--amount-off {settings.DEFAULT_CURRENCY}:{raw}."
+            )
+        try:
+            amount = int(raw)
+        except ValueError as exc:
+            raise CommandError(f"--amount-off: not a whole number of minor units: {raw!r}") from exc
+        if cur in amounts:
+            raise CommandError(f"--amount-off: {cur} given twice.")
+        amounts[cur] = amount
+    return amounts
+
+
 class Command(BaseCommand):
     help = (
         "Create an offer and sync it to Stripe (a coupon and a promotion code with the "
@@ -38,8 +60,12 @@ class Command(BaseCommand):
         parser.add_argument("--code", required=True, help="What readers type (letters, digits).")
         discount = parser.add_mutually_exclusive_group(required=True)
         discount.add_argument("--percent-off", help="Percentage off, 0.01 to 100.")
-        discount.add_argument("--amount-off", type=int, help="Minor units off, with --currency.")
-        parser.add_argument("--currency", default="", help="With --amount-off (default: none).")
+        discount.add_argument(
+            "--amount-off", action="append",
+            help="Minor units off in one currency, CUR:AMOUNT (eur:300); repeat it for every "
+            "currency we sell in (CURRENCIES). A bare AMOUNT takes --currency.",
+        )  # fmt: skip
+        parser.add_argument("--currency", default="", help="With a bare --amount-off AMOUNT.")
         parser.add_argument(
             "--duration", choices=["once", "forever", "months"], default="once",
             help="The first invoice, every invoice, or --months invoices.",
@@ -59,10 +85,7 @@ class Command(BaseCommand):
         parser.add_argument("--terms", default="", help="The small print, for readers.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["amount_off"] is not None and not opts["currency"]:
-            raise CommandError(
-                f"--amount-off needs --currency (the plans': {settings.PLAN_CURRENCY})."
-            )
+        amounts = _amounts_off(opts["amount_off"] or [], opts["currency"].lower())
         if opts["percent_off"] is not None and opts["currency"]:
             raise CommandError("--currency goes with --amount-off, not --percent-off.")
         if (opts["duration"] == "months") != (opts["months"] is not None):
@@ -78,13 +101,18 @@ class Command(BaseCommand):
         unknown = sorted(set(codes) - {plan.code for plan in plans})
         if unknown:
             raise CommandError(f"--plans: no such plan: {', '.join(unknown)}")
+        # The offer's own currency is the default one when it has it; the others are
+        # its currency_options (as Stripe's coupon keeps them).
+        default = str(settings.DEFAULT_CURRENCY)
+        currency = default if default in amounts else next(iter(amounts), "")
         offer = Offer(
             code=opts["code"],
             headline=opts["headline"] or opts["code"],
             terms=opts["terms"],
             percent_off=percent,
-            amount_off=opts["amount_off"],
-            currency=opts["currency"].lower(),
+            amount_off=amounts.get(currency),
+            currency=currency,
+            currency_options={c: a for c, a in amounts.items() if c != currency},
             duration=Duration.REPEATING if opts["duration"] == "months" else opts["duration"],
             duration_in_months=opts["months"],
             trial_days=opts["trial_days"],
