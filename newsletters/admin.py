@@ -62,13 +62,16 @@ class NewsletterAdmin(admin.ModelAdmin):
     def confirmed(self, obj: Any) -> int:
         return int(obj.confirmed_count)
 
-    @admin.action(description="Export the confirmed subscribers (CSV)")
+    @admin.action(description="Export the confirmed subscribers (CSV)", permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Newsletter]) -> Any:
         response = StreamingHttpResponse(
             _export_rows(list(queryset.order_by("position", "name"))), content_type="text/csv"
         )
         response["Content-Disposition"] = 'attachment; filename="newsletter-subscribers.csv"'
         return response
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("newsletters.export_subscribers")
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -105,7 +108,7 @@ class SubscriptionAdmin(_ReadOnly):
         self.message_user(request, f"{count} unsubscribed.", messages.SUCCESS)
 
     def has_unsubscribe_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("newsletters.delete_subscription")
+        return request.user.has_perm("newsletters.unsubscribe_on_request")
 
 
 class SubscriptionInline(admin.TabularInline):
@@ -139,4 +142,4 @@ class SubscriberAdmin(_ReadOnly):
         self.message_user(request, f"{count} erased.", messages.SUCCESS)
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("newsletters.delete_subscriber")
+        return request.user.has_perm("newsletters.erase_subscriber")

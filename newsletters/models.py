@@ -41,6 +41,7 @@ class Newsletter(models.Model):
 
     class Meta:
         ordering = ("position", "name")
+        permissions = [("export_subscribers", "Can export a newsletter's confirmed subscribers")]
 
     def __str__(self) -> str:
         return self.name
@@ -60,6 +61,9 @@ class Subscriber(models.Model):
         related_name="newsletter_subscriber",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        permissions = [("erase_subscriber", "Can erase an address from every list (audited)")]
 
     def __str__(self) -> str:
         return self.email
@@ -94,6 +98,7 @@ class Subscription(models.Model):
                 fields=("subscriber", "newsletter"), name="newsletters_one_subscription_per_list"
             )
         ]
+        permissions = [("unsubscribe_on_request", "Can unsubscribe an address on request")]
 
     def __str__(self) -> str:
         return f"{self.subscriber} on {self.newsletter}"

@@ -8,7 +8,9 @@ make, change and deactivate offers and the save offer per cancellation
 reason. marketing: make, change and deactivate offers and save offers (and
 see the plans they apply to, their redemptions and the cancellation report),
 nothing of readers or billing beyond that. support sees save offers and the
-cancellation answers.
+cancellation answers. Newsletters: support finds an address, unsubscribes it on
+request and erases it; support-lead and marketing also define the lists and
+export their confirmed subscribers.
 
 Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
 migrate: scripts/run, the compose file's migrate service, CI), like the
@@ -46,6 +48,19 @@ SUPPORT = [
     ("offers", "view_redemption"),
     ("offers", "view_saveoffer"),
     ("offers", "view_cancellationfeedback"),
+    # Newsletters: find an address, unsubscribe it on request, erase it (audited).
+    ("newsletters", "view_newsletter"),
+    ("newsletters", "view_subscriber"),
+    ("newsletters", "view_subscription"),
+    ("newsletters", "unsubscribe_on_request"),
+    ("newsletters", "erase_subscriber"),
+]
+# Newsletters: the lists defined in admin, and the export for the email platform.
+NEWSLETTERS = [
+    ("newsletters", "view_newsletter"),
+    ("newsletters", "add_newsletter"),
+    ("newsletters", "change_newsletter"),
+    ("newsletters", "export_subscribers"),
 ]
 # Offers: made and changed in admin (offers/admin.py), synced to Stripe.
 OFFERS = [
@@ -66,8 +81,9 @@ LEAD = [
     ("billing", "extend_trial_long"),
     ("billing", "grant_access_long"),
     *[perm for perm in OFFERS if perm not in SUPPORT],
+    *[perm for perm in NEWSLETTERS if perm not in SUPPORT],
 ]
-MARKETING = [("billing", "view_plan"), *OFFERS]
+MARKETING = [("billing", "view_plan"), *OFFERS, *NEWSLETTERS]
 ROLES = {"support": SUPPORT, "support-lead": LEAD, "marketing": MARKETING}
 # The roles that are told about readers (billing's support mails): not marketing.
 SUPPORT_ROLES = ("support", "support-lead")

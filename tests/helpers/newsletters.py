@@ -52,4 +52,5 @@ def sign_up_and_confirm(client, email: str, *slugs: str, **extra):
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = subscribe(client, email, *slugs)
     assert response.status_code == 202, response.content
-    return client.post(CONFIRM, {"token": confirmation_token(email)}, format="json", **extra)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # as a commit would: hooks run
+        return client.post(CONFIRM, {"token": confirmation_token(email)}, format="json", **extra)
