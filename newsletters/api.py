@@ -7,10 +7,13 @@ higher app: support serves them at the same prefix (support/api_newsletters.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -136,6 +139,16 @@ class PreferencesApi(APIView):
         return _preferences(request, awaiting)
 
 
+class _AnyAccept(BaseContentNegotiation):
+    """A mailbox provider's one-click POST may send any Accept header: JSON it gets."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class UnsubscribeApi(APIView):
     """The one-click URL (RFC 8058): POST unsubscribes, GET only shows a page to confirm.
 
@@ -145,6 +158,7 @@ class UnsubscribeApi(APIView):
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    content_negotiation_class = _AnyAccept
 
     @extend_schema(
         request=None,

@@ -53,6 +53,33 @@ def test_a_post_unsubscribes_without_signing_in_and_answers_200(anonymous_client
     ).exists()
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "image/png", None])
+def test_the_post_answers_200_whatever_it_accepts(anonymous_client, daily, accept):
+    path = _one_click(NewsletterSubscriptionFactory(newsletter=daily))
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+
+    response = anonymous_client.post(
+        path, {"List-Unsubscribe": "One-Click"}, format="multipart", **headers
+    )
+
+    assert response.status_code == 200
+    assert not Subscription.objects.exists()
+
+
+def test_the_pages_own_button_gets_a_page_back(anonymous_client, daily):
+    path = _one_click(NewsletterSubscriptionFactory(newsletter=daily))
+
+    response = anonymous_client.post(
+        path,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8",
+    )
+
+    assert response.status_code == 200
+    assert b"You are unsubscribed." in response.content
+
+
 def test_a_second_post_answers_the_same(anonymous_client, daily):
     path = _one_click(NewsletterSubscriptionFactory(newsletter=daily))
 
