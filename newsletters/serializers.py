@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from newsletters.models import Newsletter
@@ -13,11 +16,32 @@ class NewsletterOutput(serializers.ModelSerializer):
         fields = ("slug", "name", "description", "frequency", "audience", "default_at_registration")
 
 
+@extend_schema_field(serializers.ListField(child=serializers.SlugField(max_length=64)))
+class _SlugList(serializers.JSONField):
+    """A list of newsletter slugs, checked here so that any error is one flat message
+    (the error contract's `fields` holds lists of messages, not nested objects)."""
+
+    def __init__(self, *, min_length: int, **kwargs: Any) -> None:
+        self.min_length = min_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:  # a list of slugs
+        data = super().to_internal_value(data)
+        slug = serializers.SlugField(max_length=64)
+        if (
+            not isinstance(data, list)
+            or not self.min_length <= len(data) <= 20
+            or not all(isinstance(item, str) for item in data)
+        ):
+            raise serializers.ValidationError(
+                f"A list of {self.min_length} to 20 newsletter slugs.", code="invalid"
+            )
+        return [slug.run_validation(item) for item in data]
+
+
 class SubscribeInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    newsletters = serializers.ListField(
-        child=serializers.SlugField(max_length=64), min_length=1, max_length=20
-    )
+    newsletters = _SlugList(min_length=1)
     source_page = serializers.CharField(
         max_length=500, required=False, allow_blank=True, help_text="Where the form was."
     )
@@ -26,9 +50,7 @@ class SubscribeInput(serializers.Serializer):
 class NewslettersChoice(serializers.Serializer):
     """At registration: the newsletters the reader ticked (none unless they sent them)."""
 
-    newsletters = serializers.ListField(
-        child=serializers.SlugField(max_length=64), required=False, max_length=20, default=list
-    )
+    newsletters = _SlugList(min_length=0, required=False, default=list)
 
 
 class ConfirmInput(serializers.Serializer):
@@ -51,8 +73,28 @@ class PreferenceOutput(PreferenceItem):
     audience = serializers.CharField()
 
 
+@extend_schema_field(PreferenceItem(many=True))
+class _PreferenceItems(serializers.JSONField):
+    """A list of {slug, subscribed}, checked here so that any error is one flat message
+    (the error contract's `fields` holds lists of messages, not nested objects)."""
+
+    MESSAGE = "A list of 1 to 50 items, each {slug, subscribed: true|false}."
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        data = super().to_internal_value(data)
+        if not isinstance(data, list) or not 1 <= len(data) <= 50:
+            raise serializers.ValidationError(self.MESSAGE)
+        items = []
+        for raw in data:
+            item = PreferenceItem(data=raw)
+            if not isinstance(raw, dict) or not item.is_valid():
+                raise serializers.ValidationError(self.MESSAGE)
+            items.append(dict(item.validated_data))
+        return items
+
+
 class PreferencesInput(serializers.Serializer):
-    newsletters = serializers.ListField(child=PreferenceItem(), min_length=1, max_length=50)
+    newsletters = _PreferenceItems()
 
 
 class PreferencesOutput(serializers.Serializer):
