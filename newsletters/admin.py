@@ -70,6 +70,9 @@ class NewsletterAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="newsletter-subscribers.csv"'
         return response
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deleting would lose its subscribers' consent: deactivate it instead
+
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("newsletters.export_subscribers")
 

@@ -161,7 +161,11 @@ class SubscriberChange(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=("newsletter", "id"), name="newsletters_feed")]
+        indexes = [
+            models.Index(fields=("newsletter", "id"), name="newsletters_feed"),
+            # A removal or an erasure blanks the address in a subscription's rows.
+            models.Index(fields=("subscription_uid",), name="newsletters_feed_subscription"),
+        ]
         ordering = ("id",)
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User, normalize_email
@@ -54,7 +54,7 @@ def subscriber_for_user(*, user: User) -> Subscriber | None:
     """The address on lists that belongs to this account: linked, or the account's email."""
     return (
         Subscriber.objects.filter(Q(user=user) | Q(email=normalize_email(user.email)))
-        .order_by("-user_id")
+        .order_by(F("user_id").asc(nulls_last=True))  # the linked one first
         .first()
     )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,8 +12,6 @@ from newsletters.models import (
 )
 from newsletters.selectors import subscriber_for_user
 from newsletters.services import removal, signup
-
-logger = logging.getLogger(__name__)
 
 
 def _email_verified(user: User) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -19,8 +18,6 @@ from newsletters.models import (
     Suppression,
 )
 from newsletters.services.readers import readers_changed
-
-logger = logging.getLogger(__name__)
 
 
 def _removed(subscriptions: Sequence[Subscription], *, subscriber: Subscriber) -> None:

@@ -160,3 +160,26 @@ def test_an_address_confirmed_before_registering_joins_the_account_once_verified
     subscriber = Subscriber.objects.get()
     assert subscriber.user is not None
     assert _statuses(client_for(subscriber.user).get(PREFERENCES).json()) == {"daily": True}
+
+
+def test_the_address_linked_to_the_account_wins_over_another_with_its_email(reader, reader_client):
+    daily = NewsletterFactory(slug="daily")
+    weekly = NewsletterFactory(slug="weekly")
+    Subscription.objects.create(
+        subscriber=Subscriber.objects.create(
+            email="old@example.com", email_hash="a" * 64, user=reader
+        ),
+        newsletter=daily,
+        consented_at=reader.date_joined,
+        confirmed_at=reader.date_joined,
+        source="signup",
+    )
+    Subscription.objects.create(
+        subscriber=Subscriber.objects.create(email=reader.email, email_hash="b" * 64),
+        newsletter=weekly,
+        consented_at=reader.date_joined,
+        confirmed_at=reader.date_joined,
+        source="signup",
+    )
+
+    assert _statuses(reader_client.get(PREFERENCES).json()) == {"daily": True, "weekly": False}
