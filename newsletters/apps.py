@@ -10,7 +10,13 @@ class NewslettersConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import email_confirmed
 
+        from billing.services import subscription_changed_hooks
+        from newsletters.services import subscriber_access_changed
+
         email_confirmed.connect(_email_verified, dispatch_uid="newsletters_email_verified")
+        # A subscription that stops giving access takes the reader off subscribers-only lists.
+        if subscriber_access_changed not in subscription_changed_hooks:
+            subscription_changed_hooks.append(subscriber_access_changed)
 
 
 def _email_verified(sender: Any, request: Any, email_address: Any, **kwargs: Any) -> None:

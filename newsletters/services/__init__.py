@@ -11,6 +11,7 @@ keeps only the address's hash, on the suppression list.
 from newsletters.services.preferences import preferences_update
 from newsletters.services.readers import reader_links_changed_hooks
 from newsletters.services.removal import (
+    subscriber_access_changed,
     subscriber_erase,
     subscriber_erase_for_user,
     subscriber_erase_on_request,
@@ -33,6 +34,7 @@ __all__ = [
     "preferences_update",
     "reader_links_changed_hooks",
     "signup_confirm",
+    "subscriber_access_changed",
     "subscriber_erase",
     "subscriber_erase_for_user",
     "subscriber_erase_on_request",

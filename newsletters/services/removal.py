@@ -12,12 +12,15 @@ from accounts.models import User, normalize_email
 from audit.services import Actor, audit_reason_checked, audit_record
 from newsletters import links
 from newsletters.models import (
+    Newsletter,
     Subscriber,
     SubscriberChange,
     Subscription,
     Suppression,
 )
+from newsletters.selectors import subscriber_for_user
 from newsletters.services.readers import readers_changed
+from newsletters.services.signup import reader_has_access
 
 
 def _removed(subscriptions: Sequence[Subscription], *, subscriber: Subscriber) -> None:
@@ -56,6 +59,26 @@ def unsubscribe(*, subscription: Subscription) -> None:
     _removed([subscription], subscriber=subscriber)
     subscription.delete()
     _forget_if_unused(subscriber)
+
+
+def subscriber_access_changed(user: User | None) -> None:
+    """billing.services.subscription_changed_hooks calls this after a subscription change:
+    a reader whose subscription no longer gives access leaves the subscribers-only lists
+    (not suppressed: they may tick them again once they subscribe)."""
+    if user is None:
+        return
+    with transaction.atomic():
+        subscriber = subscriber_for_user(user=user)
+        if subscriber is None or reader_has_access(user):
+            return
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        closed = list(
+            subscriber.subscriptions.filter(newsletter__audience=Newsletter.Audience.SUBSCRIBERS)
+        )
+        if closed:
+            _removed(closed, subscriber=subscriber)
+            Subscription.objects.filter(pk__in=[s.pk for s in closed]).delete()
+            _forget_if_unused(subscriber)
 
 
 def subscription_unsubscribe(*, subscription: Subscription) -> None:

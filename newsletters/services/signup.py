@@ -53,7 +53,7 @@ def newsletters_for_signup(*, slugs: Sequence[str], user: User | None = None) ->
     closed = [
         n.slug
         for n in found.values()
-        if n.audience == Newsletter.Audience.SUBSCRIBERS and not _has_access(user)
+        if n.audience == Newsletter.Audience.SUBSCRIBERS and not reader_has_access(user)
     ]
     if closed:
         raise ApplicationError(
@@ -65,7 +65,8 @@ def newsletters_for_signup(*, slugs: Sequence[str], user: User | None = None) ->
     return [found[slug] for slug in wanted]
 
 
-def _has_access(user: User | None) -> bool:
+def reader_has_access(user: User | None) -> bool:
+    """Does this account's subscription give access now (the subscribers-only lists)?"""
     if user is None:
         return False
     subscription = subscription_get_current(user=user)
