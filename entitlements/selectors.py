@@ -146,6 +146,7 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
         and cached is not None
         and cached[0] == generation
         and now.timestamp() < cached[1]
+        and len(cached) == _CACHED_LENGTH  # one cached before an upgrade is recomputed
         and cached[9] == _limits()
     ):
         return _from_cached(cached)
@@ -233,6 +234,7 @@ def _metered(*, articles: tuple[str, ...], now: datetime, registered: bool) -> D
 
 
 # The cached form: a flat tuple, quick to pickle and unpickle.
+_CACHED_LENGTH = 10
 # (generation, expires_ts, limit, access, reason, until, used, resets_at, articles,
 #  the (anonymous, registered) allowances it was computed under)
 

@@ -168,3 +168,17 @@ def test_unsubscribing_from_every_list_ends_the_registered_allowance(
     assert me["metered"]["limit"] == 2
     assert me["metered"]["remaining"] == 0  # 3 read of 2...
     assert me["reason"] == "registration_required"  # ...and registering would give more
+
+
+def test_a_decision_cached_in_the_former_shape_is_recomputed(anonymous_client):
+    """Decisions cached before this release (nine fields) are not read as today's."""
+    from entitlements import cache
+    from entitlements.readers import reader_id_verify
+
+    token = read(anonymous_client, "a1")["X-Reader-Id"]
+    key = reader_id_verify(token).key
+    anonymous_client.get(ME)  # cached now
+    _, cached = cache.read_pair(key)
+    cache.store(cache.decision_key(key), cached[:9], timeout=60)
+
+    assert anonymous_client.get(ME).json()["metered"]["used"] == 1
