@@ -53,7 +53,8 @@ class PlanAdmin(ReadOnlyAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ("stripe_customer_id", "user", "created_at", "deleted_at")
+    list_display = ("stripe_customer_id", "user", "country", "created_at", "deleted_at")
+    list_filter = ("country",)
     search_fields = ("stripe_customer_id", "user__email")
     list_select_related = ("user",)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -41,6 +42,10 @@ BAD_PLAN_OR_CARD = (
     "Invalid input (see `fields`): unknown_plan, invalid_payment_method; or "
     f"stripe_invalid_request when Stripe refuses the card; {EMAIL_REFUSED}."
 )
+TAX_ERRORS = (
+    "invalid_country (a malformed `country`), tax_location_invalid (Stripe Tax cannot place "
+    "the address: `fields` names `postal_code` or `country`), invalid_vat_id"
+)
 NOT_LIVE = "no_subscription: there is no current subscription"
 IN_PROGRESS = "operation_in_progress: the same request is already under way"
 CARD_EXAMPLE = OpenApiExample(
@@ -48,6 +53,18 @@ CARD_EXAMPLE = OpenApiExample(
     value={"plan": "monthly", "payment_method": "pm_card_visa"},
     request_only=True,
 )
+
+
+def tax_location_from(request: Request, data: dict[str, object]) -> services.TaxLocation | None:
+    """The reader's tax location from a trial or subscribe body (TaxLocationInput), else
+    the CDN's country header when GEO_COUNTRY_HEADER names one (trusted only then)."""
+    header = settings.GEO_COUNTRY_HEADER
+    return services.tax_location_parse(
+        country=str(data.get("country") or "") or None,
+        postal_code=str(data.get("postal_code") or ""),
+        vat_id=str(data.get("vat_id") or ""),
+        geo_country=request.headers.get(header) if header else None,
+    )
 
 
 def subscription_response(

@@ -57,6 +57,11 @@ class Customer(models.Model):
     )
     stripe_customer_id = models.CharField(max_length=255, unique=True)
     default_payment_method_id = models.CharField(max_length=255, blank=True)
+    # Where the reader is for tax, as set on the Stripe customer's address
+    # (billing/services/tax.py): ISO 3166-1 alpha-2, blank when never given. Amounts
+    # in mails and the API are written in this country's locale (billing/money.py).
+    country = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -123,6 +128,12 @@ class Subscription(models.Model):
         default=dict,
         blank=True,
         help_text="Stripe's discount on it (billing.services.apply.discount_mirror); {} if none.",
+    )
+    latest_invoice_amounts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The latest invoice's currency, subtotal (net), tax and total, in minor "
+        "units (billing.services.apply.invoice_amounts); {} if none.",
     )
     synced_at = models.DateTimeField(help_text="When this row last took Stripe's state.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Plan, Subscription, SubscriptionStatus
-from billing.selectors import subscription_has_unlimited_access
+from billing.selectors import amounts_display, subscription_has_unlimited_access
 
 
 class PlanOutput(serializers.ModelSerializer):
@@ -32,6 +32,23 @@ class DiscountOutput(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
 
 
+class InvoiceAmountsOutput(serializers.Serializer):
+    """What an invoice charges, in minor units of its currency (billing.selectors.invoices:
+    invoice_amounts): net, tax (Stripe Tax's), total = net + tax; each also written for
+    the reader (`*_display`, in their country's locale: "9,99 €")."""
+
+    currency = serializers.CharField()
+    subtotal = serializers.IntegerField(help_text="Net: after discounts, without tax.")
+    tax = serializers.IntegerField(help_text="Included in the price or added to it.")
+    total = serializers.IntegerField(help_text="subtotal + tax.")
+    reverse_charge = serializers.BooleanField(
+        help_text="No tax charged: a business reader's VAT number (reverse charge)."
+    )
+    subtotal_display = serializers.CharField()
+    tax_display = serializers.CharField()
+    total_display = serializers.CharField()
+
+
 class SubscriptionOutput(serializers.ModelSerializer):
     id = serializers.CharField(source="stripe_subscription_id")
     plan = serializers.CharField(source="plan.code")
@@ -39,6 +56,7 @@ class SubscriptionOutput(serializers.ModelSerializer):
     pause_collection = serializers.SerializerMethodField()
     client_secret = serializers.SerializerMethodField()
     discount = serializers.SerializerMethodField()
+    latest_invoice = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
@@ -57,7 +75,22 @@ class SubscriptionOutput(serializers.ModelSerializer):
             "pause_collection",
             "client_secret",
             "discount",
+            "latest_invoice",
         )
+
+    @extend_schema_field(InvoiceAmountsOutput(allow_null=True))
+    def get_latest_invoice(self, obj: Subscription) -> dict[str, object] | None:
+        """The latest invoice's net, tax and total (a trial's first invoice is 0)."""
+        amounts = obj.latest_invoice_amounts
+        if not amounts or not amounts.get("currency"):
+            return None
+        currency = str(amounts["currency"])
+        country = obj.customer.country or None
+        keys = ("currency", "subtotal", "tax", "total", "reverse_charge")
+        return {
+            **{key: amounts.get(key) for key in keys},
+            **amounts_display(amounts, currency=currency, country=country),
+        }
 
     @extend_schema_field(DiscountOutput(allow_null=True))
     def get_discount(self, obj: Subscription) -> dict[str, object] | None:
@@ -91,11 +124,34 @@ class PlanInput(serializers.Serializer):
     plan = serializers.SlugField(max_length=64)
 
 
-class TrialInput(PlanInput):
+class TaxLocationInput(serializers.Serializer):
+    """Where the reader is for tax (Stripe Tax: billing/services/tax.py); all optional."""
+
+    country = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="ISO 3166-1 alpha-2 (DE); absent: the CDN's country header, if trusted.",
+    )
+    postal_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="Needed in the US (5-digit ZIP code) and Canada.",
+    )
+    vat_id = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="A business reader's VAT number, with its country prefix (FR40303265045).",
+    )
+
+
+class TrialInput(PlanInput, TaxLocationInput):
     payment_method = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class SubscribeInput(PlanInput):
+class SubscribeInput(PlanInput, TaxLocationInput):
     payment_method = serializers.CharField(max_length=255)
 
 
@@ -156,6 +212,17 @@ class InvoiceOutput(serializers.Serializer):
     amount_paid = serializers.IntegerField()
     discount_amount = serializers.IntegerField(help_text="Taken off by discounts (offers).")
     currency = serializers.CharField()
+    subtotal = serializers.IntegerField(help_text="Net: after discounts, without tax.")
+    tax = serializers.IntegerField(help_text="Stripe Tax's: included in the price or added.")
+    total = serializers.IntegerField(help_text="subtotal + tax.")
+    reverse_charge = serializers.BooleanField(
+        help_text="No tax charged: a business reader's VAT number (reverse charge)."
+    )
+    subtotal_display = serializers.CharField(help_text='In the reader\'s locale: "8,39 €".')
+    tax_display = serializers.CharField()
+    total_display = serializers.CharField()
+    amount_due_display = serializers.CharField()
+    amount_paid_display = serializers.CharField()
     status = serializers.CharField(allow_null=True)
     period_start = serializers.DateTimeField(allow_null=True)
     period_end = serializers.DateTimeField(allow_null=True)

@@ -326,6 +326,26 @@ TRIAL_ONE_PER_CARD = env.bool("TRIAL_ONE_PER_CARD", default=True)
 # The plan catalogue; `manage.py sync_plans` makes it real in Stripe and here.
 # Amounts are in the currency's minor unit.
 PLAN_CURRENCY = env.str("PLAN_CURRENCY", default="usd").lower()
+# The currencies we sell in (the price book has an amount in each), and the one
+# a reader whose country pays in none of them is shown (billing/money.py).
+CURRENCIES = [c.strip().lower() for c in env.list("CURRENCIES", default=["usd", "eur", "gbp"])]
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default=PLAN_CURRENCY).lower()
+if DEFAULT_CURRENCY not in CURRENCIES:
+    raise ImproperlyConfigured(f"DEFAULT_CURRENCY {DEFAULT_CURRENCY} is not in CURRENCIES.")
+# The CDN's country header (e.g. CF-IPCountry), trusted only when named here.
+GEO_COUNTRY_HEADER = env.str("GEO_COUNTRY_HEADER", default="")
+# Where prices are shown and charged with tax included (Stripe Tax): the EU and the UK.
+EU_COUNTRIES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
+TAX_INCLUSIVE_COUNTRIES = frozenset(
+    c.strip().upper()
+    for c in env.list("TAX_INCLUSIVE_COUNTRIES", default=[*EU_COUNTRIES.split(), "GB"])
+)
+# Stripe Tax: subscriptions of readers whose location is known (a country, and a
+# postal code in the US and Canada) are created with automatic_tax, and Stripe
+# computes the tax from the customer's address (billing/services/tax.py). Needs
+# Stripe Tax set up in the dashboard (origin address, registrations) and a
+# tax_behavior on every price (or the account's default tax behavior).
+STRIPE_TAX_ENABLED = env.bool("STRIPE_TAX_ENABLED", default=True)
 BILLING_PLANS = [
     {
         "code": "monthly",

@@ -25,7 +25,9 @@ from billing.api import (
     IN_PROGRESS,
     NO_SUCH_CARD,
     STRIPE_DOWN,
+    TAX_ERRORS,
     subscription_response,
+    tax_location_from,
 )
 from billing.serializers import PlanOutput, SubscriptionOutput
 from config.schema import error_responses
@@ -124,7 +126,7 @@ class TrialStartApi(APIView):
             201: SubscriptionOutput,
             **error_responses(
                 {
-                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}.",
+                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}; {TAX_ERRORS}.",
                     402: DECLINED,
                     404: NO_SUCH_CARD,
                     409: "trial_already_used (by this account, mailbox or card), "
@@ -145,6 +147,7 @@ class TrialStartApi(APIView):
             plan_code=plan,
             offer_code=data.validated_data.get("offer") or "",
             payment_method_id=payment_method,
+            location=tax_location_from(request, data.validated_data),
         )
         return subscription_response(result, status.HTTP_201_CREATED)
 
@@ -157,7 +160,7 @@ class SubscribeApi(APIView):
             201: SubscriptionOutput,
             **error_responses(
                 {
-                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}.",
+                    400: f"{BAD_PLAN_OR_CARD} {OFFER_ERRORS}; {TAX_ERRORS}.",
                     402: DECLINED,
                     404: NO_SUCH_CARD,
                     409: f"subscription_exists, offer_already_used, {IN_PROGRESS}.",
@@ -177,5 +180,6 @@ class SubscribeApi(APIView):
             plan_code=plan,
             offer_code=data.validated_data.get("offer") or "",
             payment_method_id=payment_method,
+            location=tax_location_from(request, data.validated_data),
         )
         return subscription_response(result, status.HTTP_201_CREATED)

@@ -57,6 +57,14 @@ from billing.gateway.subscriptions import (
     subscription_retrieve,
     subscription_update,
 )
+from billing.gateway.tax import (
+    TaxIdInvalid,
+    TaxLocationInvalid,
+    customer_retrieve,
+    customer_set_address,
+    customer_tax_id_create,
+    customer_tax_id_list,
+)
 from billing.gateway.webhooks import (
     WEBHOOK_TOLERANCE_SECONDS,
     WebhookRejected,
@@ -76,6 +84,8 @@ __all__ = [
     "StripeKeyInUse",
     "StripeNotFound",
     "StripeUnavailable",
+    "TaxIdInvalid",
+    "TaxLocationInvalid",
     "WebhookRejected",
     "budget_remaining",
     "coupon_create",
@@ -83,7 +93,11 @@ __all__ = [
     "coupon_update",
     "customer_create",
     "customer_delete",
+    "customer_retrieve",
+    "customer_set_address",
     "customer_set_default_payment_method",
+    "customer_tax_id_create",
+    "customer_tax_id_list",
     "from_unix",
     "invoice_list",
     "invoice_list_paid",

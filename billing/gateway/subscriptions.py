@@ -27,7 +27,10 @@ def subscription_create(
     idempotency_key: str,
     trial_end_without_card: str = "cancel",
     discounts: list[dict[str, str]] | None = None,
+    automatic_tax: bool = False,
 ) -> Any:
+    """`automatic_tax`: Stripe Tax computes each invoice's tax from the customer's
+    address (which must be set: billing.services.tax)."""
     params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": [{"price": price_id}],
@@ -47,6 +50,8 @@ def subscription_create(
         params["payment_behavior"] = "allow_incomplete"
     if payment_method_id:
         params["default_payment_method"] = payment_method_id
+    if automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
     if discounts:
         # [{"promotion_code": "promo_..."}] or [{"coupon": "..."}]
         params["discounts"] = cast(Any, discounts)

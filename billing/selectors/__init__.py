@@ -14,6 +14,8 @@ from billing.selectors.history import (
 from billing.selectors.invoices import (
     INVOICE_CURSOR,
     InvoicePage,
+    amounts_display,
+    invoice_amounts,
     invoice_list_for_user,
     invoice_payment_intent,
     payment_intent_client_secret,
@@ -37,7 +39,9 @@ __all__ = [
     "InvoicePage",
     "SubscriptionEnding",
     "TimelineEntry",
+    "amounts_display",
     "audit_changes",
+    "invoice_amounts",
     "invoice_list_for_user",
     "invoice_payment_intent",
     "pause_is_running",

@@ -10,6 +10,7 @@ from accounts.models import User
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import Customer, Subscription, SubscriptionStatus
+from billing.money import money_display
 from config.errors import ApplicationError
 
 
@@ -20,6 +21,41 @@ class InvoicePage:
 
 
 INVOICE_CURSOR = re.compile(r"^in_[A-Za-z0-9]{1,250}$")
+# The amounts of an invoice that get a `<name>_display` beside them.
+DISPLAYED = ("subtotal", "tax", "total", "amount_due", "amount_paid")
+
+
+def invoice_amounts(invoice: dict[str, Any]) -> dict[str, Any]:
+    """What an invoice charges, as the reader's invoice shows it, in minor units of its
+    currency: `subtotal` (net: after discounts, without tax), `tax` (Stripe Tax's,
+    included in the price or added to it), `total` (= subtotal + tax), and whether the
+    tax was reverse charged (a business reader's VAT number: zero tax, the reader
+    accounts for it)."""
+    taxes = invoice.get("total_taxes") or []
+    tax = sum(int(entry.get("amount") or 0) for entry in taxes)
+    total = int(invoice.get("total") or 0)
+    net = invoice.get("total_excluding_tax")
+    return {
+        "currency": invoice.get("currency"),
+        "subtotal": int(net) if net is not None else total - tax,
+        "tax": tax,
+        "total": total,
+        "reverse_charge": any(
+            entry.get("taxability_reason") == "reverse_charge" for entry in taxes
+        ),
+    }
+
+
+def amounts_display(
+    amounts: dict[str, Any], *, currency: str, country: str | None
+) -> dict[str, str]:
+    """`<name>_display` for each amount in `amounts` (DISPLAYED), written for a reader in
+    `country` (billing.money.money_display: 999 EUR in DE is "9,99 €")."""
+    return {
+        f"{name}_display": money_display(int(amounts[name]), currency, country=country)
+        for name in DISPLAYED
+        if amounts.get(name) is not None and currency
+    }
 
 
 def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> InvoicePage:
@@ -35,26 +71,31 @@ def invoice_list_for_user(*, user: User, cursor: str = "", limit: int = 20) -> I
         customer_id=customer.stripe_customer_id, limit=limit, starting_after=cursor
     )
     data = list(page["data"])
-    results = [
-        {
-            "id": inv["id"],
-            "number": inv.get("number"),
-            "amount_due": inv.get("amount_due"),
-            "amount_paid": inv.get("amount_paid"),
-            "discount_amount": sum(
-                int(d.get("amount") or 0) for d in inv.get("total_discount_amounts") or []
-            ),
-            "currency": inv.get("currency"),
-            "status": inv.get("status"),
-            "period_start": from_unix(inv.get("period_start")),
-            "period_end": from_unix(inv.get("period_end")),
-            "hosted_invoice_url": inv.get("hosted_invoice_url"),
-            "created": from_unix(inv.get("created")),
-        }
-        for inv in data
-    ]
+    country = customer.country or None
+    results = [_invoice_row(inv, country=country) for inv in data]
     has_more = bool(page.get("has_more"))
     return InvoicePage(results=results, next=data[-1]["id"] if has_more and data else None)
+
+
+def _invoice_row(inv: dict[str, Any], *, country: str | None) -> dict[str, Any]:
+    amounts = invoice_amounts(inv)
+    shown = {**amounts, "amount_due": inv.get("amount_due"), "amount_paid": inv.get("amount_paid")}
+    return {
+        "id": inv["id"],
+        "number": inv.get("number"),
+        "amount_due": inv.get("amount_due"),
+        "amount_paid": inv.get("amount_paid"),
+        "discount_amount": sum(
+            int(d.get("amount") or 0) for d in inv.get("total_discount_amounts") or []
+        ),
+        **amounts,
+        **amounts_display(shown, currency=str(inv.get("currency") or ""), country=country),
+        "status": inv.get("status"),
+        "period_start": from_unix(inv.get("period_start")),
+        "period_end": from_unix(inv.get("period_end")),
+        "hosted_invoice_url": inv.get("hosted_invoice_url"),
+        "created": from_unix(inv.get("created")),
+    }
 
 
 def payment_intent_in(invoice: dict[str, Any]) -> Any:

@@ -29,6 +29,7 @@ from billing.services.subscriptions import (
     subscription_resume,
     subscription_subscribe,
 )
+from billing.services.tax import TaxLocation, tax_location_parse
 from billing.services.trials import (
     subscription_start_trial,
     trial_email_digest,
@@ -47,6 +48,7 @@ __all__ = [
     "Audit",
     "SubscriptionResult",
     "SyncReport",
+    "TaxLocation",
     "customer_ensure",
     "pause_reminders_send",
     "payment_method_update",
@@ -73,6 +75,7 @@ __all__ = [
     "subscription_write",
     "subscriptions_reconcile",
     "subscriptions_reconcile_part",
+    "tax_location_parse",
     "trial_email_digest",
     "trial_email_normalize",
     "webhook_body_check_size",

@@ -26,6 +26,7 @@ from accounts.models import User
 from audit.services import audit_record
 from billing.gateway import from_unix
 from billing.models import Customer, Plan, Subscription
+from billing.selectors.invoices import invoice_amounts
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,11 @@ def _apply(*, stripe_subscription: Any, audit: Audit | None, action: str) -> Sub
         else:
             before = subscription_snapshot(local)
         local.plan = plan
+        latest = _field(stripe_subscription, "latest_invoice")
+        if isinstance(latest, dict):  # expanded (gateway.SUBSCRIPTION_EXPAND): its amounts
+            local.latest_invoice_amounts = invoice_amounts(latest)
+        elif local.latest_invoice_id != values["latest_invoice_id"]:
+            local.latest_invoice_amounts = {}  # another invoice, not read: nothing to show
         for name, value in values.items():
             setattr(local, name, value)
         local.synced_at = timezone.now()

@@ -23,13 +23,15 @@ from audit.services import Actor, audit_record
 from billing import gateway
 from billing.gateway import from_unix
 from billing.models import FINAL_STATUSES, Customer, StripeEvent, Subscription, SubscriptionStatus
+from billing.selectors import invoice_amounts
 from billing.services.apply import Audit, subscription_sync_from_stripe
 from billing.services.duplicates import (
     subscription_duplicates_resolve,
     subscription_is_duplicate,
 )
-from billing.services.notifications import format_amount, notification_send_once
+from billing.services.notifications import format_amount, notification_send_once, reader_country
 from billing.services.pause import pause_notify_started
+from billing.services.tax import customer_tax_location_sync
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +166,11 @@ def on_trial_will_end(event: StripeEvent) -> None:
         context={
             "trial_end": subscription.trial_end,
             "plan_name": plan.name,
-            "amount": format_amount(plan.amount, plan.currency) if has_card else "",
+            "amount": (
+                format_amount(plan.amount, plan.currency, country=subscription.customer.country)
+                if has_card
+                else ""
+            ),
             "currency": plan.currency,
             "interval": plan.interval,
         },
@@ -201,14 +207,25 @@ def _notify_invoice(
     if subscription_is_duplicate(stripe_subscription_id=_invoice_subscription_id(invoice)):
         return  # a duplicate's invoice, refunded: support speaks to the reader
     currency = invoice.get("currency", "")
+    country = reader_country(user)
+    amounts = invoice_amounts(invoice)
     notification_send_once(
         kind=kind,
         key=invoice["id"],
         user=user,
         stripe_event=event,
         context={
-            "amount": format_amount(invoice.get(amount_field), currency),
+            "amount": format_amount(invoice.get(amount_field), currency, country=country),
             "currency": currency,
+            # Net, tax and total (the receipt shows them when there is tax).
+            **{
+                name: format_amount(amounts[name], currency, country=country)
+                for name in ("subtotal", "total")
+            },
+            "tax": format_amount(amounts["tax"], currency, country=country)
+            if amounts["tax"]
+            else "",
+            "reverse_charge": amounts["reverse_charge"],
             "number": invoice.get("number"),
             "period_end": from_unix(_line_period_end(invoice)),
             "invoice_url": invoice.get("hosted_invoice_url"),
@@ -275,6 +292,16 @@ def on_customer_deleted(event: StripeEvent) -> None:
         )
 
 
+def on_customer_updated(event: StripeEvent) -> None:
+    """Where the reader is for tax (their address), re-read from Stripe and mirrored."""
+    customer_id = _object(event)["id"]
+    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
+    if customer is None:
+        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
+    event.reader = customer.user
+    customer_tax_location_sync(customer=customer)
+
+
 HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "customer.subscription.created": on_subscription_changed,
     "customer.subscription.updated": on_subscription_changed,
@@ -286,4 +313,5 @@ HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "invoice.payment_failed": on_invoice_payment_failed,
     "invoice.payment_action_required": on_invoice_payment_action_required,
     "customer.deleted": on_customer_deleted,
+    "customer.updated": on_customer_updated,
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from accounts.models import User
-from billing.models import Notification, StripeEvent
+from billing.models import Customer, Notification, StripeEvent
+from billing.money import money_display
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +29,22 @@ SUBJECTS = {
 SUPPORT_SUBJECTS = {
     "support_duplicate_subscription": "Duplicate subscription cancelled and refunded",
 }
-# Stripe's zero-decimal currencies: their amounts are already whole units.
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
-                "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}  # fmt: skip
 
 
-def format_amount(amount: int | None, currency: str) -> str:
-    if amount is None:
+def format_amount(amount: int | None, currency: str, *, country: str | None = None) -> str:
+    """An amount as the reader reads it, in their country's locale: 999 EUR for a reader
+    in DE is "9,99 €", 899 GBP in GB "£8.99" (billing.money.money_display)."""
+    if amount is None or not currency:
         return ""
-    if currency.lower() in ZERO_DECIMAL:
-        return str(amount)
-    return f"{Decimal(amount) / 100:.2f}"
+    return money_display(int(amount), currency, country=country)
+
+
+def reader_country(user: User | None) -> str | None:
+    """The reader's country as we know it (their Stripe customer's address), or None."""
+    if user is None:
+        return None
+    country = Customer.objects.filter(user=user).values_list("country", flat=True).first()
+    return country or None
 
 
 def _claim_and_send(

@@ -196,7 +196,7 @@ def pause_reminders_send(*, now: datetime | None = None) -> int:
     PAUSE_REMINDER_BEFORE, once per pause (the periodic job); returns how many went now."""
     now = now or timezone.now()
     due = (
-        Subscription.objects.select_related("plan", "user")
+        Subscription.objects.select_related("plan", "user", "customer")
         .filter(
             ~Q(pause_behavior=""),
             status=SubscriptionStatus.ACTIVE,
@@ -217,7 +217,9 @@ def pause_reminders_send(*, now: datetime | None = None) -> int:
             context={
                 "resumes_at": resumes_at,
                 "plan_name": plan.name,
-                "amount": format_amount(plan.amount, plan.currency),
+                "amount": format_amount(
+                    plan.amount, plan.currency, country=subscription.customer.country
+                ),
                 "currency": plan.currency,
                 "interval": plan.interval,
             },

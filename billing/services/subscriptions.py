@@ -28,6 +28,7 @@ from billing.services.creation import (
 from billing.services.customers import customer_ensure
 from billing.services.pause import subscription_pause_end
 from billing.services.payment_methods import payment_method_attach, payment_method_check_id
+from billing.services.tax import TaxLocation, customer_set_tax_location, tax_automatic
 from billing.services.writes import (
     subscription_apply_action,
     subscription_update,
@@ -43,20 +44,36 @@ class SubscriptionResult:
 
 
 def subscription_subscribe(
-    *, user: User, plan_code: str, payment_method_id: str, promotion_code_id: str = ""
+    *,
+    user: User,
+    plan_code: str,
+    payment_method_id: str,
+    promotion_code_id: str = "",
+    location: TaxLocation | None = None,
 ) -> SubscriptionResult:
     """Subscribe and pay at once, no trial (for readers whose trial is behind them).
 
     `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription.
+    `location` goes on the Stripe customer and makes Stripe Tax compute the tax
+    (billing.services.tax), as for a trial.
     """
     plan = plan_get_for_sale(code=plan_code)
     payment_method_check_id(payment_method_id=payment_method_id)
-    params = {"plan": plan.code, "payment_method": payment_method_id, "trial": False}
+    params: dict[str, object] = {
+        "plan": plan.code,
+        "payment_method": payment_method_id,
+        "trial": False,
+    }
     if promotion_code_id:
         params["promotion_code"] = promotion_code_id
+    if location is not None:
+        params["tax_location"] = location.as_params()
     attempt = subscription_creation_begin(user=user, params=params)
     try:
         customer = customer_ensure(user=user)
+        customer = customer_set_tax_location(
+            customer=customer, location=location, key_base=attempt.idempotency_key
+        )
         payment_method_attach(
             customer_id=customer.stripe_customer_id,
             payment_method_id=payment_method_id,
@@ -75,6 +92,7 @@ def subscription_subscribe(
             metadata={"user_id": str(user.pk), "plan_code": plan.code},
             idempotency_key=key,
             discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
+            automatic_tax=tax_automatic(customer=customer),
         ),
     )
     subscription = subscription_apply_action(

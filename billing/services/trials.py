@@ -28,6 +28,7 @@ from billing.services.payment_methods import (
     payment_method_fingerprint,
 )
 from billing.services.subscriptions import SubscriptionResult
+from billing.services.tax import TaxLocation, customer_set_tax_location, tax_automatic
 from config.errors import Conflict
 
 
@@ -52,12 +53,15 @@ def subscription_start_trial(
     payment_method_id: str = "",
     promotion_code_id: str = "",
     trial_days: int | None = None,
+    location: TaxLocation | None = None,
 ) -> SubscriptionResult:
     """Start the reader's one free trial of a plan (TRIAL_DAYS days, card optional).
 
     `promotion_code_id` (a Stripe promotion code) is redeemed on the subscription
     and `trial_days` replaces the plan's trial length: what a campaign asks for
-    (offers/ composes them; billing knows nothing of offers).
+    (offers/ composes them; billing knows nothing of offers). `location` (the reader's
+    country, postal code, VAT number: billing.services.tax) goes on the Stripe customer,
+    and with a location Stripe Tax computes the tax (automatic_tax).
     """
     plan = plan_get_for_sale(code=plan_code)
     if payment_method_id:
@@ -69,6 +73,8 @@ def subscription_start_trial(
     }
     if promotion_code_id or trial_days:
         params |= {"promotion_code": promotion_code_id, "trial_days": trial_days}
+    if location is not None:
+        params["tax_location"] = location.as_params()
     email_key = trial_email_digest(user.email)
     if TrialClaim.objects.filter(Q(email_digest=email_key) | Q(user=user)).exists():
         subscription_refuse_if_live(user=user)  # a double click after success is told what it is
@@ -76,6 +82,9 @@ def subscription_start_trial(
     attempt = subscription_creation_begin(user=user, params=params)
     try:
         customer = customer_ensure(user=user)
+        customer = customer_set_tax_location(
+            customer=customer, location=location, key_base=attempt.idempotency_key
+        )
         fingerprint = ""
         if payment_method_id:
             payment_method = payment_method_attach(
@@ -101,6 +110,7 @@ def subscription_start_trial(
             idempotency_key=key,
             trial_end_without_card=settings.TRIAL_END_WITHOUT_CARD,
             discounts=[{"promotion_code": promotion_code_id}] if promotion_code_id else None,
+            automatic_tax=tax_automatic(customer=customer),
         ),
     )
     with transaction.atomic():

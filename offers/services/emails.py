@@ -13,7 +13,9 @@ def offer_applied_notify(*, redemption_id: int) -> bool:
     """Mail the reader what the offer gives them; True if sent now (claimed once per
     redemption: billing's Notification, kind offer_applied)."""
     redemption = (
-        Redemption.objects.select_related("offer", "user", "subscription__plan")
+        Redemption.objects.select_related(
+            "offer", "user", "subscription__plan", "subscription__customer"
+        )
         .filter(pk=redemption_id, status=Redemption.Status.REDEEMED)
         .first()
     )
@@ -21,6 +23,7 @@ def offer_applied_notify(*, redemption_id: int) -> bool:
         return False
     offer, subscription = redemption.offer, redemption.subscription
     plan = subscription.plan
+    country = subscription.customer.country or None
     discounted = offer_discounted_amount(offer=offer, amount=plan.amount, currency=plan.currency)
     return notification_send_once(
         kind="offer_applied",
@@ -33,8 +36,8 @@ def offer_applied_notify(*, redemption_id: int) -> bool:
             "plan_name": plan.name,
             "interval": plan.interval,
             "currency": plan.currency,
-            "amount": format_amount(plan.amount, plan.currency),
-            "discounted_amount": format_amount(discounted, plan.currency),
+            "amount": format_amount(plan.amount, plan.currency, country=country),
+            "discounted_amount": format_amount(discounted, plan.currency, country=country),
             "trial_end": subscription.trial_end if redemption.with_trial else None,
         },
     )

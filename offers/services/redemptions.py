@@ -37,13 +37,19 @@ from offers.winback import offer_targets_reader
 
 
 def offer_start_trial(
-    *, user: User, plan_code: str, offer_code: str = "", payment_method_id: str = ""
+    *,
+    user: User,
+    plan_code: str,
+    offer_code: str = "",
+    payment_method_id: str = "",
+    location: billing.TaxLocation | None = None,
 ) -> billing.SubscriptionResult:
     """The reader's free trial, with an offer if one is given: its discount, and its
-    campaign trial length in place of TRIAL_DAYS."""
+    campaign trial length in place of TRIAL_DAYS. `location`: where the reader is for
+    tax (billing.services.tax)."""
     if not offer_code:
         return billing.subscription_start_trial(
-            user=user, plan_code=plan_code, payment_method_id=payment_method_id
+            user=user, plan_code=plan_code, payment_method_id=payment_method_id, location=location
         )
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
     return offer_redeem(
@@ -57,18 +63,24 @@ def offer_start_trial(
             payment_method_id=payment_method_id,
             promotion_code_id=offer.stripe_promotion_code_id,
             trial_days=offer.trial_days,
+            location=location,
         ),
     )
 
 
 def offer_subscribe(
-    *, user: User, plan_code: str, payment_method_id: str, offer_code: str = ""
+    *,
+    user: User,
+    plan_code: str,
+    payment_method_id: str,
+    offer_code: str = "",
+    location: billing.TaxLocation | None = None,
 ) -> billing.SubscriptionResult:
     """Subscribe and pay at once, with an offer's discount if one is given (its trial
-    length unused)."""
+    length unused). `location`: where the reader is for tax (billing.services.tax)."""
     if not offer_code:
         return billing.subscription_subscribe(
-            user=user, plan_code=plan_code, payment_method_id=payment_method_id
+            user=user, plan_code=plan_code, payment_method_id=payment_method_id, location=location
         )
     offer, plan = offer_check_for_reader(user=user, offer_code=offer_code, plan_code=plan_code)
     return offer_redeem(
@@ -81,6 +93,7 @@ def offer_subscribe(
             plan_code=plan.code,
             payment_method_id=payment_method_id,
             promotion_code_id=offer.stripe_promotion_code_id,
+            location=location,
         ),
     )
 

@@ -174,9 +174,9 @@ def test_trial_will_end_sends_one_reminder_with_the_date_and_the_amount(
     message = mail.outbox[0]
     assert message.to == ["reader@example.com"]
     assert f"{trial.trial_end:%-d %B %Y}" in message.body
-    assert "9.99 USD" in message.body
+    assert "$9.99" in message.body
     html = message.alternatives[0][0]
-    assert "9.99 USD" in html
+    assert "$9.99" in html
 
 
 def test_a_reader_who_cancelled_gets_no_reminder(
@@ -213,7 +213,7 @@ def test_invoice_paid_sends_one_receipt(
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Your payment receipt"
-    assert "9.99 USD" in mail.outbox[0].body
+    assert "$9.99" in mail.outbox[0].body
 
 
 def test_a_payment_that_needs_authentication_mails_the_link(

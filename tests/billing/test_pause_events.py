@@ -129,7 +129,7 @@ def test_the_reminder_goes_three_days_before_the_pause_ends_and_once(active, rea
     message = mail.outbox[-1]
     assert message.subject == "Your pause ends soon"
     assert f"{resumes_at:%-d %B %Y}" in message.body
-    assert "9.99 USD" in message.body
+    assert "$9.99" in message.body
 
 
 def test_no_reminder_for_a_pause_ended_early(active, reader_client):

@@ -17,7 +17,7 @@ MODULE_LINES = 420
 LONGER_MODULES = {
     # The settings read top to bottom as one list of every variable, in the
     # order they derive from each other (docs/operations.md, "Module sizes").
-    "config/settings.py": 460,
+    "config/settings.py": 560,
 }
 NOT_MODULES = {"migrations", "tests", "bench", "node_modules", "__pycache__"}
 

@@ -62,7 +62,7 @@ def test_trial_conversion_renewal_dunning_and_cancellation(
     delivered(stripe)
     reminders = [m for m in mail.outbox if m.subject == "Your free trial ends soon"]
     assert len(reminders) == 1
-    assert "9.99 USD" in reminders[0].body
+    assert "$9.99" in reminders[0].body
 
     # The trial ends: active at once, charged about an hour later, a receipt.
     past_trial_end(stripe, trial)

@@ -105,9 +105,7 @@ def test_the_reader_is_mailed_that_the_offer_is_applied_once(
     assert len(offer_mails) == 1
     assert offer_mails[0].to == [reader.email]
     assert "HALF3" in offer_mails[0].body
-    assert "4.99 USD per month instead of 9.99 USD for 3 months" in offer_mails[0].body.replace(
-        "\n", " "
-    )
+    assert "$4.99 per month instead of $9.99 for 3 months" in offer_mails[0].body.replace("\n", " ")
     from offers.services import offer_applied_notify
 
     redemption = Redemption.objects.get(user=reader)
