@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "audit",
     "billing",
     "offers",
+    "newsletters",
     "entitlements",
     "support",
 ]
@@ -207,6 +208,11 @@ REST_AUTH = {
 
 # Where links in emails point: the reader-facing frontend.
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Where this API is reached from outside: links that must reach it directly, such as
+# the newsletters' one-click unsubscribe URL (a mailbox provider POSTs to it).
+PUBLIC_API_URL = env.str("PUBLIC_API_URL", default="http://localhost:8000").rstrip("/")
+# How long a newsletter sign-up's confirmation link works.
+NEWSLETTER_CONFIRM_HOURS = env.int("NEWSLETTER_CONFIRM_HOURS", default=48)
 
 # --- Email ------------------------------------------------------------------
 
@@ -236,6 +242,11 @@ REST_FRAMEWORK = {
         "password_reset_account": env.str("THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour"),
         # GET /api/billing/offers/<code>/ is public: a limit on guessing codes.
         "offer_lookup_ip": env.str("THROTTLE_OFFER_LOOKUP_IP", default="60/min"),
+        # POST /api/newsletters/subscribe/ sends an email: per IP, and per address asked for.
+        "newsletter_signup_ip": env.str("THROTTLE_NEWSLETTER_SIGNUP_IP", default="20/hour"),
+        "newsletter_signup_account": env.str(
+            "THROTTLE_NEWSLETTER_SIGNUP_ACCOUNT", default="3/hour"
+        ),
     },
 }
 
@@ -282,6 +293,11 @@ _production_value(
 
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=30)
 FREE_ARTICLES_PER_MONTH = env.int("FREE_ARTICLES_PER_MONTH", default=3)
+# The registration wall: an anonymous reader's and a registered reader's free articles
+# (unset: FREE_ARTICLES_PER_MONTH, read when deciding). When registered > anonymous, an
+# anonymous reader out of articles is told "registration_required" (docs/api.md).
+FREE_ARTICLES_ANONYMOUS = env.int("FREE_ARTICLES_ANONYMOUS", default=None)
+FREE_ARTICLES_REGISTERED = env.int("FREE_ARTICLES_REGISTERED", default=None)
 # Entitlements: how long a cached decision may live at most (it is invalidated on
 # every change anyway; this bounds staleness when an invalidation is lost to a
 # cache outage), and how often a service API key's last use is written.

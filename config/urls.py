@@ -13,6 +13,9 @@ urlpatterns = [
     # offers first: its plans/, trial/ and subscribe/ compose billing with an offer
     path("api/billing/", include("offers.urls")),
     path("api/billing/", include("billing.urls")),
+    # support first: confirm/ and <slug>/subscribers/ compose newsletters with entitlements
+    path("api/newsletters/", include("support.newsletters_urls")),
+    path("api/newsletters/", include("newsletters.urls")),
     path("api/entitlements/", include("entitlements.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

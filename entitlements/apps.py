@@ -17,10 +17,14 @@ class EntitlementsConfig(AppConfig):
             authentication,  # noqa: F401 - registers the OpenAPI scheme
             checks,  # noqa: F401 - registers the system checks
         )
-        from entitlements.services import subscription_changed
+        from entitlements.services import readers_registration_changed, subscription_changed
+        from newsletters.services import reader_links_changed_hooks
 
         if subscription_changed not in subscription_changed_hooks:
             subscription_changed_hooks.append(subscription_changed)
+        # A confirmed newsletter address makes its anonymous readers meter as registered.
+        if readers_registration_changed not in reader_links_changed_hooks:
+            reader_links_changed_hooks.append(readers_registration_changed)
         user_model = get_user_model()
         post_save.connect(_user_changed, sender=user_model, dispatch_uid="entitlements_user_saved")
         post_delete.connect(

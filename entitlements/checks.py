@@ -7,16 +7,26 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
+_METER_SETTINGS = (
+    # (setting, may be unset: then FREE_ARTICLES_PER_MONTH)
+    ("FREE_ARTICLES_PER_MONTH", False),
+    ("FREE_ARTICLES_ANONYMOUS", True),
+    ("FREE_ARTICLES_REGISTERED", True),
+)
+
 
 @register()
 def free_articles_not_negative(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    free = settings.FREE_ARTICLES_PER_MONTH
-    if isinstance(free, int) and free >= 0:
-        return []
-    return [
-        Error(
-            f"FREE_ARTICLES_PER_MONTH is {free!r}: a reader's free articles cannot be negative.",
-            hint="Set it to 0 (a hard paywall) or more (default 3).",
-            id="entitlements.E001",
+    errors: list[CheckMessage] = []
+    for name, optional in _METER_SETTINGS:
+        free = getattr(settings, name, None)
+        if (optional and free is None) or (isinstance(free, int) and free >= 0):
+            continue
+        errors.append(
+            Error(
+                f"{name} is {free!r}: a reader's free articles cannot be negative.",
+                hint="Set it to 0 (a hard paywall) or more (default 3).",
+                id="entitlements.E001",
+            )
         )
-    ]
+    return errors

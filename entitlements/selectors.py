@@ -12,8 +12,13 @@ order, the first that applies:
    metered with reason "paused", `until` the pause's resume date;
 2. a complimentary grant running now: "grant", until its end;
 3. a staff account: "staff", no end;
-4. otherwise metered: FREE_ARTICLES_PER_MONTH distinct articles per calendar
-   month (UTC): "metered", or "limit_reached" once they are used.
+4. otherwise metered: distinct articles per calendar month (UTC), "metered",
+   or "limit_reached" once they are used. An account (or an anonymous reader
+   whose confirmed newsletter address is still on a list) has
+   FREE_ARTICLES_REGISTERED, another anonymous reader FREE_ARTICLES_ANONYMOUS
+   (both FREE_ARTICLES_PER_MONTH unless set). An anonymous reader out of
+   articles who would have more by registering is told "registration_required"
+   instead of "limit_reached" (the registration wall).
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ from config.errors import ApplicationError
 from entitlements import cache
 from entitlements.models import Grant, MeteredRead
 from entitlements.readers import Reader
+from newsletters.selectors import reader_is_registered_subscriber
 
 UNLIMITED = "unlimited"
 METERED = "metered"
 LIMIT_REACHED = "limit_reached"
+REGISTRATION_REQUIRED = "registration_required"
 GRANT = "grant"
 STAFF = "staff"
 PAST_DUE_GRACE = "past_due_grace"
@@ -92,6 +99,43 @@ def month_next(start: datetime) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
 
 
+def free_articles_anonymous() -> int:
+    value = settings.FREE_ARTICLES_ANONYMOUS
+    return int(settings.FREE_ARTICLES_PER_MONTH if value is None else value)
+
+
+def free_articles_registered() -> int:
+    value = settings.FREE_ARTICLES_REGISTERED
+    return int(settings.FREE_ARTICLES_PER_MONTH if value is None else value)
+
+
+def _limits() -> tuple[int, int]:
+    """The meter's configuration (anonymous, registered): a cached decision holds under it."""
+    return free_articles_anonymous(), free_articles_registered()
+
+
+def exhausted_reason(*, limit: int, used: int) -> str:
+    """Why a reader with `used` of `limit` articles may not read another.
+
+    "registration_required" when registering would give more (an anonymous reader
+    under a larger registered allowance), else "limit_reached".
+    """
+    registered = free_articles_registered()
+    return REGISTRATION_REQUIRED if limit < registered and used < registered else LIMIT_REACHED
+
+
+def _registered(reader: Reader) -> bool:
+    """Does this reader meter as registered? An account does; an anonymous reader does
+    when it confirmed a newsletter address that is still on a list. The query is only
+    made when the two allowances differ."""
+    if reader.user_id is not None:
+        return True
+    anonymous, registered = _limits()
+    if registered == anonymous or reader.is_new or reader.anonymous_id is None:
+        return False
+    return reader_is_registered_subscriber(anonymous_id=reader.anonymous_id)
+
+
 def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decision:
     """The reader's entitlement now: from the cache (no query) or from the database."""
     now = now or timezone.now()
@@ -102,12 +146,13 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
         and cached is not None
         and cached[0] == generation
         and now.timestamp() < cached[1]
-        and cached[2] == settings.FREE_ARTICLES_PER_MONTH
+        and len(cached) == _CACHED_LENGTH  # one cached before an upgrade is recomputed
+        and cached[9] == _limits()
     ):
         return _from_cached(cached)
     if reader.is_new:
         # A reader id minted for this request has read nothing: no query, nothing to cache.
-        return _metered(articles=(), now=now)
+        return _metered(articles=(), now=now, registered=False)
     if generation is None and cached is not cache.FAILED:
         generation = cache.generation_ensure(key)
     decision, expires = _compute(reader=reader, now=now)
@@ -156,11 +201,12 @@ def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
         if user.is_staff:
             return Decision(UNLIMITED, STAFF, None, None), expires
         if paused:
-            metered = _metered(articles=_articles(reader, now), now=now)
+            metered = _metered(articles=_articles(reader, now), now=now, registered=True)
             return Decision(
                 METERED, PAUSED, paused_until, metered.metered, metered.articles
             ), expires
-    return _metered(articles=_articles(reader, now), now=now), expires
+    registered = _registered(reader)
+    return _metered(articles=_articles(reader, now), now=now, registered=registered), expires
 
 
 def _articles(reader: Reader, now: datetime) -> tuple[str, ...]:
@@ -174,13 +220,13 @@ def _articles(reader: Reader, now: datetime) -> tuple[str, ...]:
     )
 
 
-def _metered(*, articles: tuple[str, ...], now: datetime) -> Decision:
-    limit = settings.FREE_ARTICLES_PER_MONTH
+def _metered(*, articles: tuple[str, ...], now: datetime, registered: bool) -> Decision:
+    limit = free_articles_registered() if registered else free_articles_anonymous()
     used = len(articles)
     remaining = max(limit - used, 0)
     return Decision(
         METERED,
-        METERED if remaining else LIMIT_REACHED,
+        METERED if remaining else exhausted_reason(limit=limit, used=used),
         None,
         MeterState(limit, used, remaining, month_next(month_start(now))),
         articles,
@@ -188,7 +234,9 @@ def _metered(*, articles: tuple[str, ...], now: datetime) -> Decision:
 
 
 # The cached form: a flat tuple, quick to pickle and unpickle.
-# (generation, expires_ts, limit setting, access, reason, until, used, resets_at, articles)
+_CACHED_LENGTH = 10
+# (generation, expires_ts, limit, access, reason, until, used, resets_at, articles,
+#  the (anonymous, registered) allowances it was computed under)
 
 
 def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tuple[Any, ...]:
@@ -196,18 +244,19 @@ def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tup
     return (
         generation,
         expires.timestamp(),
-        settings.FREE_ARTICLES_PER_MONTH,
+        meter.limit if meter else None,
         decision.access,
         decision.reason,
         decision.until,
         meter.used if meter else None,
         meter.resets_at if meter else None,
         decision.articles,
+        _limits(),
     )
 
 
 def _from_cached(cached: tuple[Any, ...]) -> Decision:
-    _, _, limit, access, reason, until, used, resets_at, articles = cached
+    _, _, limit, access, reason, until, used, resets_at, articles, _ = cached
     if access == UNLIMITED:
         return Decision(access, reason, until, None)
     return Decision(

@@ -20,6 +20,7 @@ REASONS = (
     "staff",
     "metered",
     "limit_reached",
+    "registration_required",
     "paused",
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,10 +24,11 @@ from entitlements import cache
 from entitlements.models import ApiKey, Grant, Meter, MeteredRead
 from entitlements.readers import Reader, anonymous_reader_from_request
 from entitlements.selectors import (
-    LIMIT_REACHED,
     METERED,
     UNLIMITED,
     entitlement_decide,
+    exhausted_reason,
+    free_articles_registered,
     month_start,
 )
 
@@ -50,6 +52,13 @@ def entitlement_invalidate_on_commit(*, reader: Reader) -> None:
     if transaction.get_connection().in_atomic_block:
         entitlement_invalidate(reader=reader)
     transaction.on_commit(lambda: entitlement_invalidate(reader=reader))
+
+
+def readers_registration_changed(anonymous_ids: list[str]) -> None:
+    """newsletters.services.reader_links_changed_hooks calls this (after commit) when
+    anonymous readers start or stop metering as registered (a confirmed address)."""
+    for anonymous_id in anonymous_ids:
+        entitlement_invalidate(reader=Reader(anonymous_id=uuid.UUID(anonymous_id).hex))
 
 
 def subscription_changed(user: User | None) -> None:
@@ -94,11 +103,13 @@ def entitlement_read_article(
         return ReadOutcome(True, UNLIMITED, decision.reason, None)
     if article_id in decision.articles:
         return ReadOutcome(True, METERED, METERED, decision.metered.remaining)
+    limit = decision.metered.limit
     if decision.metered.remaining <= 0:
-        return ReadOutcome(False, METERED, LIMIT_REACHED, 0)
-    granted, used = meter_record_read(reader=reader, article_id=article_id, now=now)
-    remaining = max(settings.FREE_ARTICLES_PER_MONTH - used, 0)
-    return ReadOutcome(granted, METERED, METERED if granted else LIMIT_REACHED, remaining)
+        return ReadOutcome(False, METERED, decision.reason, 0)
+    granted, used = meter_record_read(reader=reader, article_id=article_id, now=now, limit=limit)
+    remaining = max(limit - used, 0)
+    reason = METERED if granted else exhausted_reason(limit=limit, used=used)
+    return ReadOutcome(granted, METERED, reason, remaining)
 
 
 def _meter_locked(*, reader: Reader, month: datetime) -> Meter:
@@ -109,7 +120,7 @@ def _meter_locked(*, reader: Reader, month: datetime) -> Meter:
 
 
 def meter_record_read(
-    *, reader: Reader, article_id: str, now: datetime | None = None
+    *, reader: Reader, article_id: str, now: datetime | None = None, limit: int | None = None
 ) -> tuple[bool, int]:
     """Count one article read against the reader's month: (granted, articles used).
 
@@ -118,7 +129,9 @@ def meter_record_read(
     (meter, article) constraint counts an article once.
     """
     now = now or timezone.now()
-    limit = settings.FREE_ARTICLES_PER_MONTH
+    if limit is None:  # the reader's allowance, as the decision says
+        metered = entitlement_decide(reader=reader, now=now).metered
+        limit = metered.limit if metered is not None else free_articles_registered()
     with transaction.atomic():
         meter = _meter_locked(reader=reader, month=month_start(now))
         counted = set(MeteredRead.objects.filter(meter=meter).values_list("article_id", flat=True))
@@ -140,7 +153,7 @@ def meter_merge_anonymous(*, user: User, anonymous: Reader, now: datetime | None
     """
     now = now or timezone.now()
     month = month_start(now)
-    limit = settings.FREE_ARTICLES_PER_MONTH
+    limit = free_articles_registered()  # an account's allowance
     reader = Reader(user_id=user.pk)
     with transaction.atomic():
         meter = _meter_locked(reader=reader, month=month)

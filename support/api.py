@@ -14,6 +14,10 @@ from accounts.requests import AuthenticatedRequest
 from accounts.throttles import AUTH_THROTTLES
 from config.schema import error_responses
 from entitlements.services import meter_merge_from_request
+from newsletters.api import request_ip_hash, request_source_page
+from newsletters.models import Newsletter, Subscription
+from newsletters.serializers import NewslettersChoice
+from newsletters.services import newsletter_signup, newsletters_for_signup
 from support.services import user_delete_account
 
 
@@ -46,7 +50,9 @@ class LoginApi(LoginView):
         )
     },
     description="201 with the new account's token, or with a message when "
-    "ACCOUNT_EMAIL_VERIFICATION is mandatory (no token until the address is verified).",
+    "ACCOUNT_EMAIL_VERIFICATION is mandatory (no token until the address is verified). "
+    "`newsletters`: the slugs the reader ticked (the defaults are offered by GET "
+    "/api/newsletters/, never subscribed unless sent); a confirmation email follows.",
     examples=[
         OpenApiExample(
             "a new reader",
@@ -63,10 +69,28 @@ class RegistrationApi(RegisterView):
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "registration"
 
+    newsletters: list[Newsletter]
+
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # The newsletters ticked are checked before the account exists.
+        choice = NewslettersChoice(data=request.data)
+        choice.is_valid(raise_exception=True)
+        slugs = choice.validated_data["newsletters"]
+        self.newsletters = newsletters_for_signup(slugs=slugs) if slugs else []
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         user = super().perform_create(serializer)
         # The free articles read before signing up count on the new account.
         meter_merge_from_request(user=user, request=self.request)
+        if self.newsletters:  # only what the reader ticked, confirmed by email (double opt-in)
+            newsletter_signup(
+                email=user.email,
+                newsletters=self.newsletters,
+                source=Subscription.Source.REGISTRATION,
+                source_page=request_source_page(self.request, None),
+                ip_hash=request_ip_hash(self.request),
+            )
         return user
 
 

@@ -9,7 +9,9 @@ reason. marketing: make, change and deactivate offers and save offers (and
 see the plans they apply to, their redemptions and the cancellation report),
 nothing of readers or billing beyond that. support sees save offers and the
 cancellation answers. pricing: edit the price book (an amount per plan and
-currency), sync it to Stripe, and see revenue and MRR per currency.
+currency), sync it to Stripe, and see revenue and MRR per currency. Newsletters:
+support finds an address, unsubscribes it on request and erases it; support-lead
+and marketing also define the lists and export their confirmed subscribers.
 
 Seeded by `manage.py setup_roles` (run by `manage.py seed` after every
 migrate: scripts/run, the compose file's migrate service, CI), like the
@@ -48,6 +50,19 @@ SUPPORT = [
     ("offers", "view_redemption"),
     ("offers", "view_saveoffer"),
     ("offers", "view_cancellationfeedback"),
+    # Newsletters: find an address, unsubscribe it on request, erase it (audited).
+    ("newsletters", "view_newsletter"),
+    ("newsletters", "view_subscriber"),
+    ("newsletters", "view_subscription"),
+    ("newsletters", "unsubscribe_on_request"),
+    ("newsletters", "erase_subscriber"),
+]
+# Newsletters: the lists defined in admin, and the export for the email platform.
+NEWSLETTERS = [
+    ("newsletters", "view_newsletter"),
+    ("newsletters", "add_newsletter"),
+    ("newsletters", "change_newsletter"),
+    ("newsletters", "export_subscribers"),
 ]
 # Offers: made and changed in admin (offers/admin.py), synced to Stripe.
 OFFERS = [
@@ -68,8 +83,9 @@ LEAD = [
     ("billing", "extend_trial_long"),
     ("billing", "grant_access_long"),
     *[perm for perm in OFFERS if perm not in SUPPORT],
+    *[perm for perm in NEWSLETTERS if perm not in SUPPORT],
 ]
-MARKETING = [("billing", "view_plan"), *OFFERS]
+MARKETING = [("billing", "view_plan"), *OFFERS, *NEWSLETTERS]
 # The price book: an amount per plan and currency, synced to Stripe (billing/admin_plans.py),
 # and the revenue and MRR report per currency.
 PRICING = [

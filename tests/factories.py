@@ -19,6 +19,9 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import Customer, Plan, Subscription, SubscriptionStatus
 from entitlements.models import ApiKey, Grant
+from newsletters.models import Newsletter, Subscriber
+from newsletters.models import Subscription as NewsletterSubscription
+from newsletters.selectors import email_hash
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 PERIOD = timedelta(days=30)
@@ -173,3 +176,37 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _build(cls, model_class, *args, **kwargs):
         raise TypeError("ApiKeyFactory only creates: a key exists once api_key_create made it.")
+
+
+class NewsletterFactory(factory.django.DjangoModelFactory):
+    """A daily newsletter open to all, not offered by default at registration."""
+
+    class Meta:
+        model = Newsletter
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"newsletter-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
+    description = "The news, every morning."
+    frequency = Newsletter.Frequency.DAILY
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """A confirmed address (rows as signup_confirm leaves them, without the sync feed)."""
+
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"subscriber{n}@example.com")
+    email_hash = factory.LazyAttribute(lambda o: email_hash(o.email))
+
+
+class NewsletterSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NewsletterSubscription
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    newsletter = factory.SubFactory(NewsletterFactory)
+    consented_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.SelfAttribute("consented_at")
+    source = NewsletterSubscription.Source.SIGNUP

@@ -15,6 +15,7 @@ from billing.models import Customer
 from billing.selectors import subscription_get_live
 from billing.services import Audit, subscription_cancel_now
 from entitlements.services import meter_erase_for_user
+from newsletters.services import subscriber_erase_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def user_delete_account(*, user: User) -> None:
             customer.default_payment_method_id = ""
             customer.save(update_fields=["deleted_at", "default_payment_method_id"])
         meter_erase_for_user(user=user)  # which articles they read is personal too
+        subscriber_erase_for_user(user=user)  # off every newsletter list, before the email goes
         user_erase_personal_data(user=user)
         audit_record(
             action="account.deleted",
