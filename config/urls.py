@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/billing/", include("offers.urls")),
     path("api/billing/", include("billing.urls")),
     path("api/entitlements/", include("entitlements.urls")),
+    # The edge tokens' public keys (JWKS), where verifiers look for them.
+    path(".well-known/", include("entitlements.urls_wellknown")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

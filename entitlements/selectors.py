@@ -18,7 +18,7 @@ order, the first that applies:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from billing.selectors import (
 )
 from config.errors import ApplicationError
 from entitlements import cache
-from entitlements.models import Grant, MeteredRead
+from entitlements.models import Grant, MeteredRead, ReaderVersion
 from entitlements.readers import Reader
 
 UNLIMITED = "unlimited"
@@ -68,6 +68,8 @@ class Decision:
     metered: MeterState | None
     # The articles already counted this month (a re-read of one is free).
     articles: tuple[str, ...] = ()
+    # The reader's version (ReaderVersion): moves with every change of the decision.
+    version: int = 0
 
     @property
     def unlimited(self) -> bool:
@@ -100,6 +102,7 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
     if (
         generation is not None
         and cached is not None
+        and len(cached) == _CACHED_FIELDS  # a decision cached by an older release is ignored
         and cached[0] == generation
         and now.timestamp() < cached[1]
         and cached[2] == settings.FREE_ARTICLES_PER_MONTH
@@ -111,6 +114,7 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
     if generation is None and cached is not cache.FAILED:
         generation = cache.generation_ensure(key)
     decision, expires = _compute(reader=reader, now=now)
+    decision = replace(decision, version=reader_version(reader=reader))
     if generation is not None:
         cache.store(
             cache.decision_key(key),
@@ -118,6 +122,16 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
             timeout=min((expires - now).total_seconds(), settings.ENTITLEMENTS_CACHE_SECONDS),
         )
     return decision
+
+
+def reader_version(*, reader: Reader) -> int:
+    """The reader's version from the database (0 before their first change)."""
+    found = (
+        ReaderVersion.objects.filter(reader_key=reader.key)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return found or 0
 
 
 def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
@@ -188,7 +202,9 @@ def _metered(*, articles: tuple[str, ...], now: datetime) -> Decision:
 
 
 # The cached form: a flat tuple, quick to pickle and unpickle.
-# (generation, expires_ts, limit setting, access, reason, until, used, resets_at, articles)
+# (generation, expires_ts, limit setting, access, reason, until, used, resets_at, articles,
+#  version)
+_CACHED_FIELDS = 10
 
 
 def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tuple[Any, ...]:
@@ -203,17 +219,19 @@ def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tup
         meter.used if meter else None,
         meter.resets_at if meter else None,
         decision.articles,
+        decision.version,
     )
 
 
 def _from_cached(cached: tuple[Any, ...]) -> Decision:
-    _, _, limit, access, reason, until, used, resets_at, articles = cached
+    _, _, limit, access, reason, until, used, resets_at, articles, version = cached
     if access == UNLIMITED:
-        return Decision(access, reason, until, None)
+        return Decision(access, reason, until, None, version=version)
     return Decision(
         access,
         reason,
         until,
         MeterState(limit, used, max(limit - used, 0), resets_at),
         articles,
+        version,
     )
