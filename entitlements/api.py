@@ -8,6 +8,7 @@ behalf (X-User-Id or X-Reader-Id).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -143,10 +144,11 @@ class ArticleReadApi(_ReaderApi):
         outcome = entitlement_read_article(reader=reader, article_id=article_id)
         data = read_outcome_data(outcome)
         if request.query_params.get("token") in ("1", "true"):
-            # After the read: the meter (and the version) the token carries include it.
-            data.update(
-                token_data(token_issue(reader=reader, decision=entitlement_decide(reader=reader)))
-            )
+            # After the read: the meter (and the version) the token carries include it,
+            # a reader id minted for this request included (it has read something now).
+            reader = replace(reader, is_new=False)
+            decision = entitlement_decide(reader=reader)
+            data.update(token_data(token_issue(reader=reader, decision=decision)))
         return _hand_back(Response(data), token)
 
 

@@ -115,6 +115,14 @@ def test_the_read_endpoint_returns_a_fresh_token_when_asked(reader_client):
     assert body["expires_at"]
 
 
+def test_a_new_anonymous_readers_first_read_is_in_the_token_it_gets(anonymous_client):
+    response = anonymous_client.post(read_url("first") + "?token=1")
+
+    claims = verified(anonymous_client, response.json()["token"])
+    assert claims["sub"] == "a" + response["X-Reader-Id"].split(":")[0]
+    assert claims["meter"]["articles"] == ["first"]
+
+
 def test_without_usable_keys_tokens_are_refused_with_503(reader_client, settings, tmp_path):
     settings.ENTITLEMENT_SIGNING_KEYS = str(tmp_path / "missing.json")
 
