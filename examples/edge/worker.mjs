@@ -51,8 +51,29 @@ async function publicKey(jwks, kid) {
   return keys.get(kid);
 }
 
+// Tokens verified recently (per JWKS, issuer and audience): a reader's page views present
+// the same token for its whole life, so its signature is checked once per isolate; exp is
+// checked on every use.
+const MEMO_SIZE = 10_000;
+const memo = new Map();
+
 // The claims of a token signed by a key of `jwks`; throws InvalidToken otherwise.
-export async function verifyToken(token, jwks, { issuer, audience, now, leeway = LEEWAY_SECONDS }) {
+export async function verifyToken(token, jwks, options) {
+  const { issuer, audience, now, leeway = LEEWAY_SECONDS } = options;
+  const seconds = Math.floor((now ?? Date.now()) / 1000);
+  const seen = memo.get(token);
+  if (seen && seen.jwks === jwks && seen.issuer === issuer && seen.audience === audience) {
+    if (seconds <= seen.claims.exp + leeway) return seen.claims;
+    memo.delete(token);
+  }
+  const claims = await verifySignature(token, jwks, options);
+  memo.set(token, { jwks, issuer, audience, claims });
+  if (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value);
+  return claims;
+}
+
+// The full check: header, signature, exp, iat, iss, aud.
+async function verifySignature(token, jwks, { issuer, audience, now, leeway = LEEWAY_SECONDS }) {
   const parts = typeof token === "string" ? token.split(".") : [];
   if (parts.length !== 3) throw new InvalidToken("malformed token");
   let header, claims;
