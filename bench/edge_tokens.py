@@ -161,7 +161,7 @@ def main() -> None:
     from entitlements.services import entitlement_read_article, grant_create
     from entitlements.tokens import jwks_document, token_issue
 
-    report = Report()
+    report = Report("Edge tokens bench")
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     print(f"database {test_db} created; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
     try:
