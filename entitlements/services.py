@@ -379,7 +379,9 @@ def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
 
     Only the current month decides anything; a little history is kept for
     support. Returns how many meters went. Cached decisions are unaffected:
-    they only ever hold the current month.
+    they only ever hold the current month. The versions of anonymous readers
+    unchanged since then go too (a returning one starts again from 1; their
+    tokens expired long ago); accounts keep theirs, one row each.
     """
     if keep_months < 1:
         raise ValueError("keep at least the current month")
@@ -387,4 +389,5 @@ def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
     for _ in range(keep_months - 1):
         start = month_start(start - timedelta(days=1))
     _total, per_model = Meter.objects.filter(month__lt=start.date()).delete()
+    ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start).delete()
     return per_model.get(Meter._meta.label, 0)
