@@ -26,6 +26,7 @@ RUN pip install . && DJANGO_READ_DOT_ENV=false DEBUG=false ALLOWED_HOSTS=build \
     ALLOW_PER_PROCESS_CACHE=true \
     SECRET_KEY=collectstatic-at-build-time-only-not-a-runtime-secret-0123456789 \
     STRIPE_SECRET_KEY=sk_test_build STRIPE_WEBHOOK_SECRET=whsec_build \
+    ENTITLEMENT_SIGNING_KEYS=/run/secrets/entitlement-keys.json \
     python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000

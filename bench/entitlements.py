@@ -180,7 +180,8 @@ def fmt_us(ns: float) -> str:
 
 
 class Report:
-    def __init__(self) -> None:
+    def __init__(self, title: str = "Entitlements bench") -> None:
+        self.title = title
         self.rows: list[tuple[str, str, str, bool, str]] = []
 
     def add(self, name: str, value: str, target: str, met: bool, note: str = "") -> None:
@@ -188,7 +189,7 @@ class Report:
         print(f"  {name}: {value}  (target {target}: {'met' if met else 'MISSED'})")
 
     def print(self) -> None:
-        print("\nEntitlements bench")
+        print(f"\n{self.title}")
         width = max(len(r[0]) for r in self.rows)
         for name, value, target, met, note in self.rows:
             status = "met" if met else "MISSED"

@@ -10,6 +10,17 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
 os.environ["SECURE_SSL_REDIRECT"] = "false"
+if not os.environ.get("ENTITLEMENT_SIGNING_KEYS"):
+    # Every gunicorn worker must sign with the same key: the bench's parent process
+    # makes one and passes it on in the environment.
+    import json
+    import time
+
+    from entitlements.signing_keys import CURRENT, key_new
+
+    os.environ["ENTITLEMENT_SIGNING_KEYS"] = json.dumps(
+        {"keys": [key_new(now=int(time.time()), state=CURRENT)]}
+    )
 
 from config.settings import *  # noqa: F403
 

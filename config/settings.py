@@ -303,6 +303,22 @@ FREE_ARTICLES_REGISTERED = env.int("FREE_ARTICLES_REGISTERED", default=None)
 # cache outage), and how often a service API key's last use is written.
 ENTITLEMENTS_CACHE_SECONDS = env.int("ENTITLEMENTS_CACHE_SECONDS", default=300)
 ENTITLEMENTS_API_KEY_TOUCH_SECONDS = env.int("ENTITLEMENTS_API_KEY_TOUCH_SECONDS", default=60)
+# Edge tokens (entitlements/tokens.py, docs/operations.md "Edge token keys"): how long
+# a signed entitlement token lives (also the longest a revoked reader may still hold
+# a valid one), and the key set that signs them: its JSON or the path of a mounted
+# file. DEBUG alone signs with a development key derived from SECRET_KEY.
+ENTITLEMENT_TOKEN_SECONDS = env.int("ENTITLEMENT_TOKEN_SECONDS", default=300)
+if not 1 <= ENTITLEMENT_TOKEN_SECONDS <= 3600:
+    raise ImproperlyConfigured("ENTITLEMENT_TOKEN_SECONDS must be between 1 and 3600.")
+ENTITLEMENT_SIGNING_KEYS = env.str("ENTITLEMENT_SIGNING_KEYS", default="").strip()
+if not DEBUG and not ENTITLEMENT_SIGNING_KEYS:
+    raise ImproperlyConfigured(
+        "ENTITLEMENT_SIGNING_KEYS must be set when DEBUG is off "
+        "(a key set file made with `manage.py entitlement_keys generate`)."
+    )
+# The tokens' iss and aud claims: verifiers check both.
+ENTITLEMENT_TOKEN_ISSUER = env.str("ENTITLEMENT_TOKEN_ISSUER", default="paywall-billing")
+ENTITLEMENT_TOKEN_AUDIENCE = env.str("ENTITLEMENT_TOKEN_AUDIENCE", default="paywall-edge")
 # A past_due subscription keeps access while Stripe retries the card (unset),
 # or only this many days after the failed renewal.
 PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=None)

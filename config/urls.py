@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/newsletters/", include("support.newsletters_urls")),
     path("api/newsletters/", include("newsletters.urls")),
     path("api/entitlements/", include("entitlements.urls")),
+    # The edge tokens' public keys (JWKS), where verifiers look for them.
+    path(".well-known/", include("entitlements.urls_wellknown")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

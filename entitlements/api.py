@@ -8,6 +8,7 @@ behalf (X-User-Id or X-Reader-Id).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -31,12 +32,16 @@ from entitlements.readers import (
 )
 from entitlements.selectors import entitlement_decide
 from entitlements.serializers import (
+    EdgeTokenSerializer,
     EntitlementSerializer,
+    JwksSerializer,
     ReadOutcomeSerializer,
     entitlement_data,
     read_outcome_data,
+    token_data,
 )
 from entitlements.services import ServiceKey, entitlement_read_article
+from entitlements.tokens import JWKS_MAX_AGE_SECONDS, jwks_document, token_issue
 
 USER_ID_HEADER = "X-User-Id"
 _USER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
@@ -64,6 +69,13 @@ ERRORS = error_responses(
         403: "api_key_required: X-User-Id without an Api-Key",
         404: "reader_not_found",
     }
+)
+TOKEN_ERRORS = {**ERRORS, **error_responses({503: "signing_keys_unavailable"})}
+WANT_TOKEN = OpenApiParameter(
+    "token",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
+    description="1: the answer also carries a fresh edge token (and its expires_at).",
 )
 
 
@@ -124,13 +136,55 @@ class ArticleReadApi(_ReaderApi):
     @extend_schema(
         operation_id="entitlements_article_read",
         request=None,
-        parameters=READER_PARAMETERS,
-        responses={200: ReadOutcomeSerializer, **ERRORS},
+        parameters=[*READER_PARAMETERS, WANT_TOKEN],
+        responses={200: ReadOutcomeSerializer, **TOKEN_ERRORS},
     )
     def post(self, request: Request, article_id: str) -> Response:
         reader, token = _reader_for(request)
         outcome = entitlement_read_article(reader=reader, article_id=article_id)
-        return _hand_back(Response(read_outcome_data(outcome)), token)
+        data = read_outcome_data(outcome)
+        if request.query_params.get("token") in ("1", "true"):
+            # After the read: the meter (and the version) the token carries include it,
+            # a reader id minted for this request included (it has read something now).
+            reader = replace(reader, is_new=False)
+            decision = entitlement_decide(reader=reader)
+            data.update(token_data(token_issue(reader=reader, decision=decision)))
+        return _hand_back(Response(data), token)
+
+
+class EntitlementTokenApi(_ReaderApi):
+    """The decision as a signed token an edge verifies offline (docs/api.md, "Edge tokens")."""
+
+    @extend_schema(
+        operation_id="entitlements_token",
+        request=None,
+        parameters=READER_PARAMETERS,
+        responses={200: EdgeTokenSerializer, **TOKEN_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        reader, minted = _reader_for(request)
+        issued = token_issue(reader=reader, decision=entitlement_decide(reader=reader))
+        return _hand_back(Response(token_data(issued)), minted)
+
+
+class JwksApi(APIView):
+    """The public keys of edge tokens: public, cacheable (JWKS_MAX_AGE_SECONDS)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="entitlements_jwks",
+        auth=[],
+        responses={
+            200: JwksSerializer,
+            **error_responses({400: "a Host that is not allowed", 503: "signing_keys_unavailable"}),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        response = Response(jwks_document())
+        response["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+        return response
 
 
 class ReaderEntitlementApi(APIView):

@@ -30,3 +30,23 @@ def free_articles_not_negative(app_configs: Any = None, **kwargs: Any) -> list[C
             )
         )
     return errors
+
+
+@register()
+def signing_keys_usable(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The edge tokens' key set can be read and has exactly one current key."""
+    from entitlements.signing_keys import KeySetError, key_set_configured
+
+    try:
+        key_set_configured().current  # noqa: B018 - raises when there is not exactly one
+    except KeySetError as exc:
+        return [
+            Error(
+                f"The edge token signing keys are unusable: {exc}.",
+                hint="Make a key set with `manage.py entitlement_keys generate --file PATH` and "
+                "set ENTITLEMENT_SIGNING_KEYS to that path (docs/operations.md, "
+                '"Edge token keys").',
+                id="entitlements.E002",
+            )
+        ]
+    return []

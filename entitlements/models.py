@@ -146,3 +146,21 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ReaderVersion(models.Model):
+    """How many times a reader's decision has moved: the `ver` claim of their edge tokens.
+
+    Bumped in the same places that invalidate the cached decision (a subscription
+    change, a grant, the staff flag, a counted read, a meter merge or erasure),
+    so an edge or an app that remembers the highest version it has seen can tell
+    an older token from a fresher one. A reader is an account ("u<id>") or an
+    anonymous reader id ("a<uuid hex>"); no row means version 0.
+    """
+
+    reader_key = models.CharField(max_length=40, unique=True)
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.reader_key} v{self.version}"

@@ -23,7 +23,7 @@ order, the first that applies:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from billing.selectors import (
 )
 from config.errors import ApplicationError
 from entitlements import cache
-from entitlements.models import Grant, MeteredRead
+from entitlements.models import Grant, MeteredRead, ReaderVersion
 from entitlements.readers import Reader
 from newsletters.selectors import reader_is_registered_subscriber
 
@@ -75,6 +75,8 @@ class Decision:
     metered: MeterState | None
     # The articles already counted this month (a re-read of one is free).
     articles: tuple[str, ...] = ()
+    # The reader's version (ReaderVersion): moves with every change of the decision.
+    version: int = 0
 
     @property
     def unlimited(self) -> bool:
@@ -156,6 +158,7 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
     if generation is None and cached is not cache.FAILED:
         generation = cache.generation_ensure(key)
     decision, expires = _compute(reader=reader, now=now)
+    decision = replace(decision, version=reader_version(reader=reader))
     if generation is not None:
         cache.store(
             cache.decision_key(key),
@@ -163,6 +166,16 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
             timeout=min((expires - now).total_seconds(), settings.ENTITLEMENTS_CACHE_SECONDS),
         )
     return decision
+
+
+def reader_version(*, reader: Reader) -> int:
+    """The reader's version from the database (0 before their first change)."""
+    found = (
+        ReaderVersion.objects.filter(reader_key=reader.key)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return found or 0
 
 
 def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
@@ -234,9 +247,9 @@ def _metered(*, articles: tuple[str, ...], now: datetime, registered: bool) -> D
 
 
 # The cached form: a flat tuple, quick to pickle and unpickle.
-_CACHED_LENGTH = 10
 # (generation, expires_ts, limit, access, reason, until, used, resets_at, articles,
-#  the (anonymous, registered) allowances it was computed under)
+#  the (anonymous, registered) allowances it was computed under, version)
+_CACHED_LENGTH = 11
 
 
 def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tuple[Any, ...]:
@@ -252,17 +265,19 @@ def _to_cached(decision: Decision, *, generation: str, expires: datetime) -> tup
         meter.resets_at if meter else None,
         decision.articles,
         _limits(),
+        decision.version,
     )
 
 
 def _from_cached(cached: tuple[Any, ...]) -> Decision:
-    _, _, limit, access, reason, until, used, resets_at, articles, _ = cached
+    _, _, limit, access, reason, until, used, resets_at, articles, _, version = cached
     if access == UNLIMITED:
-        return Decision(access, reason, until, None)
+        return Decision(access, reason, until, None, version=version)
     return Decision(
         access,
         reason,
         until,
         MeterState(limit, used, max(limit - used, 0), resets_at),
         articles,
+        version,
     )

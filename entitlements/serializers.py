@@ -10,6 +10,7 @@ from rest_framework import serializers
 if TYPE_CHECKING:
     from entitlements.selectors import Decision
     from entitlements.services import ReadOutcome
+    from entitlements.tokens import IssuedToken
 
 ACCESS = ("unlimited", "metered")
 REASONS = (
@@ -44,6 +45,28 @@ class ReadOutcomeSerializer(serializers.Serializer):
     access = serializers.ChoiceField(choices=ACCESS)
     reason = serializers.ChoiceField(choices=REASONS)
     remaining = serializers.IntegerField(allow_null=True)
+    token = serializers.CharField(
+        required=False, help_text="With ?token=1: a fresh edge token, after this read."
+    )
+    expires_at = serializers.DateTimeField(required=False, help_text="With ?token=1.")
+
+
+class EdgeTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="A signed JWT (EdDSA); claims in docs/api.md.")
+    expires_at = serializers.DateTimeField()
+
+
+class JwkSerializer(serializers.Serializer):
+    kty = serializers.CharField()
+    crv = serializers.CharField()
+    kid = serializers.CharField()
+    x = serializers.CharField()
+    use = serializers.CharField()
+    alg = serializers.CharField()
+
+
+class JwksSerializer(serializers.Serializer):
+    keys = JwkSerializer(many=True)
 
 
 # The hot path renders with these plain functions: instantiating DRF serializers
@@ -83,3 +106,7 @@ def read_outcome_data(outcome: ReadOutcome) -> dict[str, Any]:
         "reason": outcome.reason,
         "remaining": outcome.remaining,
     }
+
+
+def token_data(issued: IssuedToken) -> dict[str, Any]:
+    return {"token": issued.token, "expires_at": _iso(issued.expires_at)}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from accounts.models import User
 from audit.services import Actor, audit_reason_checked, audit_record
 from config.errors import ApplicationError
 from entitlements import cache
-from entitlements.models import ApiKey, Grant, Meter, MeteredRead
+from entitlements.models import ApiKey, Grant, Meter, MeteredRead, ReaderVersion
 from entitlements.readers import Reader, anonymous_reader_from_request
 from entitlements.selectors import (
     METERED,
@@ -38,20 +38,37 @@ ARTICLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # --- Invalidation -------------------------------------------------------------
 
 
+def reader_version_bump(*, reader: Reader) -> None:
+    """The reader's decision moved: one more to their version (the tokens' `ver`), in one query."""
+    table = ReaderVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (reader_key, version, changed_at) VALUES (%s, 1, %s) "  # noqa: S608 - our table's name
+            f"ON CONFLICT (reader_key) DO UPDATE SET version = {table}.version + 1, "
+            "changed_at = excluded.changed_at",
+            [reader.key, timezone.now()],
+        )
+
+
 def entitlement_invalidate(*, reader: Reader) -> None:
-    """Forget every cached decision for this reader (the next one is computed afresh)."""
+    """The reader's decision moved: bump their version and forget every cached decision."""
+    reader_version_bump(reader=reader)
     cache.generation_bump(reader.key)
 
 
 def entitlement_invalidate_on_commit(*, reader: Reader) -> None:
-    """Invalidate now, for this transaction's own later reads, and again once committed.
+    """Bump the version within this transaction and invalidate now, and again once committed.
 
-    The second one matters: a concurrent request may recompute from the state
-    before the commit in between, and its decision must not survive the commit.
+    The second invalidation matters: a concurrent request may recompute from
+    the state before the commit in between, and its decision must not survive
+    the commit. The version commits (or rolls back) with the change itself.
     """
-    if transaction.get_connection().in_atomic_block:
+    if not transaction.get_connection().in_atomic_block:
         entitlement_invalidate(reader=reader)
-    transaction.on_commit(lambda: entitlement_invalidate(reader=reader))
+        return
+    reader_version_bump(reader=reader)
+    cache.generation_bump(reader.key)
+    transaction.on_commit(lambda: cache.generation_bump(reader.key))
 
 
 def readers_registration_changed(anonymous_ids: list[str]) -> None:
@@ -375,7 +392,9 @@ def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
 
     Only the current month decides anything; a little history is kept for
     support. Returns how many meters went. Cached decisions are unaffected:
-    they only ever hold the current month.
+    they only ever hold the current month. The versions of anonymous readers
+    unchanged since then go too (a returning one starts again from 1; their
+    tokens expired long ago); accounts keep theirs, one row each.
     """
     if keep_months < 1:
         raise ValueError("keep at least the current month")
@@ -383,4 +402,5 @@ def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
     for _ in range(keep_months - 1):
         start = month_start(start - timedelta(days=1))
     _total, per_model = Meter.objects.filter(month__lt=start.date()).delete()
+    ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start).delete()
     return per_model.get(Meter._meta.label, 0)

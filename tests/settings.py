@@ -5,7 +5,9 @@ development defaults and the security settings are exercised, not bypassed.
 DATABASE_URL and REDIS_URL pass through from the environment (CI sets them).
 """
 
+import json
 import os
+import time
 
 os.environ["DJANGO_READ_DOT_ENV"] = "false"
 os.environ.setdefault("DEBUG", "false")
@@ -14,6 +16,13 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_tests")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_tests")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# A signing key of this run only (the edge tokens' key set; tests of rotation use files).
+if not os.environ.get("ENTITLEMENT_SIGNING_KEYS"):
+    from entitlements.signing_keys import CURRENT, key_new
+
+    os.environ["ENTITLEMENT_SIGNING_KEYS"] = json.dumps(
+        {"keys": [key_new(now=int(time.time()), state=CURRENT)]}
+    )
 # Without REDIS_URL the suite runs in one process on the in-memory cache.
 os.environ.setdefault("ALLOW_PER_PROCESS_CACHE", "true")
 

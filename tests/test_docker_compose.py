@@ -108,3 +108,9 @@ def test_the_seed_waits_for_its_database_and_for_the_emulator_only_under_the_dev
     assert depends["postgres"]["condition"] == "service_healthy"
     assert depends["redis"]["condition"] == "service_healthy"
     assert depends["stripe-emulator"] == {"condition": "service_healthy", "required": False}
+
+
+def test_the_edge_token_key_set_is_mounted_where_env_example_points(compose):
+    assert "./secrets:/run/secrets" in compose["x-django"]["volumes"]
+    example = (ROOT / ".env.example").read_text()
+    assert "ENTITLEMENT_SIGNING_KEYS=/run/secrets/entitlement-keys.json" in example

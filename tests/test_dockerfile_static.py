@@ -84,6 +84,7 @@ def test_the_image_serves_the_docs_page_and_its_assets(tmp_path):
         "ALLOWED_HOSTS": "testserver",
         "STRIPE_SECRET_KEY": "sk_test_runtime",
         "STRIPE_WEBHOOK_SECRET": "whsec_runtime",
+        "ENTITLEMENT_SIGNING_KEYS": "/run/secrets/entitlement-keys.json",
         "ALLOW_PER_PROCESS_CACHE": "true",  # one process serving a page: no Redis needed
     }
     served = json.loads(_run(SERVE, runtime_env, tmp_path).strip().splitlines()[-1])

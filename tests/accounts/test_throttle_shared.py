@@ -71,6 +71,7 @@ def web_process(prefix: str) -> subprocess.Popen[str]:
         "SECURE_SSL_REDIRECT": "false",
         "STRIPE_SECRET_KEY": "sk_test_shared",
         "STRIPE_WEBHOOK_SECRET": "whsec_shared",
+        "ENTITLEMENT_SIGNING_KEYS": settings.ENTITLEMENT_SIGNING_KEYS,
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CACHE_KEY_PREFIX": prefix,

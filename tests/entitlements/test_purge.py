@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from entitlements.models import Meter, MeteredRead
+from entitlements.models import Meter, MeteredRead, ReaderVersion
 from entitlements.services import meters_purge
 from tests.factories import UserFactory
 
@@ -28,6 +28,19 @@ def test_meters_older_than_last_month_go_with_their_reads():
     assert purged == 1
     assert set(Meter.objects.values_list("pk", flat=True)) == {last_month.pk, current.pk}
     assert not MeteredRead.objects.filter(meter_id=old.pk).exists()
+
+
+def test_versions_of_anonymous_readers_gone_quiet_go_and_accounts_keep_theirs():
+    def version(key, changed_at):
+        ReaderVersion.objects.create(reader_key=key, version=4, changed_at=changed_at)
+
+    version("a" + "1" * 32, datetime(2026, 9, 30, tzinfo=UTC))  # quiet since before last month
+    version("a" + "2" * 32, datetime(2026, 10, 2, tzinfo=UTC))
+    version("u7", datetime(2026, 1, 1, tzinfo=UTC))
+
+    meters_purge(keep_months=2, now=datetime(2026, 11, 25, tzinfo=UTC))
+
+    assert set(ReaderVersion.objects.values_list("reader_key", flat=True)) == {"a" + "2" * 32, "u7"}
 
 
 def test_the_purge_is_scheduled_daily(periodic_tasks):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from entitlements.signing_keys import CURRENT, key_new
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_VARS = (
@@ -32,6 +35,8 @@ CONFIG_VARS = (
     "WEB_TIMEOUT_SECONDS",
     "STRIPE_TIMEOUT_SECONDS",
     "STRIPE_MAX_NETWORK_RETRIES",
+    "ENTITLEMENT_SIGNING_KEYS",
+    "ENTITLEMENT_TOKEN_SECONDS",
 )
 PRODUCTION = {
     "SECRET_KEY": "a-real-production-secret-" + "q7" * 20,
@@ -39,6 +44,7 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_realkey",
     "STRIPE_WEBHOOK_SECRET": "whsec_real",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "ENTITLEMENT_SIGNING_KEYS": json.dumps({"keys": [key_new(now=1_796_400_000, state=CURRENT)]}),
 }
 PROBE = """
 import json, django
