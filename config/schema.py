@@ -4,6 +4,7 @@ Every error under /api/ has one shape (config/errors.py). The errors any
 operation can give by the way it is built are documented here, once:
 
 - 400 for every operation (malformed input; a bad Host or Content-Length);
+- 406 for every operation (an Accept header that JSON does not satisfy);
 - 401 where credentials are read (a wrong or revoked one is refused even
   where none is needed);
 - 413 where a body is read, and 415 where it must be JSON;
@@ -54,7 +55,10 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _generic_errors(self) -> dict[int, str]:
         view = self.view
-        errors = {400: "The request is malformed or its input invalid (see `fields`)."}
+        errors = {
+            400: "The request is malformed or its input invalid (see `fields`).",
+            406: "The Accept header asks for something other than JSON.",
+        }
         if view.get_authenticators():
             errors[401] = "The credentials are missing (where needed), wrong or revoked."
         reads_body = (
