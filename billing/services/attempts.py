@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -75,6 +75,34 @@ def attempt_begin(*, operation: str, user: User | None, params: dict[str, Any]) 
 
 class AttemptInFlight(Conflict):
     pass
+
+
+def attempt_refuse_if_done_meanwhile(*, attempt: StripeAttempt, since: datetime) -> None:
+    """Refuse a new attempt when another of the same operation for the same reader
+    succeeded after `since`, the moment the state it was decided on was read.
+
+    The gap it closes: a double click's second request reads the state while the
+    first is between its Stripe answer (its attempt closed, so nothing pending to
+    share) and its local write. Deciding on that stale state would send the write
+    twice under two keys. Nothing was sent under this attempt's key: it is closed,
+    and the reader is told to look again in a moment.
+    """
+    done = (
+        StripeAttempt.objects.filter(
+            operation=attempt.operation,
+            user=attempt.user,
+            status=StripeAttempt.Status.SUCCEEDED,
+            completed_at__gt=since,
+        )
+        .exclude(pk=attempt.pk)
+        .exists()
+    )
+    if done:
+        attempt_abandon(attempt=attempt, reason="the same operation succeeded meanwhile")
+        raise AttemptInFlight(
+            "The same operation has just been done; reload to see it.",
+            code="operation_in_progress",
+        )
 
 
 def attempt_named(

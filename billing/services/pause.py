@@ -31,7 +31,11 @@ from billing import gateway
 from billing.models import StripeEvent, Subscription, SubscriptionStatus
 from billing.selectors import pause_is_running, subscription_get_live, subscription_price
 from billing.services.apply import Audit, subscription_snapshot
-from billing.services.attempts import attempt_begin, attempt_run
+from billing.services.attempts import (
+    attempt_begin,
+    attempt_refuse_if_done_meanwhile,
+    attempt_run,
+)
 from billing.services.notifications import format_amount, notification_send_once
 from billing.services.writes import subscription_apply_action
 from config.errors import ApplicationError, Conflict
@@ -108,6 +112,8 @@ def subscription_pause(*, user: User, months: int, audit: Audit | None = None) -
         user=user,
         params={"subscription": subscription.stripe_subscription_id, "months": months},
     )
+    # A double click's other request may have paused it since this row was synced.
+    attempt_refuse_if_done_meanwhile(attempt=attempt, since=subscription.synced_at)
     resumes_at = pause_resumes_at(started=attempt.created_at, months=months)
     params: dict[str, Any] = {
         "pause_collection": {

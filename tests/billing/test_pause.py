@@ -2,7 +2,7 @@
 (pause_collection, behavior void, resumes_at N calendar months on), POST
 subscription/resume/ ends it early, and Stripe ends it by itself at resumes_at."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -291,3 +291,30 @@ def test_the_service_pauses_for_another_caller_in_its_name(active, reader, plans
         staff,
         "save offer: pause",
     )
+
+
+def test_a_second_click_between_the_first_ones_stripe_answer_and_its_write_sends_nothing(
+    active, reader, reader_client, stripe
+):
+    # The first request has paused it in Stripe (its attempt succeeded) and has not
+    # written our row yet: the second one reads the row as not paused.
+    local = Subscription.objects.get(stripe_subscription_id=active["id"])
+    StripeAttempt.objects.create(
+        operation="subscription.pause",
+        user=reader,
+        params={"subscription": active["id"], "months": 1},
+        params_digest="first-click",
+        idempotency_key="subscription.pause:first-click",
+        status=StripeAttempt.Status.SUCCEEDED,
+        completed_at=local.synced_at + timedelta(seconds=1),
+    )
+    before = len(writes(stripe))
+
+    response = pause(reader_client, months=1)
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "operation_in_progress"
+    assert len(writes(stripe)) == before
+    assert StripeAttempt.objects.filter(
+        operation="subscription.pause", error_code="abandoned"
+    ).exists()
