@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -60,7 +60,13 @@ def _unfinished(customer: Customer) -> QuerySet[StripeAttempt]:
 
 
 def _lock(customer: Customer) -> None:
-    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+    """Serialise settling one customer's duplicates on its row. FOR NO KEY UPDATE: a
+    plain FOR UPDATE also blocks the key-share lock that writing a subscription row
+    pointing at the customer takes, so a webhook writing one while holding that row
+    and the reconciliation holding the customer deadlocked."""
+    no_key = connection.features.has_select_for_no_key_update
+    locked = Customer.objects.select_for_update(no_key=no_key).filter(pk=customer.pk)
+    list(locked.values_list("pk", flat=True))
 
 
 def subscription_duplicates_resolve(
