@@ -79,11 +79,8 @@ class PricedPlan:
 def plan_priced(*, plan: Plan, currency: str, country: str | None) -> PricedPlan:
     amount = plan_amount_in(plan=plan, currency=currency)
     if amount is None:
-        raise ApplicationError(
-            f"Plan {plan.code} has no price in {currency.upper()} yet.",
-            code="currency_unavailable",
-            status_code=503,
-        )
+        message = f"{plan.name} is not sold in {currency.upper()}."
+        raise ApplicationError(message, code="currency_unavailable", fields={"country": [message]})
     return PricedPlan(
         plan=plan,
         code=plan.code,
