@@ -1,24 +1,13 @@
 /*
- * A stand-in for Stripe.js (https://js.stripe.com/v3/), served by the Stripe emulator
- * at /v3/. It implements the subset a paywall page uses, calling the emulator's API
- * with the publishable key as Stripe.js calls Stripe's (stripe_emulator/README.md,
- * "Stripe.js stand-in"):
- *
- *   var stripe = Stripe('pk_test_...');
- *   var elements = stripe.elements();
- *   var card = elements.create('card', options);  card.mount('#card');
- *   card.on('change', function (event) { event.complete; event.error; });
- *   stripe.createPaymentMethod({type: 'card', card: card, billing_details: {...}})
- *   stripe.confirmCardSetup(clientSecret, {payment_method: {card: card, billing_details}})
- *   stripe.confirmCardPayment(clientSecret, {payment_method: {card: card}})
- *   stripe.retrieveSetupIntent(clientSecret), stripe.retrievePaymentIntent(clientSecret)
- *
- * Each method resolves as Stripe.js's do: {paymentMethod} / {setupIntent} /
- * {paymentIntent}, or {error: {type, code, decline_code, message, ...}}. The card
- * Element is plain inputs rendered in the page (Stripe's is an iframe); they have no
- * `name`, so a form around them never submits the card: the number goes only to
- * this emulator, POST /v1/payment_methods card[number]=..., with the publishable key.
- * A card that needs 3-D Secure opens the emulator's challenge page in a modal iframe.
+ * A stand-in for Stripe.js (https://js.stripe.com/v3/), served by the Stripe emulator at
+ * /v3/: the subset a paywall page uses (Stripe(), elements().create('card'), mount, on,
+ * createPaymentMethod, confirmCardSetup, confirmCardPayment, retrieve*Intent), with
+ * Stripe.js's signatures and results ({setupIntent} / {paymentIntent} / {error}). It calls
+ * the emulator it was loaded from with the publishable key, as Stripe.js calls Stripe:
+ * the card number goes only there (POST /v1/payment_methods card[number]=...). The card
+ * Element is plain inputs without `name` (never submitted with a form); a card needing
+ * 3-D Secure opens the emulator's challenge page in a modal iframe.
+ * Reference: stripe_emulator/README.md, "Stripe.js stand-in (/v3/)".
  */
 (function () {
   "use strict";
@@ -45,9 +34,7 @@
   }
 
   function IntegrationError(message) {
-    var error = new Error(message);
-    error.name = "IntegrationError";
-    return error;
+    var error = new Error(message); error.name = "IntegrationError"; return error;
   }
 
   // -- card validation, with Stripe.js's messages ------------------------------
@@ -63,12 +50,11 @@
     return sum % 10 === 0;
   }
 
+  var BRANDS = [[/^4/, "visa"], [/^(5[1-5]|2[2-7])/, "mastercard"], [/^3[47]/, "amex"],
+    [/^6(011|5)/, "discover"]];
   function brandOf(number) {
-    if (/^4/.test(number)) { return "visa"; }
-    if (/^(5[1-5]|2[2-7])/.test(number)) { return "mastercard"; }
-    if (/^3[47]/.test(number)) { return "amex"; }
-    if (/^6(011|5)/.test(number)) { return "discover"; }
-    return "unknown";
+    var found = BRANDS.filter(function (b) { return b[0].test(number); })[0];
+    return found ? found[1] : "unknown";
   }
 
   // "MM / YY" or "MM / YYYY", as typed.
@@ -86,40 +72,31 @@
     var cvc = digits(values.cvc);
     var brand = brandOf(number);
     var wanted = brand === "amex" ? 15 : 16;
-    if (number.length < wanted) {
-      return fieldError("incomplete_number", "Your card number is incomplete.");
-    }
+    if (number.length < wanted) { return fieldError("incomplete_number", "Your card number is incomplete."); }
     if (!luhn(number)) { return fieldError("invalid_number", "Your card number is invalid."); }
-    if (expiry.length < 4) {
-      return fieldError("incomplete_expiry", "Your card's expiration date is incomplete.");
-    }
+    if (expiry.length < 4) { return fieldError("incomplete_expiry", "Your card's expiration date is incomplete."); }
     var month = Number(expiry.slice(0, 2));
     var year = expiryYear(expiry);
     var now = new Date();
-    if (month < 1 || month > 12) {
-      return fieldError("invalid_expiry_month", "Your card's expiration date is invalid.");
-    }
+    if (month < 1 || month > 12) { return fieldError("invalid_expiry_month", "Your card's expiration date is invalid."); }
     if (year < now.getFullYear()) {
       return fieldError("invalid_expiry_year_past", "Your card's expiration year is in the past.");
     }
     if (year === now.getFullYear() && month < now.getMonth() + 1) {
       return fieldError("invalid_expiry_month_past", "Your card's expiration date is in the past.");
     }
-    if (cvc.length < (brand === "amex" ? 4 : 3)) {
-      return fieldError("incomplete_cvc", "Your card's security code is incomplete.");
-    }
+    if (cvc.length < (brand === "amex" ? 4 : 3)) { return fieldError("incomplete_cvc", "Your card's security code is incomplete."); }
     return null;
   }
 
   // -- the card Element ---------------------------------------------------------
-  var FIELDS = [
-    { key: "number", stable: "cardNumber", label: "Card number", placeholder: "1234 1234 1234 1234",
-      autocomplete: "cc-number", max: 23 },
-    { key: "expiry", stable: "cardExpiry", label: "Expiration date (MM / YY)",
-      placeholder: "MM / YY", autocomplete: "cc-exp", max: 7 },
-    { key: "cvc", stable: "cardCvc", label: "Security code (CVC)", placeholder: "CVC",
-      autocomplete: "cc-csc", max: 4 }
-  ];
+  var FIELDS = [  // [key, Stripe's field name, label, placeholder, autocomplete, max length]
+    ["number", "cardNumber", "Card number", "1234 1234 1234 1234", "cc-number", 23],
+    ["expiry", "cardExpiry", "Expiration date (MM / YY)", "MM / YY", "cc-exp", 7],
+    ["cvc", "cardCvc", "Security code (CVC)", "CVC", "cc-csc", 4]
+  ].map(function (f) {
+    return { key: f[0], stable: f[1], label: f[2], placeholder: f[3], autocomplete: f[4], max: f[5] };
+  });
 
   function CardElement(options) {
     this._options = options || {};
@@ -130,13 +107,11 @@
   }
 
   CardElement.prototype.on = function (event, handler) {
-    (this._handlers[event] = this._handlers[event] || []).push(handler);
-    return this;
+    (this._handlers[event] = this._handlers[event] || []).push(handler); return this;
   };
   CardElement.prototype.off = function (event, handler) {
-    this._handlers[event] = (this._handlers[event] || []).filter(function (h) {
-      return handler !== undefined && h !== handler;
-    });
+    var kept = (this._handlers[event] || []).filter(function (h) { return handler && h !== handler; });
+    this._handlers[event] = kept;
     return this;
   };
   CardElement.prototype._emit = function (event, payload) {
@@ -153,8 +128,7 @@
     var self = this;
     var wrapper = document.createElement("div");
     wrapper.className = "__PrivateStripeElement";
-    wrapper.style.display = "flex";
-    wrapper.style.gap = "8px";
+    wrapper.style.cssText = "display:flex;gap:8px;";
     FIELDS.forEach(function (field) {
       var input = document.createElement("input");
       input.type = "text";
@@ -164,20 +138,14 @@
       input.maxLength = field.max;
       input.setAttribute("aria-label", field.label);
       input.setAttribute("data-elements-stable-field-name", field.stable);
-      input.style.flex = field.key === "number" ? "3" : "1";
-      input.style.minWidth = "0";
-      input.style.border = "0";
-      input.style.font = "inherit";
-      input.style.background = "transparent";
-      input.style.color = "inherit";
+      input.style.cssText = "flex:" + (field.key === "number" ? 3 : 1) +
+        ";min-width:0;border:0;font:inherit;background:transparent;color:inherit;";
       input.addEventListener("input", function () { self._changed(); });
-      input.addEventListener("focus", function () {
-        container.classList.add("StripeElement--focus");
-        self._emit("focus", { elementType: "card" });
-      });
-      input.addEventListener("blur", function () {
-        container.classList.remove("StripeElement--focus");
-        self._emit("blur", { elementType: "card" });
+      ["focus", "blur"].forEach(function (name) {
+        input.addEventListener(name, function () {
+          container.classList.toggle("StripeElement--focus", name === "focus");
+          self._emit(name, { elementType: "card" });
+        });
       });
       self._inputs[field.key] = input;
       wrapper.appendChild(input);
@@ -190,12 +158,9 @@
   };
 
   CardElement.prototype._values = function () {
-    var inputs = this._inputs;
-    return {
-      number: inputs.number ? inputs.number.value : "",
-      expiry: inputs.expiry ? inputs.expiry.value : "",
-      cvc: inputs.cvc ? inputs.cvc.value : ""
-    };
+    var inputs = this._inputs, values = {};
+    FIELDS.forEach(function (f) { values[f.key] = inputs[f.key] ? inputs[f.key].value : ""; });
+    return values;
   };
 
   CardElement.prototype._changed = function () {
@@ -218,9 +183,9 @@
   CardElement.prototype.unmount = function () {
     if (this._wrapper && this._wrapper.parentNode) {
       this._wrapper.parentNode.removeChild(this._wrapper);
-      this._container.classList.remove(
-        "StripeElement", "StripeElement--empty", "StripeElement--complete",
-        "StripeElement--invalid", "StripeElement--focus");
+      ["", "--empty", "--complete", "--invalid", "--focus"].forEach(function (suffix) {
+        this._container.classList.remove("StripeElement" + suffix);
+      }, this);
     }
     this._wrapper = null;
   };
@@ -236,13 +201,10 @@
   };
   CardElement.prototype.focus = function () { if (this._inputs.number) { this._inputs.number.focus(); } };
   CardElement.prototype.blur = function () {
-    if (document.activeElement && this._wrapper && this._wrapper.contains(document.activeElement)) {
-      document.activeElement.blur();
-    }
+    var active = document.activeElement;
+    if (active && this._wrapper && this._wrapper.contains(active)) { active.blur(); }
   };
-  CardElement.prototype.update = function (options) {
-    this._options = Object.assign({}, this._options, options || {});
-  };
+  CardElement.prototype.update = function (options) { Object.assign(this._options, options || {}); };
 
   // The card's parameters as Stripe.js sends them, or a validation error.
   CardElement.prototype._card = function () {
@@ -273,15 +235,12 @@
     }
     var element = new CardElement(options);
     this._elements.card = element;
-    var elements = this;
-    var destroy = element.destroy;
+    var elements = this, destroy = element.destroy;
     element.destroy = function () { destroy.call(element); delete elements._elements.card; };
     return element;
   };
   Elements.prototype.getElement = function (type) { return this._elements[type] || null; };
-  Elements.prototype.update = function (options) {
-    this._options = Object.assign({}, this._options, options || {});
-  };
+  Elements.prototype.update = function (options) { Object.assign(this._options, options || {}); };
 
   // -- the API, with the publishable key ----------------------------------------
   function Client(key, options) {
@@ -302,11 +261,7 @@
       init.headers = { "Content-Type": "application/x-www-form-urlencoded" };
       init.body = query;
     }
-    return fetch(url, init).then(function (response) {
-      return response.json();
-    }).then(function (body) {
-      return body;
-    }, function () {
+    return fetch(url, init).then(function (response) { return response.json(); }).then(null, function () {
       return { error: { type: "api_connection_error",
         message: "We could not connect to Stripe (the emulator at " + API + ")." } };
     });
@@ -433,12 +388,10 @@
     });
   };
 
-  Client.prototype.confirmCardSetup = function (clientSecret, data, options) {
-    return this._confirm(SETUP, "stripe.confirmCardSetup", clientSecret, data, options);
-  };
-  Client.prototype.confirmCardPayment = function (clientSecret, data, options) {
-    return this._confirm(PAYMENT, "stripe.confirmCardPayment", clientSecret, data, options);
-  };
+  Client.prototype.confirmCardSetup = function (secret, data, options) {
+    return this._confirm(SETUP, "stripe.confirmCardSetup", secret, data, options); };
+  Client.prototype.confirmCardPayment = function (secret, data, options) {
+    return this._confirm(PAYMENT, "stripe.confirmCardPayment", secret, data, options); };
 
   Client.prototype._retrieve = function (kind, method, clientSecret) {
     var id;
@@ -450,12 +403,10 @@
       return result;
     });
   };
-  Client.prototype.retrieveSetupIntent = function (clientSecret) {
-    return this._retrieve(SETUP, "stripe.retrieveSetupIntent", clientSecret);
-  };
-  Client.prototype.retrievePaymentIntent = function (clientSecret) {
-    return this._retrieve(PAYMENT, "stripe.retrievePaymentIntent", clientSecret);
-  };
+  Client.prototype.retrieveSetupIntent = function (secret) {
+    return this._retrieve(SETUP, "stripe.retrieveSetupIntent", secret); };
+  Client.prototype.retrievePaymentIntent = function (secret) {
+    return this._retrieve(PAYMENT, "stripe.retrievePaymentIntent", secret); };
 
   function Stripe(key, options) {
     if (!(this instanceof Stripe)) { return new Stripe(key, options); }
