@@ -1,5 +1,6 @@
 """python -m stripe_emulator [--host 127.0.0.1] [--port 12111] [--state PATH]
-[--api-key sk_test_... ...] [--webhook-url URL --webhook-secret whsec_...]
+[--api-key sk_test_... ...] [--publishable-key pk_test_... ...]
+[--webhook-url URL --webhook-secret whsec_...]
 [--webhook-retries 1,2,4] [--payment-retry-days 3,5,7] [--after-retries canceled|unpaid|past_due]"""
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ import signal
 import sys
 import time
 
-from .auth import DEFAULT_API_KEY, accepted_keys, mask
+from .auth import (
+    DEFAULT_API_KEY,
+    DEFAULT_PUBLISHABLE_KEY,
+    accepted_keys,
+    accepted_publishable_keys,
+    mask,
+)
 from .lifecycle.dunning import AFTER_RETRIES
 from .server import EmulatorServer
 
@@ -25,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         metavar="sk_test_...",
         help=f"a secret key the API accepts (repeatable; default {DEFAULT_API_KEY})",
+    )
+    parser.add_argument(
+        "--publishable-key",
+        action="append",
+        metavar="pk_test_...",
+        help="a publishable key Stripe.js calls may use (repeatable; "
+        f"default {DEFAULT_PUBLISHABLE_KEY}); the Stripe.js stand-in is served at /v3/",
     )
     parser.add_argument("--webhook-url", help="register one endpoint for every event at start")
     parser.add_argument("--webhook-secret", help="its signing secret (whsec_...)")
@@ -63,11 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         api_keys = accepted_keys(args.api_key)
     except ValueError as exc:
         parser.error(f"--api-key: {exc}")
+    try:
+        publishable_keys = accepted_publishable_keys(args.publishable_key)
+    except ValueError as exc:
+        parser.error(f"--publishable-key: {exc}")
     server = EmulatorServer(
         args.host,
         args.port,
         state_path=args.state,
         api_keys=api_keys,
+        publishable_keys=publishable_keys,
         webhook_retry_schedule=webhook_retries,
         payment_retry_days=retry_days,
         after_retries=args.after_retries,
@@ -82,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         keys = f"API keys accepted: {', '.join(sorted(map(mask, api_keys)))}"
     else:
         keys = f"no --api-key given: the API accepts the default key {DEFAULT_API_KEY}"
+    keys += f"; publishable keys: {', '.join(sorted(publishable_keys))} (Stripe.js at /v3/)"
     _wait_for_a_stop_signal(server, keys)
     server.stop()
     print("stripe emulator stopped", flush=True)

@@ -21,6 +21,8 @@ from .server import EmulatorServer
 
 # The one key the session's emulator accepts (any other is a 401, as at Stripe).
 API_KEY = "sk_test_emulator"
+# The publishable key it accepts where Stripe.js uses one (its stand-in: `.stripe_js_url`).
+PUBLISHABLE_KEY = "pk_test_emulator"
 TEST_WEBHOOK_RETRIES = (0.05, 0.1, 0.2)
 
 
@@ -43,6 +45,13 @@ class EmulatorHandle:
         self.port = server.port
         # A key the server accepts: API_KEY for the fixtures' server.
         self.api_key = API_KEY if API_KEY in server.api_keys else min(server.api_keys)
+        self.publishable_key = (
+            PUBLISHABLE_KEY
+            if PUBLISHABLE_KEY in server.publishable_keys
+            else min(server.publishable_keys)
+        )
+        # Where a page loads the Stripe.js stand-in (instead of https://js.stripe.com/v3/).
+        self.stripe_js_url = f"{server.url}/v3/"
 
     # -- control API over HTTP ------------------------------------------
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -163,7 +172,11 @@ class EmulatorHandle:
 def stripe_emulator_server() -> Iterator[EmulatorHandle]:
     # Webhook retries compressed to fractions of a second, so a flush(retries=True) is quick.
     server = EmulatorServer(
-        "127.0.0.1", 0, api_keys=[API_KEY], webhook_retry_schedule=TEST_WEBHOOK_RETRIES
+        "127.0.0.1",
+        0,
+        api_keys=[API_KEY],
+        publishable_keys=[PUBLISHABLE_KEY],
+        webhook_retry_schedule=TEST_WEBHOOK_RETRIES,
     ).start()
     try:
         yield EmulatorHandle(server)

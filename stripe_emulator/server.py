@@ -14,14 +14,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import errors
-from .auth import accepted_keys, authenticate
+from .auth import accepted_keys, accepted_publishable_keys, authenticate
 from .concurrency import execute, lock_timeout
 from .emulator import Emulator
 from .errors import StripeError
 from .faults import FaultError, parse_fault
 from .params import parse_form
+from .publishable import allows_publishable, check_client_secret
 from .resources import match, validate
 from .store import API_VERSION
+from .stripejs import serve_stripejs
 from .versions import check_request as check_request_version
 
 log = logging.getLogger("stripe_emulator")
@@ -38,6 +40,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     emulator: Emulator  # set on the subclass the server builds
     api_keys: frozenset[str]  # likewise: the secret keys accepted (auth.py)
+    publishable_keys: frozenset[str]  # and the publishable ones (publishable.py)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
@@ -57,15 +60,37 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_OPTIONS(self) -> None:
+        """A CORS preflight: the API answers any origin, as api.stripe.com does for
+        Stripe.js on any site (cors_headers)."""
+        self._read_body()
+        self.send_response(204 if urlsplit(self.path).path.startswith("/v1/") else 404)
+        headers = cors_headers()
+        headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+        headers["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account"
+        )
+        headers["Access-Control-Max-Age"] = "300"
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     # -- plumbing -------------------------------------------------------
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -88,6 +113,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if url.path.startswith("/_emulator/"):
             self._control(method, url.path, body)
+        elif url.path == "/v3" or url.path.startswith("/v3/"):
+            status, content_type, payload = serve_stripejs(
+                self.emulator, method, url.path, url.query, body
+            )
+            self._send(status, payload, {"Cache-Control": "no-store"}, content_type)
         else:
             self._api(method, url.path, url.query, body)
 
@@ -186,7 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             "time": time.time(),
             "request_id": request_id,
         }
-        headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
+        headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION, **cors_headers()}
         if key:
             headers["Idempotency-Key"] = key
         drop_after, hold_ms = False, 0
@@ -210,15 +240,23 @@ class Handler(BaseHTTPRequestHandler):
                     raise lock_timeout()
                 elif fault.mode == "hold":
                     hold_ms = fault.delay_ms
-            self._authenticate()
-            if not path.startswith("/v1/"):
-                raise errors.unrecognized_url(method, path)
             raw = body.decode() if method == "POST" else query
-            params = parse_form(raw)
-            found = match(method, path)
+            params, refused = _parse(raw)
+            # Stripe.js sends its publishable key as the `key` parameter (publishable.py).
+            form_key = params.pop("key", None) if isinstance(params, dict) else None
+            found = match(method, path) if path.startswith("/v1/") else None
+            kind = self._authenticate(
+                form_key if isinstance(form_key, str) else None,
+                allows_publishable(found[0] if found else None),
+            )
             if found is None:
                 raise errors.unrecognized_url(method, path)
+            if refused is not None:
+                raise refused
             route, args = found
+            if kind == "publishable":
+                entry["key"] = "publishable"
+                check_client_secret(emu.state, route, args, params)
             validate(route, params)
             status, payload, replayed = self._execute(
                 route, args, params, key, request_id, path, hold_ms
@@ -238,14 +276,39 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(status, payload, headers)
 
-    def _authenticate(self) -> None:
-        """Stripe's 401 for a key not given at start, then its 400 for a version not served."""
-        authenticate(self.headers.get("Authorization", ""), self.api_keys)
+    def _authenticate(self, form_key: str | None, publishable_allowed: bool) -> str:
+        """Stripe's 401 for a key not given at start (or a publishable key where Stripe
+        refuses one), then its 400 for a version not served. "secret" or "publishable"."""
+        kind = authenticate(
+            self.headers.get("Authorization", ""),
+            self.api_keys,
+            self.publishable_keys if publishable_allowed else frozenset(),
+            form_key,
+        )
         check_request_version(self.headers.get("Stripe-Version"))
+        return kind
 
     def _execute(self, route, args, params, key, request_id, path, hold_ms=0):
         """Concurrently with other requests: stripe_emulator/concurrency.py."""
         return execute(self.emulator, route, args, params, key, request_id, path, hold_ms)
+
+
+def _parse(raw: str) -> tuple[dict[str, Any], StripeError | None]:
+    """The form parameters, or ({}, the 400) when they cannot be read (raised after the
+    key is checked: a request without a valid key is a 401 whatever it carries)."""
+    try:
+        return parse_form(raw), None
+    except StripeError as err:
+        return {}, err
+
+
+def cors_headers() -> dict[str, str]:
+    """Stripe.js calls the API from the page's origin, any site's: the API answers every
+    origin, with no cookies (the key authenticates) **(choice: the headers Stripe.js needs)**."""
+    return {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "Request-Id, Stripe-Version, Idempotency-Key",
+    }
 
 
 class EmulatorServer:
@@ -258,14 +321,21 @@ class EmulatorServer:
         state_path: str | None = None,
         emulator: Emulator | None = None,
         api_keys: Iterable[str] | None = None,
+        publishable_keys: Iterable[str] | None = None,
         **options: Any,
     ) -> None:
-        """`api_keys`: the sk_test_ keys accepted (auth.DEFAULT_API_KEY if none).
+        """`api_keys`: the sk_test_ keys accepted (auth.DEFAULT_API_KEY if none);
+        `publishable_keys`: the pk_test_ ones (auth.DEFAULT_PUBLISHABLE_KEY if none).
         `options` go to Emulator: webhook_retry_schedule, payment_retry_days,
         after_retries."""
         self.api_keys = accepted_keys(api_keys)
+        self.publishable_keys = accepted_publishable_keys(publishable_keys)
         self.emulator = emulator or Emulator(state_path, **options)
-        bound = {"emulator": self.emulator, "api_keys": self.api_keys}
+        bound = {
+            "emulator": self.emulator,
+            "api_keys": self.api_keys,
+            "publishable_keys": self.publishable_keys,
+        }
         handler = type("BoundHandler", (Handler,), bound)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True

@@ -13,7 +13,7 @@ from stripe_emulator.store import new_id
 from .base import PAGE, Context, listing, retrieve, route
 from .charges import charge_object, charge_outcome
 from .common import error_detail
-from .payment_methods import resolve_attached
+from .payment_methods import attach, resolve_attached
 from .skeletons import fill
 
 REQUIRES_ACTION_MESSAGE = (
@@ -123,7 +123,13 @@ listing("payment_intent", "/v1/payment_intents", PAGE | {"customer": SCALAR}, _w
 @route(
     "POST",
     "/v1/payment_intents/{id}/confirm",
-    {"payment_method": SCALAR, "off_session": SCALAR, "return_url": SCALAR},
+    {
+        "payment_method": SCALAR,
+        "off_session": SCALAR,
+        "return_url": SCALAR,
+        "use_stripe_sdk": SCALAR,
+        "client_secret": SCALAR,  # sent by Stripe.js with a publishable key
+    },
 )
 def payment_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
     """Confirm an invoice's payment intent (server-side; 3DS cannot be completed here)."""
@@ -141,6 +147,11 @@ def payment_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state",
         )
+    fresh = ctx.state.find("payment_method", pm_id)
+    if fresh is not None and fresh["customer"] is None:
+        # A card just entered in Stripe.js: saved to the customer, as Stripe saves it for
+        # an invoice's PaymentIntent (its subscription charges it again) **(choice)**.
+        attach(ctx, pm_id, customer)
     pm = resolve_attached(ctx, pm_id, customer, param="payment_method")
     invoice = invoice_of(ctx, pi)
     if invoice is not None:
@@ -153,7 +164,9 @@ def payment_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
         settle_subscription(ctx, invoice, status)
     else:
         status, err = pi_confirm(ctx, pi, pm)
-    if err is not None:
+    # Confirming answers requires_action with the intent (next_action for Stripe.js);
+    # only paying the invoice (POST /v1/invoices/{id}/pay) makes that an error.
+    if err is not None and status != "requires_action":
         raise err
     return ctx.render(pi)
 

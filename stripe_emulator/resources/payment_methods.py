@@ -204,6 +204,9 @@ def payment_method_create(ctx: Context, params: dict[str, Any]):
         raise missing_param("card")
     _check(params)
     pm = ctx.insert(pm_object(ctx, token))
+    for name in ("exp_month", "exp_year"):  # as typed in Stripe.js's card Element
+        if str(card.get(name) or "").isdigit():
+            pm["card"][name] = int(card[name])
     _apply(pm, params)
     ctx.emit("payment_method.created", pm)
     return ctx.render(pm)

@@ -142,7 +142,12 @@ retrieve("setup_intent", "/v1/setup_intents/{id}", {"client_secret": SCALAR})
 @route(
     "POST",
     "/v1/setup_intents/{id}/confirm",
-    {"payment_method": SCALAR, "return_url": SCALAR, "use_stripe_sdk": SCALAR},
+    {
+        "payment_method": SCALAR,
+        "return_url": SCALAR,
+        "use_stripe_sdk": SCALAR,
+        "client_secret": SCALAR,  # sent by Stripe.js with a publishable key
+    },
 )
 def setup_intent_confirm(ctx: Context, params: dict[str, Any], id: str):
     seti = ctx.get("setup_intent", id)
