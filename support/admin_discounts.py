@@ -12,16 +12,19 @@ from django.utils.safestring import SafeString
 
 from accounts.models import User
 from billing.models import Subscription
+from billing.money import money_display
 from offers.models import Redemption
 
 
-def _amount(discount: dict[str, Any]) -> str:
+def _amount(discount: dict[str, Any], *, country: str | None) -> str:
     percent = discount.get("percent_off")
     if percent is not None:
         return f"{float(percent):g}% off"  # Stripe's 50.0 reads 50
     if discount.get("amount_off") is not None:
-        currency = str(discount.get("currency") or "").upper()
-        return f"{discount['amount_off'] / 100:.2f} {currency} off"
+        amount = money_display(
+            int(discount["amount_off"]), str(discount.get("currency") or ""), country=country
+        )
+        return f"{amount} off"
     return "—"
 
 
@@ -34,7 +37,11 @@ def _ends(discount: dict[str, Any]) -> str:
 
 def discounts_panel(user: User) -> SafeString:
     subscriptions = [
-        s for s in Subscription.objects.filter(user=user).order_by("-created_at") if s.discount
+        s
+        for s in Subscription.objects.filter(user=user)
+        .select_related("customer")
+        .order_by("-created_at")
+        if s.discount
     ]
     redemptions = list(
         Redemption.objects.filter(user=user, status=Redemption.Status.REDEEMED)
@@ -50,7 +57,7 @@ def discounts_panel(user: User) -> SafeString:
             (
                 s.stripe_subscription_id,
                 s.discount.get("offer") or f"coupon {s.discount.get('coupon', '')}",
-                _amount(s.discount),
+                _amount(s.discount, country=s.customer.country or None),
                 _ends(s.discount),
             )
             for s in subscriptions

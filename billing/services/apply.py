@@ -82,17 +82,29 @@ def discount_mirror(stripe_subscription: Any) -> dict[str, Any]:
             coupon = {"id": coupon}
         promotion_code = _field(discount, "promotion_code", {})
         end = _field(discount, "end")
+        amount_off, currency = _amount_off_in(coupon, _field(stripe_subscription, "currency"))
         return {
             "id": str(_field(discount, "id", "")),
             "offer": "" if isinstance(promotion_code, str) else _field(promotion_code, "code", ""),
             "coupon": str(_field(coupon, "id", "")),
             "percent_off": _field(coupon, "percent_off"),
-            "amount_off": _field(coupon, "amount_off"),
-            "currency": _field(coupon, "currency"),
+            "amount_off": amount_off,
+            "currency": currency,
             "duration": _field(coupon, "duration"),
             "ends_at": _iso(from_unix(end)),
         }
     return {}
+
+
+def _amount_off_in(coupon: Any, currency: Any) -> tuple[Any, Any]:
+    """An amount-off coupon's amount in the subscription's currency: its own, or the
+    matching `currency_options` entry (a coupon made with an amount per currency)."""
+    own = _field(coupon, "currency")
+    if currency and own and str(currency).lower() != str(own).lower():
+        option = (_field(coupon, "currency_options") or {}).get(str(currency).lower())
+        if option is not None:
+            return _field(option, "amount_off"), str(currency).lower()
+    return _field(coupon, "amount_off"), own
 
 
 def _iso(moment: datetime | None) -> str | None:

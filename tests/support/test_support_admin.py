@@ -624,6 +624,30 @@ def test_the_reader_page_shows_the_readers_discounts(support_client, plans, read
     assert "Offers redeemed" in discounts
 
 
+def test_an_amount_off_reads_in_the_readers_currency_and_locale(
+    support_client, plans, reader, reader_client
+):
+    from tests.helpers.offers import create_offer
+
+    create_offer(
+        "--code", "THREE", "--amount-off", "usd:300", "--amount-off", "eur:300",
+        "--amount-off", "gbp:250", "--duration", "forever",
+    )  # fmt: skip
+    response = reader_client.post(
+        "/api/billing/subscribe/",
+        {"plan": "monthly", "payment_method": "pm_card_visa", "offer": "THREE", "country": "DE"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    discount = response.json()["discount"]
+    assert (discount["amount_off"], discount["currency"]) == (300, "eur")
+
+    page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
+
+    discounts = page[page.index('class="reader-discounts"') :]
+    assert "3,00\xa0€ off" in discounts
+
+
 def test_the_reader_page_says_when_there_is_no_discount(support_client, trial, reader):
     page = support_client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
 
