@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from billing import selectors as billing
 from billing.services.notifications import format_amount, notification_send_once
 from offers.models import Redemption
 from offers.selectors import offer_discounted_amount
@@ -24,7 +25,12 @@ def offer_applied_notify(*, redemption_id: int) -> bool:
     offer, subscription = redemption.offer, redemption.subscription
     plan = subscription.plan
     country = subscription.customer.country or None
-    discounted = offer_discounted_amount(offer=offer, amount=plan.amount, currency=plan.currency)
+    # The subscription's own price, in its currency (a German reader's is in euros).
+    amount, currency = billing.subscription_price(subscription=subscription) or (
+        plan.amount,
+        plan.currency,
+    )
+    discounted = offer_discounted_amount(offer=offer, amount=amount, currency=currency)
     return notification_send_once(
         kind="offer_applied",
         key=f"{subscription.stripe_subscription_id}:{offer.pk}",
@@ -35,9 +41,9 @@ def offer_applied_notify(*, redemption_id: int) -> bool:
             "offer": offer,
             "plan_name": plan.name,
             "interval": plan.interval,
-            "currency": plan.currency,
-            "amount": format_amount(plan.amount, plan.currency, country=country),
-            "discounted_amount": format_amount(discounted, plan.currency, country=country),
+            "currency": currency,
+            "amount": format_amount(amount, currency, country=country),
+            "discounted_amount": format_amount(discounted, currency, country=country),
             "trial_end": subscription.trial_end if redemption.with_trial else None,
         },
     )

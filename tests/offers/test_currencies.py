@@ -124,3 +124,21 @@ def test_an_older_offer_in_one_currency_still_deactivates_but_is_refused_in_anot
     offer_deactivate(offer=old, actor=None, reason="retired")
     old.refresh_from_db()
     assert old.active is False
+
+
+def test_the_offer_mail_quotes_the_readers_own_currency(
+    three_off, reader_client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reader_client.post(
+            "/api/billing/subscribe/",
+            {"plan": "monthly", "payment_method": "pm_card_visa", "offer": "THREEOFF"}
+            | {"country": "DE"},
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+
+    [sent] = [m for m in mail.outbox if m.subject == "Your offer is applied"]
+    assert "6,99 € per month instead of 9,99 €" in nbsp(sent.body.replace("\n", " "))
