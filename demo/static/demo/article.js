@@ -7,6 +7,7 @@
 
   function meterText(read) {
     if (read.access === "unlimited") return "Unlimited access: thank you for subscribing.";
+    if (read.remaining === 0) return "This is your last free article this month";
     if (read.remaining === 1) return "1 free article left this month";
     return read.remaining + " free articles left this month";
   }

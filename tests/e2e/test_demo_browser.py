@@ -1,0 +1,133 @@
+"""End to end in a real browser: the demo reading surface (demo/) calling the REST API
+as a publisher's frontend does. An anonymous reader reads until the meter runs out and
+the paywall speaks the seed's words; the registration wall; the newsletter box answers;
+no page has a serious or critical accessibility fault (axe-core).
+
+The service is the live test server, Stripe the emulator.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from demo.articles import ARTICLES
+from tests.factories import NewsletterFactory
+from tests.helpers.offers import create_offer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PAYWALL_WORDS = (
+    "You've reached your limit of free articles. To read the full story, start your free "
+    "trial today. Get unlimited access. Cancel anytime."
+)
+
+
+@pytest.fixture
+def demo(settings, live_server, plans):
+    settings.DEMO_ENABLED = True
+    settings.FREE_ARTICLES_PER_MONTH = 3
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http here
+    return live_server.url
+
+
+def _open(page, base: str, index: int) -> None:
+    page.goto(f"{base}/demo/articles/{ARTICLES[index].id}/")
+    page.wait_for_selector(".story[data-reason]", state="attached")  # the read has answered
+
+
+def _meter(page) -> str:
+    return page.locator("#meter").inner_text()
+
+
+def test_an_anonymous_reader_reads_until_the_paywall(demo, settings, browser_page):
+    create_offer(
+        "--code", "SPRING50", "--percent-off", "50", "--duration", "months", "--months", "3",
+        "--plans", "monthly", "--headline", "Half price for 3 months",
+    )  # fmt: skip
+    settings.DEMO_OFFER_CODE = "SPRING50"
+    page = browser_page
+
+    _open(page, demo, 0)
+    first = _meter(page)
+    full_text = page.locator(".paywalled-content").is_visible()
+    _open(page, demo, 0)  # a re-read is free
+    reread = _meter(page)
+    _open(page, demo, 1)
+    second = _meter(page)
+    _open(page, demo, 2)
+    third = _meter(page)
+    _open(page, demo, 3)
+    paywall = page.locator("#paywall").inner_text()
+    page.wait_for_selector("#offer-banner", state="visible")
+    page.wait_for_selector("#paywall .plan")
+    prices = page.locator("#paywall [data-plans]").inner_text()
+    page.select_option("#country", "DE")
+    page.wait_for_selector("#paywall .plan:has-text('€')")
+    prices_de = page.locator("#paywall [data-plans]").inner_text()
+
+    assert first == "2 free articles left this month"
+    assert full_text
+    assert reread == "2 free articles left this month"
+    assert second == "1 free article left this month"
+    assert third == "This is your last free article this month"
+    assert PAYWALL_WORDS in paywall
+    assert "Get your 30-day free trial!" in paywall
+    assert page.locator("#trial-button").is_visible()
+    assert not page.locator(".paywalled-content").is_visible()
+    assert "Half price for 3 months" in page.locator("#offer-banner").inner_text()
+    assert "$" in prices
+    assert "incl. VAT" not in prices
+    assert "incl. VAT" in prices_de
+    assert '"access": "metered"' in page.locator("#token-claims").text_content()
+
+
+def test_an_anonymous_reader_meets_the_registration_wall(demo, settings, browser_page):
+    settings.FREE_ARTICLES_ANONYMOUS = 1
+    settings.FREE_ARTICLES_REGISTERED = 3
+    page = browser_page
+
+    _open(page, demo, 0)
+    last = _meter(page)
+    _open(page, demo, 1)
+
+    assert last == "This is your last free article this month"
+    assert page.locator("#registration-wall").is_visible()
+    assert not page.locator("#paywall").is_visible()
+    assert "Register for free" in page.locator("#registration-wall").inner_text()
+
+
+def test_the_newsletter_box_signs_a_reader_up(demo, browser_page):
+    NewsletterFactory(slug="daily-briefing", name="The Daily Briefing")
+    page = browser_page
+
+    _open(page, demo, 4)
+    page.wait_for_selector("#newsletter-lists input[value=daily-briefing]:checked")
+    page.fill("#newsletter-email", "newsreader@example.com")
+    page.click("#newsletter-form button[type=submit]")
+    page.wait_for_selector("#newsletter-result:has-text('Check your inbox')")
+
+    assert [message.to for message in mail.outbox] == [["newsreader@example.com"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/demo/",
+        f"/demo/articles/{ARTICLES[0].id}/",
+        "/demo/signup/",
+        "/demo/trial/",
+        "/demo/account/",
+    ],
+)
+def test_the_pages_have_no_serious_accessibility_faults(demo, browser_page, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser_page
+    page.goto(demo + path)
+    page.wait_for_load_state("networkidle")
+
+    violations = Axe().run(page).response["violations"]
+
+    serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == []
