@@ -131,3 +131,47 @@ def test_the_pages_have_no_serious_accessibility_faults(demo, browser_page, path
 
     serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_a_reader_signs_in_and_manages_a_trial_on_the_account_page(
+    demo, reader, reader_client, browser_page
+):
+    from tests.factories import DEFAULT_PASSWORD
+
+    started = reader_client.post(
+        "/api/billing/trial/",
+        {
+            "plan": "monthly",
+            "payment_method": "pm_card_visa",
+            "country": "US",
+            "postal_code": "10001",
+        },
+        format="json",
+    )
+    assert started.status_code == 201, started.json()
+    page = browser_page
+
+    page.goto(f"{demo}/demo/signup/?next=/demo/account/")
+    page.fill("#signin-email", reader.email)
+    page.fill("#signin-password", DEFAULT_PASSWORD)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#subscription", state="visible")
+    plan, state = page.inner_text("#sub-plan"), page.inner_text("#sub-status")
+    next_label, next_charge = page.inner_text("#sub-next-label"), page.inner_text("#sub-next")
+    page.wait_for_selector("#invoices tbody tr")
+    page.select_option("#change-plan", "yearly")
+    page.click("#change-plan-form button[type=submit]")
+    page.wait_for_selector("#sub-plan:has-text('Yearly')")
+    page.select_option("#cancel-reason", "other")
+    page.fill("#cancel-comment", "Testing the demo")
+    page.click("#cancel-form button[type=submit]")
+    page.wait_for_selector("#sub-status:has-text('cancels on')")
+    page.click("#resume")
+    page.wait_for_selector("#account-status:has-text('Resumed')")
+
+    assert plan == "Monthly, $9.99 a month"
+    assert state == "trialing"
+    assert next_label == "Trial ends"
+    assert next_charge.endswith("; then $9.99 a month")
+    assert page.inner_text("#sub-status") == "trialing"
+    assert page.locator("#account-error").is_hidden()

@@ -129,8 +129,8 @@
     status.textContent = "";
     try {
       await D.api(method, path, body);
-      status.textContent = done;
       await load();
+      status.textContent = done;
     } catch (error) {
       D.showError(errorNode, error);
     }
