@@ -161,7 +161,8 @@ def test_a_reader_signs_in_and_manages_a_trial_on_the_account_page(
     page.wait_for_selector("#invoices tbody tr")
     page.select_option("#change-plan", "yearly")
     page.click("#change-plan-form button[type=submit]")
-    page.wait_for_selector("#sub-plan:has-text('Yearly')")
+    page.wait_for_selector("#account-status:has-text('Plan changed.')")
+    changed = page.inner_text("#sub-plan")
     page.select_option("#cancel-reason", "other")
     page.fill("#cancel-comment", "Testing the demo")
     page.click("#cancel-form button[type=submit]")
@@ -173,5 +174,6 @@ def test_a_reader_signs_in_and_manages_a_trial_on_the_account_page(
     assert state == "trialing"
     assert next_label == "Trial ends"
     assert next_charge.endswith("; then $9.99 a month")
+    assert changed == "Yearly, $99.00 a year"
     assert page.inner_text("#sub-status") == "trialing"
     assert page.locator("#account-error").is_hidden()

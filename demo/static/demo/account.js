@@ -86,12 +86,14 @@
   }
 
   function renderReasons() {
+    const chosen = $("cancel-reason").value;
     $("cancel-reason").replaceChildren(
       D.el("option", { value: "", text: "Choose a reason" }),
       ...reasons.map(function (reason) {
         return D.el("option", { value: reason.reason, text: reason.label });
       })
     );
+    $("cancel-reason").value = chosen;
   }
 
   function saveOfferFor(code) {
