@@ -231,6 +231,8 @@ DEMO_ENABLED = env.bool("DEMO_ENABLED", default=False)
 DEMO_STRIPE_JS_URL = env.str("DEMO_STRIPE_JS_URL", default="")
 DEMO_STRIPE_PUBLISHABLE_KEY = env.str("DEMO_STRIPE_PUBLISHABLE_KEY", default="pk_test_emulator")
 DEMO_OFFER_CODE = env.str("DEMO_OFFER_CODE", default="")
+# Where the demo's pages call the API (unset: their own origin; another origin needs CORS).
+DEMO_API_URL = env.str("DEMO_API_URL", default="").rstrip("/")
 # How long a newsletter sign-up's confirmation link works.
 NEWSLETTER_CONFIRM_HOURS = env.int("NEWSLETTER_CONFIRM_HOURS", default=48)
 

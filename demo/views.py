@@ -51,6 +51,7 @@ def _context(**extra: Any) -> dict[str, Any]:
     return {
         "sections": SECTIONS,
         "offer_code": settings.DEMO_OFFER_CODE,
+        "api_base": settings.DEMO_API_URL,
         "trial_days": settings.TRIAL_DAYS,
         **extra,
     }

@@ -185,3 +185,13 @@ def test_the_pages_never_ask_for_a_card_number(client, demo_on):
 
     assert "cardnumber" not in html.lower()
     assert 'name="card' not in html
+
+
+def test_the_pages_call_their_own_origin_unless_told_another(client, demo_on):
+    assert 'data-api-base=""' in client.get("/demo/").content.decode()
+
+    demo_on.DEMO_API_URL = "https://billing.publisher.example"
+
+    assert 'data-api-base="https://billing.publisher.example"' in (
+        client.get("/demo/").content.decode()
+    )

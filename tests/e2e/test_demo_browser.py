@@ -82,6 +82,25 @@ def test_an_anonymous_reader_reads_until_the_paywall(demo, settings, browser_pag
     assert '"access": "metered"' in page.locator("#token-claims").text_content()
 
 
+def test_the_demo_on_another_origin_meters_a_reader_through_cors(demo, settings, browser_page):
+    # The pages from http://localhost:PORT, the API at http://127.0.0.1:PORT: another
+    # origin and another site, so the reader_id cookie (SameSite=Lax) stays behind and
+    # only CORS with the exposed X-Reader-Id header carries the meter from page to page.
+    api = demo.replace("localhost", "127.0.0.1")
+    assert api != demo
+    settings.DEMO_API_URL = api
+    settings.CORS_ALLOWED_ORIGINS = [demo]
+    page = browser_page
+
+    _open(page, demo, 0)
+    first = _meter(page)
+    _open(page, demo, 1)
+    second = _meter(page)
+
+    assert first == "2 free articles left this month"
+    assert second == "1 free article left this month"
+
+
 def test_an_anonymous_reader_meets_the_registration_wall(demo, settings, browser_page):
     settings.FREE_ARTICLES_ANONYMOUS = 1
     settings.FREE_ARTICLES_REGISTERED = 3

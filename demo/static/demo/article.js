@@ -46,6 +46,7 @@
       answer = await D.api("POST", "/api/entitlements/articles/" + id + "/read/?token=1");
     } catch (error) {
       D.showError(document.getElementById("read-error"), error);
+      story.dataset.reason = "error";
       return;
     }
     const meter = document.getElementById("meter");
