@@ -12,7 +12,9 @@ COPY audit ./audit
 COPY billing ./billing
 COPY entitlements ./entitlements
 COPY offers ./offers
+COPY newsletters ./newsletters
 COPY support ./support
+COPY demo ./demo
 COPY config ./config
 COPY stripe_emulator ./stripe_emulator
 COPY templates ./templates

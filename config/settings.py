@@ -9,6 +9,7 @@ environment and none may be a development default.
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.task_limits import TaskLimits
@@ -51,6 +52,13 @@ ALLOWED_HOSTS = env.list(
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Frontends on other origins (django-cors-headers, /api/ and /.well-known/ only): each
+# listed origin may call the API with credentials (the reader_id cookie); none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/(api|\.well-known)/"
+CORS_EXPOSE_HEADERS = ["X-Reader-Id", "Retry-After"]
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-reader-id")
 
 # --- Applications -----------------------------------------------------------
 
@@ -80,9 +88,13 @@ INSTALLED_APPS = [
     "newsletters",
     "entitlements",
     "support",
+    "demo",  # the demo reading surface, served only with DEBUG or DEMO_ENABLED
+    "corsheaders",
 ]
 
 MIDDLEWARE = [
+    # Outermost: CORS headers on every answer, the JSON errors below included.
+    "corsheaders.middleware.CorsMiddleware",
     # First: JSON errors under /api/ for what the rest would answer in HTML (config/errors.py).
     "config.errors.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -211,6 +223,16 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("
 # Where this API is reached from outside: links that must reach it directly, such as
 # the newsletters' one-click unsubscribe URL (a mailbox provider POSTs to it).
 PUBLIC_API_URL = env.str("PUBLIC_API_URL", default="http://localhost:8000").rstrip("/")
+# The demo reading surface at /demo/ (demo/): on with DEBUG or DEMO_ENABLED. Its pages
+# load Stripe.js from DEMO_STRIPE_JS_URL (unset: the emulator's stand-in when
+# STRIPE_API_BASE is set, else Stripe's) with DEMO_STRIPE_PUBLISHABLE_KEY, and show
+# the offer DEMO_OFFER_CODE (unset: no offer banner).
+DEMO_ENABLED = env.bool("DEMO_ENABLED", default=False)
+DEMO_STRIPE_JS_URL = env.str("DEMO_STRIPE_JS_URL", default="")
+DEMO_STRIPE_PUBLISHABLE_KEY = env.str("DEMO_STRIPE_PUBLISHABLE_KEY", default="pk_test_emulator")
+DEMO_OFFER_CODE = env.str("DEMO_OFFER_CODE", default="")
+# Where the demo's pages call the API (unset: their own origin; another origin needs CORS).
+DEMO_API_URL = env.str("DEMO_API_URL", default="").rstrip("/")
 # How long a newsletter sign-up's confirmation link works.
 NEWSLETTER_CONFIRM_HOURS = env.int("NEWSLETTER_CONFIRM_HOURS", default=48)
 
@@ -303,6 +325,11 @@ FREE_ARTICLES_REGISTERED = env.int("FREE_ARTICLES_REGISTERED", default=None)
 # cache outage), and how often a service API key's last use is written.
 ENTITLEMENTS_CACHE_SECONDS = env.int("ENTITLEMENTS_CACHE_SECONDS", default=300)
 ENTITLEMENTS_API_KEY_TOUCH_SECONDS = env.int("ENTITLEMENTS_API_KEY_TOUCH_SECONDS", default=60)
+# The anonymous reader_id cookie's SameSite: Lax, or None (always Secure then) for a
+# frontend on another site that relies on the cookie (docs/api.md, "Cross-origin").
+READER_ID_COOKIE_SAMESITE = env.str("READER_ID_COOKIE_SAMESITE", default="Lax")
+if READER_ID_COOKIE_SAMESITE not in ("Lax", "Strict", "None"):
+    raise ImproperlyConfigured("READER_ID_COOKIE_SAMESITE must be Lax, Strict or None.")
 # Edge tokens (entitlements/tokens.py, docs/operations.md "Edge token keys"): how long
 # a signed entitlement token lives (also the longest a revoked reader may still hold
 # a valid one), and the key set that signs them: its JSON or the path of a mounted

@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/entitlements/", include("entitlements.urls")),
     # The edge tokens' public keys (JWKS), where verifiers look for them.
     path(".well-known/", include("entitlements.urls_wellknown")),
+    # The demo reading surface: a 404 unless DEBUG or DEMO_ENABLED (demo/views.py).
+    path("demo/", include("demo.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

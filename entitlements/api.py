@@ -109,8 +109,9 @@ def _hand_back(response: Response, token: str | None) -> Response:
             token,
             max_age=COOKIE_MAX_AGE,
             httponly=True,
-            samesite="Lax",
-            secure=not settings.DEBUG,
+            samesite=settings.READER_ID_COOKIE_SAMESITE,
+            # SameSite=None is refused by browsers without Secure.
+            secure=not settings.DEBUG or settings.READER_ID_COOKIE_SAMESITE == "None",
         )
     return response
 

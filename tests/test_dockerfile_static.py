@@ -94,3 +94,12 @@ def test_the_image_serves_the_docs_page_and_its_assets(tmp_path):
     assert set(served["assets"].values()) == {200}, served["assets"]
     # Hashed names: the production storage wrote its manifest.
     assert all(re.search(r"\.[0-9a-f]{12}\.", url) for url in served["assets"]), served
+
+
+def test_the_image_copies_every_app_of_the_project():
+    from django.apps import apps
+
+    ours = {c.name for c in apps.get_app_configs() if Path(c.path).parent == ROOT}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+
+    assert ours - copied == set()

@@ -36,6 +36,19 @@ def test_the_cookie_is_not_secure_with_debug_on(anonymous_client, settings):
     assert not response.cookies["reader_id"]["secure"]
 
 
+def test_a_cross_site_frontend_gets_a_samesite_none_cookie_that_is_always_secure(
+    anonymous_client, settings
+):
+    settings.DEBUG = True  # even where the cookie would otherwise not be Secure
+    settings.READER_ID_COOKIE_SAMESITE = "None"
+
+    response = anonymous_client.get(ME)
+
+    cookie = response.cookies["reader_id"]
+    assert cookie["samesite"] == "None"
+    assert cookie["secure"] is True
+
+
 def test_a_known_reader_is_not_given_a_new_id(anonymous_client):
     anonymous_client.get(ME)  # the client keeps the cookie
 
