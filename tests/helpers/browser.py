@@ -2,7 +2,7 @@
 tiny static site on its own origin (a publisher's page, not our service).
 
 `chromium_page()` yields a Playwright page, or skips (fails with REQUIRE_SERVICES=1)
-when Playwright or /usr/bin/chromium is missing, as tests/e2e/test_support_browser.py.
+when Playwright or /usr/bin/chromium is missing, as the end-to-end tests (tests/e2e/conftest.py) do.
 `StaticSite` serves one HTML page from 127.0.0.1 on a free port and records every
 request it receives (path and body), so a test can tell what reached the page's server.
 """
