@@ -44,5 +44,9 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
 if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
-    # One prefix per test run: concurrent runs on one Redis never see each other.
-    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+    # One prefix per test run: concurrent runs on one Redis never see each other. Like the
+    # queue, it passes to the processes a test starts (workers, web instances), which share
+    # the run's cache as production's processes share theirs.
+    CACHES["default"]["KEY_PREFIX"] = os.environ.setdefault(  # noqa: F405
+        "TEST_CACHE_KEY_PREFIX", f"test-{os.getpid()}"
+    )

@@ -33,6 +33,7 @@ def celery_worker(
     env: dict[str, str] | None = None,
     output: Path | None = None,
     pool: str = "solo",
+    name: str | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
     """A worker process; `env` adds settings (e.g. CELERY_TASK_TIME_LIMIT).
 
@@ -40,9 +41,12 @@ def celery_worker(
     pool, production's, enforces time limits.
 
     Its log goes to `output` when given (readable while it runs), else to
-    its stdout pipe (readable once it has stopped).
+    its stdout pipe (readable once it has stopped). `name` tells apart two
+    workers started together (each Celery node needs its own name).
     """
     from config.celery import app
+
+    node = f"{name or settings.CELERY_TASK_DEFAULT_QUEUE}@{os.uname().nodename}"
 
     log = output.open("w") if output is not None else subprocess.PIPE
     env = {
@@ -72,7 +76,7 @@ def celery_worker(
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"{settings.CELERY_TASK_DEFAULT_QUEUE}@%h",
+            node,
         ],
         cwd=ROOT,
         env=env,
@@ -85,10 +89,7 @@ def celery_worker(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            replies = app.control.ping(
-                destination=[f"{settings.CELERY_TASK_DEFAULT_QUEUE}@{os.uname().nodename}"],
-                timeout=0.5,
-            )
+            replies = app.control.ping(destination=[node], timeout=0.5)
             if replies:
                 break
             if worker.poll() is not None:
