@@ -70,3 +70,11 @@ def send_pause_reminders() -> int:
     from billing.services.pause import pause_reminders_send
 
     return pause_reminders_send()
+
+
+@shared_task
+def prune_stripe_records() -> dict[str, int]:
+    """Processed Stripe events and finished attempts past their retention (a bounded run)."""
+    from billing.services.retention import stripe_attempts_prune, stripe_events_prune
+
+    return {"events": stripe_events_prune(), "attempts": stripe_attempts_prune()}
