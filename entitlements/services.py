@@ -409,9 +409,8 @@ def meters_purge(
     for _ in range(keep_months - 1):
         start = month_start(start - timedelta(days=1))
     limit = int(settings.RETENTION_ROWS_PER_RUN) if limit is None else limit
-    purged = delete_in_batches(Meter.objects.filter(month__lt=start.date()), limit=limit)
-    delete_in_batches(
-        ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start),
-        limit=limit,
-    )
+    old = Meter.objects.filter(month__lt=start.date())
+    purged = delete_in_batches(old, limit=limit, order_by="month")
+    quiet = ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start)
+    delete_in_batches(quiet, limit=limit, order_by="changed_at")
     return purged

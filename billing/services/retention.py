@@ -18,8 +18,8 @@ from config.batches import delete_in_batches
 # Events with nothing left to do: applied, or skipped as not ours to apply.
 # Received, processing and failed events stay (a failed one may be reprocessed).
 FINISHED_EVENTS = (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED)
-# Attempts whose key is done with: a pending one may still be retried with its key.
-FINISHED_ATTEMPTS = (StripeAttempt.Status.SUCCEEDED, StripeAttempt.Status.FAILED)
+# Attempts whose key is done with (succeeded, failed): a pending one may still be
+# retried with its key.
 
 
 def stripe_events_prune(
@@ -30,7 +30,7 @@ def stripe_events_prune(
     days = settings.STRIPE_EVENT_RETENTION_DAYS if days is None else days
     before = (now or timezone.now()) - timedelta(days=days)
     old = StripeEvent.objects.filter(status__in=FINISHED_EVENTS, received_at__lt=before)
-    return delete_in_batches(old, limit=_limit(limit))
+    return delete_in_batches(old, limit=_limit(limit), order_by="received_at")
 
 
 def stripe_attempts_prune(
@@ -40,8 +40,11 @@ def stripe_attempts_prune(
     (STRIPE_ATTEMPT_RETENTION_DAYS), at most `limit` (RETENTION_ROWS_PER_RUN)."""
     days = settings.STRIPE_ATTEMPT_RETENTION_DAYS if days is None else days
     before = (now or timezone.now()) - timedelta(days=days)
-    old = StripeAttempt.objects.filter(status__in=FINISHED_ATTEMPTS, created_at__lt=before)
-    return delete_in_batches(old, limit=_limit(limit))
+    # Written as "not pending", as the index that serves it is (the other statuses are final).
+    old = StripeAttempt.objects.exclude(status=StripeAttempt.Status.PENDING).filter(
+        created_at__lt=before
+    )
+    return delete_in_batches(old, limit=_limit(limit), order_by="created_at")
 
 
 def _limit(limit: int | None) -> int:
