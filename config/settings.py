@@ -340,9 +340,9 @@ STRIPE_ATTEMPT_RETENTION_DAYS = env.int("STRIPE_ATTEMPT_RETENTION_DAYS", default
 # How many rows one run of a retention job deletes at most (in batches of 1,000).
 RETENTION_ROWS_PER_RUN = env.int("RETENTION_ROWS_PER_RUN", default=100_000)
 # The reconciliation's Stripe reads per second (billing/services/reconcile.py):
-# Stripe allows 25 requests/s in test mode and 100 in live mode
-# (https://docs.stripe.com/rate-limits); 20 stays under test mode's limit and
-# leaves room for the web requests and webhooks' reads.
+# Stripe allows 25 requests/s in test mode and 100 in live mode, and 25/s per
+# endpoint (https://docs.stripe.com/rate-limits); 20 stays under test mode's
+# limit with room for web requests and webhooks. Live: up to about 40.
 RECONCILE_STRIPE_READS_PER_SECOND = env.float("RECONCILE_STRIPE_READS_PER_SECOND", default=20)
 # Links in billing emails.
 BILLING_MANAGE_URL = env.str("BILLING_MANAGE_URL", default=f"{FRONTEND_URL}/account/subscription")
