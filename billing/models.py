@@ -314,6 +314,9 @@ class StripeAttempt(models.Model):
                 fields=["user", "operation", "status", "params_digest"],
                 name="billing_attempt_lookup",
             ),
+            models.Index(  # the retention job's walk (billing/services/retention.py)
+                fields=["created_at"], condition=~Q(status="pending"), name="billing_attempt_done"
+            ),
         ]
         constraints = [
             # Two requests racing to start the same attempt end up sharing one key.
@@ -371,6 +374,13 @@ class StripeEvent(models.Model):
     class Meta:
         ordering = ("-received_at",)
         permissions = [("reprocess_stripeevent", "Can reprocess a Stripe event")]
+        indexes = [  # the retention job's walk (billing/services/retention.py)
+            models.Index(
+                fields=["received_at"],
+                condition=Q(status__in=["processed", "ignored"]),
+                name="billing_event_done",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.type} ({self.status})"

@@ -49,16 +49,31 @@ def requeue_stripe_events() -> int:
 
 
 @shared_task(bind=True, max_retries=3)
-def reconcile_subscriptions(self, after_pk: int = 0) -> int:
-    """A part that ends well within the time limit; the next part continues where it stopped."""
-    from billing.services.reconcile import subscriptions_reconcile_part
+def reconcile_subscriptions(self, after_pk: int | None = None) -> int:
+    """A part that ends well within the time limit; the next part continues where it stopped.
 
+    Beat's run (no `after_pk`) resumes a pass whose chain broke from its cursor, or
+    starts a new one, and does nothing while a pass is under way.
+    """
+    from billing.services.reconcile import (
+        reconcile_cursor_save,
+        reconcile_cursor_take,
+        subscriptions_reconcile_part,
+    )
+
+    if after_pk is None:
+        after_pk = reconcile_cursor_take(stale_after=2 * settings.CELERY_TASK_TIME_LIMIT)
+        if after_pk is None:
+            return 0
     try:
         changed, resume_after = subscriptions_reconcile_part(
             after_pk=after_pk, seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
         )
     except gateway.StripeUnavailable as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(
+            exc=exc, countdown=_backoff(self.request.retries), kwargs={"after_pk": after_pk}
+        ) from exc
+    reconcile_cursor_save(resume_after)
     if resume_after is not None:
         reconcile_subscriptions.delay(after_pk=resume_after)
     return len(changed)
@@ -70,3 +85,11 @@ def send_pause_reminders() -> int:
     from billing.services.pause import pause_reminders_send
 
     return pause_reminders_send()
+
+
+@shared_task
+def prune_stripe_records() -> dict[str, int]:
+    """Processed Stripe events and finished attempts past their retention (a bounded run)."""
+    from billing.services.retention import stripe_attempts_prune, stripe_events_prune
+
+    return {"events": stripe_events_prune(), "attempts": stripe_attempts_prune()}

@@ -86,8 +86,19 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         name="entitlements: purge meters of past months",
         task="entitlements.tasks.purge_old_meters",
-        every=Interval.of(timedelta(days=1)),
-        description="Deletes the free-article meters of months long past.",
+        # Hourly: each run deletes at most RETENTION_ROWS_PER_RUN meters.
+        every=Interval(every=1, period="hours"),
+        earlier=(Interval(every=1, period="days"),),
+        description="Deletes the free-article meters older than last month (a bounded "
+        "batch a run).",
+    ),
+    PeriodicJob(
+        name="billing: prune old Stripe events and attempts",
+        task="billing.tasks.prune_stripe_records",
+        every=Interval(every=1, period="hours"),
+        description="Deletes processed Stripe events and finished Stripe attempts older "
+        "than STRIPE_EVENT_RETENTION_DAYS and STRIPE_ATTEMPT_RETENTION_DAYS (a bounded batch "
+        "a run; audit entries stay).",
     ),
 )
 

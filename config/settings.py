@@ -358,6 +358,19 @@ if TRIAL_END_WITHOUT_CARD not in {"cancel", "pause"}:
 # stuck is derived from the task time limit (STRIPE_EVENT_STUCK_SECONDS, below).
 STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
 STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
+# Retention (billing/services/retention.py, entitlements.services.meters_purge):
+# processed (or ignored) Stripe events and finished (succeeded or failed) Stripe
+# attempts are deleted this many days after they were received or made; events
+# still to process and attempts still pending are never. Audit entries are kept.
+STRIPE_EVENT_RETENTION_DAYS = env.int("STRIPE_EVENT_RETENTION_DAYS", default=90)
+STRIPE_ATTEMPT_RETENTION_DAYS = env.int("STRIPE_ATTEMPT_RETENTION_DAYS", default=90)
+# How many rows one run of a retention job deletes at most (in batches of 1,000).
+RETENTION_ROWS_PER_RUN = env.int("RETENTION_ROWS_PER_RUN", default=100_000)
+# The reconciliation's Stripe reads per second (billing/services/reconcile.py):
+# Stripe allows 25 requests/s in test mode and 100 in live mode, and 25/s per
+# endpoint (https://docs.stripe.com/rate-limits); 20 stays under test mode's
+# limit with room for web requests and webhooks. Live: up to about 40.
+RECONCILE_STRIPE_READS_PER_SECOND = env.float("RECONCILE_STRIPE_READS_PER_SECOND", default=20)
 # Links in billing emails.
 BILLING_MANAGE_URL = env.str("BILLING_MANAGE_URL", default=f"{FRONTEND_URL}/account/subscription")
 BILLING_UPDATE_CARD_URL = env.str(

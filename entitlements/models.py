@@ -50,6 +50,8 @@ class Meter(models.Model):
                 name="entitlements_meter_anonymous_month",
             ),
         ]
+        # The purge's oldest-first walk (entitlements.services.meters_purge).
+        indexes = [models.Index(fields=["month"], name="entitlements_meter_month")]
 
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"anonymous {self.anonymous_id}"
@@ -161,6 +163,16 @@ class ReaderVersion(models.Model):
     reader_key = models.CharField(max_length=40, unique=True)
     version = models.PositiveBigIntegerField(default=0)
     changed_at = models.DateTimeField()
+
+    class Meta:
+        # The purge's oldest-first walk over anonymous readers gone quiet.
+        indexes = [
+            models.Index(
+                fields=["changed_at"],
+                condition=Q(reader_key__startswith="a"),
+                name="entitlements_version_quiet",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.reader_key} v{self.version}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import Actor, audit_reason_checked, audit_record
+from config.batches import delete_in_batches
 from config.errors import ApplicationError
 from entitlements import cache
 from entitlements.models import ApiKey, Grant, Meter, MeteredRead, ReaderVersion
@@ -387,8 +388,14 @@ def api_key_authenticate(*, key: str) -> ServiceKey | None:
 # --- Housekeeping ---------------------------------------------------------------
 
 
-def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
+def meters_purge(
+    *, keep_months: int = 2, now: datetime | None = None, limit: int | None = None
+) -> int:
     """Delete meters (and their counted reads) of months before the last `keep_months`.
+
+    With the default 2, what is older than last month goes. A run deletes at
+    most `limit` meters (RETENTION_ROWS_PER_RUN), a batch at a time, so that a
+    month's turnover of a million readers spreads over the job's hourly runs.
 
     Only the current month decides anything; a little history is kept for
     support. Returns how many meters went. Cached decisions are unaffected:
@@ -401,6 +408,9 @@ def meters_purge(*, keep_months: int = 2, now: datetime | None = None) -> int:
     start = month_start(now or timezone.now())
     for _ in range(keep_months - 1):
         start = month_start(start - timedelta(days=1))
-    _total, per_model = Meter.objects.filter(month__lt=start.date()).delete()
-    ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start).delete()
-    return per_model.get(Meter._meta.label, 0)
+    limit = int(settings.RETENTION_ROWS_PER_RUN) if limit is None else limit
+    old = Meter.objects.filter(month__lt=start.date())
+    purged = delete_in_batches(old, limit=limit, order_by="month")
+    quiet = ReaderVersion.objects.filter(reader_key__startswith="a", changed_at__lt=start)
+    delete_in_batches(quiet, limit=limit, order_by="changed_at")
+    return purged

@@ -20,6 +20,7 @@ from billing.gateway.client import (
     budget_remaining,
     from_unix,
     stripe_budget,
+    stripe_paced,
 )
 from billing.gateway.coupons import coupon_create, coupon_retrieve, coupon_update
 from billing.gateway.customers import (
@@ -117,6 +118,7 @@ __all__ = [
     "refund_create",
     "setup_intent_create",
     "stripe_budget",
+    "stripe_paced",
     "subscription_cancel",
     "subscription_create",
     "subscription_list_for_customer",

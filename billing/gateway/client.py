@@ -139,6 +139,22 @@ def budget_remaining() -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
+# A pace (a rate limiter's wait) that every request attempt made inside
+# stripe_paced() calls first: the reconciliation's reads per second.
+_pace: ContextVar[Callable[[], None] | None] = ContextVar("stripe_pace", default=None)
+
+
+@contextmanager
+def stripe_paced(pace: Callable[[], None]) -> Iterator[None]:
+    """Every Stripe request made inside (each attempt, the SDK's retries too) calls `pace`
+    first, which may sleep: how a job holds its requests to a rate."""
+    token = _pace.set(pace)
+    try:
+        yield
+    finally:
+        _pace.reset(token)
+
+
 class _BudgetSpent(stripe.APIConnectionError):
     def __init__(self) -> None:
         stripe.APIConnectionError.__init__(
@@ -180,6 +196,9 @@ class _BudgetedRequestsClient(stripe.RequestsClient):
         remaining = budget_remaining()
         if remaining is not None and remaining <= 0:
             raise _BudgetSpent
+        pace = _pace.get()
+        if pace is not None:
+            pace()
         return super().request(method, url, headers, post_data)
 
     def _should_retry(

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError
+from django.utils import timezone
 
 from audit.services import Actor
 from billing import gateway
@@ -16,6 +21,41 @@ from billing.services.apply import MIRRORED_FIELDS, Audit, subscription_sync_fro
 from billing.services.duplicates import subscription_duplicates_resolve
 
 logger = logging.getLogger(__name__)
+
+
+class ReadsPerSecond:
+    """At most `rate` requests in any one second, by our clock: a request that would be
+    one too many waits (sleeps) until the oldest of the last ones is a second old.
+
+    The second is measured a little long (WINDOW), so that network jitter never
+    lets Stripe see one request more in its second than we counted in ours.
+    """
+
+    WINDOW = 1.05
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("the rate must be positive")
+        self.burst = max(1, int(rate))  # e.g. 20 in 1.05 s; 0.5/s is 1 in 2.1 s
+        self.window = self.WINDOW * self.burst / rate
+        self._clock, self._sleep = clock, sleep
+        self._starts: deque[float] = deque()
+
+    def acquire(self) -> None:
+        now = self._clock()
+        if len(self._starts) == self.burst:
+            wait = self._starts[0] + self.window - now
+            if wait > 0:
+                self._sleep(wait)
+                now = self._clock()
+            self._starts.popleft()
+        self._starts.append(now)
 
 
 def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
@@ -28,9 +68,14 @@ def subscriptions_reconcile(*, batch_size: int = 200) -> list[str]:
 
 
 def subscriptions_reconcile_part(
-    *, after_pk: int = 0, seconds: float | None = None, batch_size: int = 200
+    *,
+    after_pk: int = 0,
+    seconds: float | None = None,
+    batch_size: int = 200,
+    limiter: ReadsPerSecond | None = None,
 ) -> tuple[list[str], int | None]:
-    """Reconcile the customers past `after_pk`, in primary-key order, a batch at a time.
+    """Reconcile the customers past `after_pk`, in primary-key order, a batch at a time,
+    every Stripe request held to RECONCILE_STRIPE_READS_PER_SECOND (or `limiter`).
 
     For each customer still in Stripe, every subscription Stripe lists
     (paginated) is re-read and applied if it is live there or here, so one
@@ -44,6 +89,15 @@ def subscriptions_reconcile_part(
     returns the ids that changed and the customer primary key to resume after,
     or None when everything was seen.
     """
+    if limiter is None:
+        limiter = ReadsPerSecond(settings.RECONCILE_STRIPE_READS_PER_SECOND)
+    with gateway.stripe_paced(limiter.acquire):
+        return _reconcile_part(after_pk=after_pk, seconds=seconds, batch_size=batch_size)
+
+
+def _reconcile_part(
+    *, after_pk: int, seconds: float | None, batch_size: int
+) -> tuple[list[str], int | None]:
     deadline = None if seconds is None else time.monotonic() + seconds
     changed: list[str] = []
     last_pk = after_pk
@@ -74,6 +128,42 @@ def subscriptions_reconcile_part(
             changed.append(local.stripe_subscription_id)
     _log_changed(changed)
     return changed, None
+
+
+# Where the pass under way has got to, and when it last moved: {"after_pk", "at"}.
+CURSOR_KEY = "billing:reconcile:cursor"
+
+
+def reconcile_cursor_take(*, stale_after: float) -> int | None:
+    """Where a new run starts (beat's): None while a pass is under way (its cursor moved
+    less than `stale_after` seconds ago); else after the cursor a pass that stopped left
+    (its chain broke: a worker died, Stripe stayed down), or 0 for a new pass. The run
+    takes the cursor over."""
+    cursor = _cache_call(lambda: cache.get(CURSOR_KEY))
+    now = timezone.now().timestamp()
+    if isinstance(cursor, dict) and now - float(cursor.get("at", 0)) < stale_after:
+        return None
+    after_pk = int(cursor["after_pk"]) if isinstance(cursor, dict) else 0
+    reconcile_cursor_save(after_pk)
+    return after_pk
+
+
+def reconcile_cursor_save(after_pk: int | None) -> None:
+    """Record where the pass got to (None: the pass is complete, the next one starts at 0)."""
+    if after_pk is None:
+        _cache_call(lambda: cache.delete(CURSOR_KEY))
+    else:
+        cursor = {"after_pk": after_pk, "at": timezone.now().timestamp()}
+        _cache_call(lambda: cache.set(CURSOR_KEY, cursor, timeout=None))
+
+
+def _cache_call(call: Callable[[], Any]) -> Any:
+    """The cursor is a convenience: without the cache a pass starts again from 0."""
+    try:
+        return call()
+    except Exception:  # any cache failure (connection, timeout)
+        logger.warning("reconcile: the cursor could not be read or written", exc_info=True)
+        return None
 
 
 def _log_changed(changed: list[str]) -> None:

@@ -20,6 +20,7 @@ REQUEUE = "billing: requeue unprocessed Stripe events"
 RECONCILE = "billing: reconcile subscriptions with Stripe"
 PURGE = "entitlements: purge meters of past months"
 PAUSE_REMINDERS = "billing: remind readers that their pause ends"
+PRUNE = "billing: prune old Stripe events and attempts"
 
 
 def setup(*args: str) -> str:
@@ -71,6 +72,13 @@ def test_a_fresh_database_gets_every_declared_job(empty):
 
     assert [(n, t, every, period, enabled) for n, t, every, period, enabled, *_ in rows()] == [
         (
+            "billing: prune old Stripe events and attempts",
+            "billing.tasks.prune_stripe_records",
+            1,
+            "hours",
+            True,
+        ),
+        (
             "billing: reconcile subscriptions with Stripe",
             "billing.tasks.reconcile_subscriptions",
             60,
@@ -95,11 +103,11 @@ def test_a_fresh_database_gets_every_declared_job(empty):
             "entitlements: purge meters of past months",
             "entitlements.tasks.purge_old_meters",
             1,
-            "days",
+            "hours",
             True,
         ),
     ]
-    assert f"created: {RECONCILE}; {REQUEUE}; {PAUSE_REMINDERS}; {PURGE}" in out
+    assert f"created: {RECONCILE}; {REQUEUE}; {PAUSE_REMINDERS}; {PURGE}; {PRUNE}" in out
 
 
 def test_running_twice_changes_nothing_and_duplicates_nothing(empty):
@@ -146,7 +154,7 @@ def test_an_operators_schedule_and_disabled_job_are_kept(empty):
     assert interval_of(REQUEUE) == (2, "minutes")
     assert PeriodicTask.objects.get(name=PURGE).enabled is False
     assert f"{REQUEUE} (every 2 minutes; declared: every 1 minutes)" in out
-    assert f"{PURGE} (every 1 days, disabled; declared: every 1 days)" in out
+    assert f"{PURGE} (every 1 hours, disabled; declared: every 1 hours)" in out
     setup("--check")  # a kept change is not a change to make
 
 

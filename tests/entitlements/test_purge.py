@@ -43,8 +43,21 @@ def test_versions_of_anonymous_readers_gone_quiet_go_and_accounts_keep_theirs():
     assert set(ReaderVersion.objects.values_list("reader_key", flat=True)) == {"a" + "2" * 32, "u7"}
 
 
-def test_the_purge_is_scheduled_daily(periodic_tasks):
+def test_the_purge_is_scheduled_hourly(periodic_tasks):
     from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(task="entitlements.tasks.purge_old_meters")
-    assert (task.interval.every, task.interval.period) == (1, "days")
+    assert (task.interval.every, task.interval.period) == (1, "hours")
+
+
+def test_a_run_deletes_at_most_its_bound_and_the_next_run_the_rest():
+    user = UserFactory()
+    old = [meter(user, date(2026, m, 1)) for m in range(1, 6)]
+    kept = meter(user, date(2026, 10, 1))
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+
+    assert meters_purge(now=now, limit=3) == 3
+    assert Meter.objects.count() == 3
+    assert meters_purge(now=now, limit=3) == 2
+    assert list(Meter.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not MeteredRead.objects.filter(meter__in=[m.pk for m in old]).exists()

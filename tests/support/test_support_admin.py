@@ -2,7 +2,6 @@
 
 import json
 from datetime import timedelta
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
@@ -13,6 +12,7 @@ from audit.models import AuditLog
 from billing.models import StripeEvent, Subscription
 from tests.billing.webhooks import SECRET, deliver, event_body
 from tests.factories import UserFactory
+from tests.helpers.admin_pages import reader_page, rows_about
 from tests.stripe_time import HOUR, SLACK, past_renewal, unix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
@@ -282,66 +282,6 @@ def test_an_unknown_reader_or_action_is_a_404_or_403_not_an_error(support_client
 
 
 # --- the reader page as support reads it: timeline, endings, the actions each role sees ---
-
-
-class _Page(HTMLParser):
-    """The links of a page and the rows of its reader timeline, as text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[tuple[str, str]] = []
-        self.rows: list[list[str]] = []
-        self._href: str | None = None
-        self._text = ""
-        self._in_timeline = False
-        self._cell: list[str] | None = None
-        self.columns: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href"):
-            self._href, self._text = attrs["href"], ""
-        if tag == "table" and "reader-timeline" in (attrs.get("class") or ""):
-            self._in_timeline = True
-        if self._in_timeline and tag == "tr":
-            self.rows.append([])
-        if self._in_timeline and tag in ("td", "th"):
-            self._cell = []
-        if tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag == "a" and self._href is not None:
-            self.links.append((self._href, self._text.strip()))
-            self._href = None
-        if tag == "table":
-            self._in_timeline = False
-        if tag in ("td", "th") and self._cell is not None:
-            text = " ".join("".join(self._cell).split())
-            (self.columns if tag == "th" else self.rows[-1]).append(
-                text.lower() if tag == "th" else text
-            )
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._href is not None:
-            self._text += data
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def reader_page(client, reader):
-    response = client.get(f"/admin/accounts/user/{reader.pk}/change/")
-    assert response.status_code == 200
-    page = _Page()
-    page.feed(response.content.decode())
-    page.text = response.content.decode()
-    page.timeline = [dict(zip(page.columns, row, strict=True)) for row in page.rows if row]
-    return page
-
-
-def rows_about(page, event_id):
-    return [row for row in page.timeline if event_id in " ".join(row.values())]
 
 
 def send_event(captured, event_type, obj, *, execute=True):
