@@ -343,6 +343,7 @@ def main() -> None:
     try:
         if not args.skip_ingest:
             measure_ingest(args, env, report)
+            _forget_queue(settings)  # the ingested events' messages: not the drain's work
         if not args.skip_drain:
             measure_drain(args, env, report)
     finally:
