@@ -357,7 +357,9 @@ def main() -> None:
 def _forget_queue(settings: Any) -> None:
     import redis
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client.delete(queue, *client.scan_iter(match=f"_kombu.binding*.{queue}", count=1000))
 
 
 if __name__ == "__main__":
