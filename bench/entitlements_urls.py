@@ -6,6 +6,7 @@ handling and authentication; the difference is the entitlements decision.
 """
 
 from django.urls import path
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,3 +27,17 @@ class BareApi(APIView):
 
 
 urlpatterns = [path("bench/bare/", BareApi.as_view()), *project_urlpatterns]
+
+
+class BarePostApi(APIView):
+    """The baseline for unauthenticated POSTs (Stripe's webhooks, anonymous metered
+    reads): no authentication, the body read, constant JSON back."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def post(self, request: Request) -> Response:
+        return Response({"received": True, "size": len(request.body)})
+
+
+urlpatterns.insert(0, path("bench/bare-post/", BarePostApi.as_view()))
