@@ -128,6 +128,7 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     page.select_option("#cancel-reason", "too_expensive")
     page.wait_for_selector("#save-offer", state="visible")
     save_text = page.inner_text("#save-offer-text")
+    page.locator("#save-offer").scroll_into_view_if_needed()
     shoot(page, "6-save-offer")
     page.click("#save-offer-accept")
     page.wait_for_selector("#account-status:has-text('Offer applied')")
