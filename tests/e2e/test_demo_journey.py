@@ -119,7 +119,7 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     stripe.flush(retries=True)
     page.goto(f"{demo}/demo/account/")
     page.wait_for_selector("#sub-status:text-is('active')")
-    page.wait_for_selector("#invoices tbody tr:has-text('paid')")
+    page.wait_for_selector("#invoices tbody tr:has-text('$9.99'):has-text('paid')")
     charged_next = page.inner_text("#sub-next")
     invoices = page.inner_text("#invoices tbody")
     shoot(page, "5-account")
