@@ -56,6 +56,14 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
+def serious_faults(page) -> list[str]:
+    """axe-core's serious and critical accessibility faults on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+
+
 def read(page, base: str, index: int) -> None:
     page.goto(f"{base}/demo/articles/{ARTICLES[index].id}/")
     page.wait_for_selector(".story[data-reason]", state="attached")  # the read has answered
@@ -64,6 +72,7 @@ def read(page, base: str, index: int) -> None:
 def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     demo, stripe, save_offer, browser_page
 ):
+    faults: dict[str, list[str]] = {}  # each state the reader sees, checked with axe-core
     page = browser_page
     page.set_viewport_size({"width": 1000, "height": 800})
 
@@ -71,12 +80,14 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     read(page, demo, 0)
     first_meter = page.inner_text("#meter")
     shoot(page, "1-article-with-meter")
+    faults["1-article-with-meter"] = serious_faults(page)
     read(page, demo, 1)
     last_meter = page.inner_text("#meter")
     read(page, demo, 2)
     page.wait_for_selector("#paywall .plan")
     paywalled = page.locator("#paywall").is_visible()
     shoot(page, "2-paywall")
+    faults["2-paywall"] = serious_faults(page)
 
     # Register from the paywall's trial button; the sign-up page leads on to the trial.
     page.click("#trial-button")
@@ -95,10 +106,12 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     page.fill("[data-elements-stable-field-name=cardExpiry]", "12 / 34")
     page.fill("[data-elements-stable-field-name=cardCvc]", "123")
     shoot(page, "3-trial-card-form")
+    faults["3-trial-card-form"] = serious_faults(page)
     page.click("#trial-submit")
     challenge = page.frame_locator(CHALLENGE)
     challenge.get_by_role("button", name="Complete authentication").wait_for()
     shoot(page, "4-3d-secure-challenge")
+    faults["4-3d-secure-challenge"] = serious_faults(page)
     challenge.get_by_role("button", name="Complete authentication").click()
     page.wait_for_url("**/demo/account/")
     page.wait_for_selector("#subscription", state="visible")
@@ -123,6 +136,7 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     charged_next = page.inner_text("#sub-next")
     invoices = page.inner_text("#invoices tbody")
     shoot(page, "5-account")
+    faults["5-account"] = serious_faults(page)
 
     # Cancelling: too expensive brings the save offer, which the reader takes.
     page.select_option("#cancel-reason", "too_expensive")
@@ -130,6 +144,7 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     save_text = page.inner_text("#save-offer-text")
     page.locator("#save-offer").scroll_into_view_if_needed()
     shoot(page, "6-save-offer")
+    faults["6-save-offer"] = serious_faults(page)
     page.click("#save-offer-accept")
     page.wait_for_selector("#account-status:has-text('Offer applied')")
     discount = page.inner_text("#sub-discount")
@@ -149,6 +164,8 @@ def test_a_reader_goes_from_the_paywall_to_a_paid_paused_subscription(
     page.click("#pause-form button[type=submit]")
     page.wait_for_selector("#sub-status:has-text('paused until')")
 
+    assert {name: found for name, found in faults.items() if found} == {}
+    assert len(faults) == 6
     assert first_meter == "1 free article left this month"
     assert last_meter == "This is your last free article this month"
     assert paywalled
