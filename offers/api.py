@@ -5,6 +5,7 @@ the same contract when no offer is given: config/urls.py mounts offers first).""
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -173,6 +174,13 @@ class PlanListApi(PublicWithOptionalTokenApi):
         return Response(PlanWithOfferOutput(plans, many=True, context=context).data)
 
 
+def reader_place(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+    """Where a trial or subscribe request's reader is, once: the currency to charge and
+    the tax location (billing), from one `country` and the trusted CDN header."""
+    currency, _ = reader_currency_for(request, data.get("country"))
+    return {"currency": currency, "location": tax_location_from(request, data)}
+
+
 class TrialStartApi(APIView):
     @extend_schema(
         request=OfferTrialInput,
@@ -197,14 +205,12 @@ class TrialStartApi(APIView):
         data.is_valid(raise_exception=True)
         plan = data.validated_data["plan"]
         payment_method = data.validated_data.get("payment_method", "")
-        currency, _ = reader_currency_for(request, data.validated_data.get("country"))
         result = services.offer_start_trial(
             user=request.user,
             plan_code=plan,
             offer_code=data.validated_data.get("offer") or "",
             payment_method_id=payment_method,
-            location=tax_location_from(request, data.validated_data),
-            currency=currency,
+            **reader_place(request, data.validated_data),
         )
         return subscription_response(result, status.HTTP_201_CREATED)
 
@@ -232,13 +238,11 @@ class SubscribeApi(APIView):
         data.is_valid(raise_exception=True)
         plan = data.validated_data["plan"]
         payment_method = data.validated_data["payment_method"]
-        currency, _ = reader_currency_for(request, data.validated_data.get("country"))
         result = services.offer_subscribe(
             user=request.user,
             plan_code=plan,
             offer_code=data.validated_data.get("offer") or "",
             payment_method_id=payment_method,
-            location=tax_location_from(request, data.validated_data),
-            currency=currency,
+            **reader_place(request, data.validated_data),
         )
         return subscription_response(result, status.HTTP_201_CREATED)

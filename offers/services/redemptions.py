@@ -49,32 +49,22 @@ def offer_start_trial(
     """The reader's free trial, with an offer if one is given: its discount, and its
     campaign trial length in place of TRIAL_DAYS; in `currency` (the default if none).
     `location`: where the reader is for tax (billing.services.tax)."""
-    if not offer_code:
+
+    def create(code: str, offer: Offer | None) -> billing.SubscriptionResult:
         return billing.subscription_start_trial(
             user=user,
-            plan_code=plan_code,
+            plan_code=code,
             payment_method_id=payment_method_id,
+            promotion_code_id=offer.stripe_promotion_code_id if offer else "",
+            trial_days=offer.trial_days if offer else None,
             location=location,
             currency=currency,
         )
-    offer, plan = offer_check_for_reader(
-        user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
-    )
-    return offer_redeem(
-        offer=offer,
-        user=user,
-        plan=plan,
-        with_trial=True,
-        create=lambda: billing.subscription_start_trial(
-            user=user,
-            plan_code=plan.code,
-            payment_method_id=payment_method_id,
-            promotion_code_id=offer.stripe_promotion_code_id,
-            trial_days=offer.trial_days,
-            location=location,
-            currency=currency,
-        ),
-    )
+
+    return _with_offer(
+        user=user, plan_code=plan_code, offer_code=offer_code, currency=currency,
+        with_trial=True, create=create,
+    )  # fmt: skip
 
 
 def offer_subscribe(
@@ -89,14 +79,36 @@ def offer_subscribe(
     """Subscribe and pay at once, with an offer's discount if one is given (its trial
     length unused); in `currency` (the default if none). `location`: where the reader
     is for tax (billing.services.tax)."""
-    if not offer_code:
+
+    def create(code: str, offer: Offer | None) -> billing.SubscriptionResult:
         return billing.subscription_subscribe(
             user=user,
-            plan_code=plan_code,
+            plan_code=code,
             payment_method_id=payment_method_id,
+            promotion_code_id=offer.stripe_promotion_code_id if offer else "",
             location=location,
             currency=currency,
         )
+
+    return _with_offer(
+        user=user, plan_code=plan_code, offer_code=offer_code, currency=currency,
+        with_trial=False, create=create,
+    )  # fmt: skip
+
+
+def _with_offer(
+    *,
+    user: User,
+    plan_code: str,
+    offer_code: str,
+    currency: str,
+    with_trial: bool,
+    create: Callable[[str, Offer | None], billing.SubscriptionResult],
+) -> billing.SubscriptionResult:
+    """Billing's creation as it is without an offer; with one, checked for the reader
+    and redeemed around the creation (offer_redeem)."""
+    if not offer_code:
+        return create(plan_code, None)
     offer, plan = offer_check_for_reader(
         user=user, offer_code=offer_code, plan_code=plan_code, currency=currency
     )
@@ -104,15 +116,8 @@ def offer_subscribe(
         offer=offer,
         user=user,
         plan=plan,
-        with_trial=False,
-        create=lambda: billing.subscription_subscribe(
-            user=user,
-            plan_code=plan.code,
-            payment_method_id=payment_method_id,
-            promotion_code_id=offer.stripe_promotion_code_id,
-            location=location,
-            currency=currency,
-        ),
+        with_trial=with_trial,
+        create=lambda: create(plan.code, offer),
     )
 
 
