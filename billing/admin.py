@@ -31,7 +31,8 @@ from billing.services import Actor, Audit, stripe_event_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Stripe-mirrored data are never edited by hand."""
+    """Records nobody edits by hand: Stripe-mirrored data, and what readers did (offers'
+    redemptions, cancellation answers)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,6 +18,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from billing import gateway
+from billing.admin import ReadOnlyAdmin
 from billing.money import money_display
 from config.errors import ApplicationError
 from offers import services
@@ -209,7 +210,7 @@ class OfferAdmin(ConversionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(ReadOnlyAdmin):
     list_display = ("offer", "user", "status", "plan_code", "with_trial", "redeemed_at")
     list_filter = ("status", "with_trial", "offer")
     readonly_fields = (
@@ -222,15 +223,6 @@ class RedemptionAdmin(admin.ModelAdmin):
         "created_at",
         "redeemed_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 from offers import retention_admin  # noqa: E402, F401  (registers SaveOffer and CancellationFeedback)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from billing.admin import ReadOnlyAdmin
 from offers.models import CancellationFeedback, Duration, Offer, SaveOffer
 from offers.retention_selectors import cancellation_report
 from offers.services import retention
@@ -42,7 +43,7 @@ class SaveOfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(CancellationFeedback)
-class CancellationFeedbackAdmin(admin.ModelAdmin):
+class CancellationFeedbackAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "reason", "offered_kind", "outcome", "user", "comment")
     list_filter = ("reason", "outcome", "offered_kind")
     readonly_fields = (
@@ -93,12 +94,3 @@ class CancellationFeedbackAdmin(admin.ModelAdmin):
             "months": cancellation_report(),
         }
         return TemplateResponse(request, "offers/admin/cancellation_report.html", context)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
