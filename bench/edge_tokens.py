@@ -51,6 +51,7 @@ from bench.entitlements import (  # noqa: E402 - after the path and environment 
     _require_loopback,
     fmt_us,
     free_port,
+    gunicorn_command,
     paired_median_ns,
     running,
 )
@@ -187,16 +188,7 @@ def main() -> None:
         port = free_port()
         db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
         env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-        gunicorn = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={WORKERS}",
-            "--worker-class=sync",
-            "--log-level=warning",
-        ]
+        gunicorn = gunicorn_command(port)
         me_request = _request("GET", "/api/entitlements/me/", token)
         token_request = _request("POST", "/api/entitlements/token/", token)
         print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")

@@ -88,6 +88,20 @@ def _require_loopback() -> None:
         raise SystemExit("DATABASE_URL must be PostgreSQL (the scale figure is about it)")
 
 
+def gunicorn_command(port: int) -> list[str]:
+    """The service under gunicorn as every bench runs it: WORKERS sync workers on loopback."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={WORKERS}",
+        "--worker-class=sync",
+        "--log-level=warning",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -349,16 +363,7 @@ def main() -> None:
         port = free_port()
         db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
         env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-        gunicorn = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={WORKERS}",
-            "--worker-class=sync",
-            "--log-level=warning",
-        ]
+        gunicorn = gunicorn_command(port)
         print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
         with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
             for path in ("/bench/bare/", "/api/entitlements/me/"):

@@ -37,6 +37,7 @@ from bench.entitlements import (  # noqa: E402 - after the path set-up
     _forget_cache_prefix,
     _require_loopback,
     free_port,
+    gunicorn_command,
     running,
 )
 
@@ -119,16 +120,7 @@ def main() -> None:
         "FREE_ARTICLES_PER_MONTH": str(READS_PER_READER),
     }
     port = free_port()
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={WORKERS}",
-        "--worker-class=sync",
-        "--log-level=warning",
-    ]
+    gunicorn = gunicorn_command(port)
     print(f"database {test_db}; gunicorn: {WORKERS} sync workers; {args.clients} clients")
     try:
         with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:

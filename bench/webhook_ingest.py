@@ -55,6 +55,7 @@ from bench.entitlements import (  # noqa: E402 - after the path set-up
     _forget_cache_prefix,
     _require_loopback,
     free_port,
+    gunicorn_command,
     running,
 )
 from bench.webhook_drain import (  # noqa: E402
@@ -140,16 +141,7 @@ def posts_per_second(pool: Any, port: int, path: str, prefix: str, seconds: floa
 
 def measure_ingest(args: argparse.Namespace, env: dict[str, str], report: Report) -> None:
     port = free_port()
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={WORKERS}",
-        "--worker-class=sync",
-        "--log-level=warning",
-    ]
+    gunicorn = gunicorn_command(port)
     print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
     with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
         for path in (BARE, WEBHOOK):
