@@ -288,7 +288,7 @@ class StripeWebhookApi(APIView):
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isascii() and length.isdigit():
             services.webhook_body_check_size(size=int(length))
-        _event, created = services.stripe_event_receive(
+        created = services.stripe_event_receive(
             payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")
         )
         return Response({"received": True, "duplicate": not created})
