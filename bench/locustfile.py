@@ -32,7 +32,8 @@ runner drives the Stripe emulator's clock meanwhile (trials end, renewals
 are charged, cancellations take effect), so Stripe's webhooks arrive during
 the load. The mix's environment: BENCH_DAY_SUMMARY, where the counts of
 5xx answers and of trials started and cancelled are written as JSON at the
-end; BENCH_DAY_ANON_WEIGHT and BENCH_DAY_READER_WEIGHT, the weights.
+end; BENCH_DAY_ANON_WEIGHT and BENCH_DAY_READER_WEIGHT, the weights;
+BENCH_DAY_THINK, the seconds a reader waits between two steps ("0.5,1.5").
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ REFUSED_TWICE = {"operation_in_progress", "subscription_exists"}
 CANCEL = "POST /api/billing/subscription/cancel/"
 
 ARTICLES = [f"2026-12-bench-{n:02d}" for n in range(40)]
+# Seconds a reader waits between two steps (a page view, a step of a journey): min,max.
+THINK = tuple(float(x) for x in os.environ.get("BENCH_DAY_THINK", "0.5,1.5").split(","))
 PASSWORD = "plum-kettle-orbit-47"  # noqa: S105 - the bench's readers' password
 RUN = f"{os.getpid()}-{random.randrange(10**6)}"
 
@@ -103,7 +106,7 @@ def _expect(response: Any, status: int, code: str | None = None) -> bool:
 
 class AnonymousVisitor(HttpUser):
     weight = int(os.environ.get("BENCH_DAY_ANON_WEIGHT", "16"))
-    wait_time = between(0.5, 1.5)
+    wait_time = between(*THINK)
 
     def on_start(self) -> None:
         self._new_visitor()
@@ -156,7 +159,7 @@ class AnonymousVisitor(HttpUser):
 
 class SignedInReader(HttpUser):
     weight = int(os.environ.get("BENCH_DAY_READER_WEIGHT", "4"))
-    wait_time = between(0.5, 1.5)
+    wait_time = between(*THINK)
 
     def on_start(self) -> None:
         self.steps = iter(())

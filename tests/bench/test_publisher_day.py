@@ -34,9 +34,10 @@ ENDPOINTS = {
     "POST /api/billing/trial/ (double click)",
     "POST /api/billing/subscription/cancel/",
 }
-# Two anonymous visitors and two signed-in readers: the first journey cancels, the
-# second double-clicks its trial (bench/locustfile.py).
-MIX = {"BENCH_DAY_ANON_WEIGHT": "1", "BENCH_DAY_READER_WEIGHT": "1"}
+# Two anonymous visitors and two signed-in readers (bench/locustfile.py): one journey in
+# three cancels, one in four double-clicks its trial; short waits, so that several
+# journeys fit in the run.
+MIX = {"BENCH_DAY_ANON_WEIGHT": "1", "BENCH_DAY_READER_WEIGHT": "1", "BENCH_DAY_THINK": "0.1,0.3"}
 
 
 def test_a_short_day_exercises_every_endpoint_without_error_and_settles_its_webhooks(
@@ -57,7 +58,7 @@ def test_a_short_day_exercises_every_endpoint_without_error_and_settles_its_webh
             clock.start()
             try:
                 run = run_locust(
-                    web.url, users=4, spawn_rate=4, seconds=16, workdir=tmp_path, env=MIX
+                    web.url, users=4, spawn_rate=4, seconds=12, workdir=tmp_path, env=MIX
                 )
             finally:
                 clock.stop()
