@@ -22,8 +22,9 @@ and the p50, p95 and p99 latency (ms, Locust's figures), the error rate and
 the count of 5xx answers (to Locust and to Stripe's deliveries), and whether
 the day's webhooks were all processed (no StripeEvent failed or stuck) and
 nothing applied twice (one subscription per reader who started a trial, as
-many as trials started; no receipt twice), and whether our subscriptions
-match Stripe's. Target: 0 errors, no 5xx.
+many as trials started; no receipt twice), whether our subscriptions match
+Stripe's, and how long webhooks waited between being stored and processed.
+Target: 0 errors, no 5xx.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/paywall_bench \\
     REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/publisher_day.py \\
@@ -219,6 +220,7 @@ class DayChecks:
     receipts: int
     receipts_twice: int
     mirror_mismatches: list[str] = field(default_factory=list)
+    lag_ms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # received -> done: p50, p95, p99
 
     @property
     def stuck(self) -> int:
@@ -242,7 +244,12 @@ def day_checks(emulator_url: str) -> DayChecks:
         ours = (sub.status, sub.cancel_at_period_end)
         if theirs != ours:
             mismatches.append(f"{sub.stripe_subscription_id}: ours {ours}, Stripe's {theirs}")
+    done = StripeEvent.objects.filter(processed_at__isnull=False).values_list(
+        "received_at", "processed_at"
+    )
+    lags = sorted((end - start).total_seconds() * 1000 for start, end in done)
     return DayChecks(
+        lag_ms=_percentiles(lags),
         events=dict(Counter(StripeEvent.objects.values_list("status", flat=True))),
         deliveries=len(attempts),
         deliveries_5xx=sum(1 for s in statuses if s >= 500),
@@ -256,6 +263,13 @@ def day_checks(emulator_url: str) -> DayChecks:
         receipts_twice=receipts.values("key").annotate(n=Count("id")).filter(n__gt=1).count(),
         mirror_mismatches=mismatches,
     )
+
+
+def _percentiles(ordered: list[float]) -> tuple[float, float, float]:
+    if not ordered:
+        return (0.0, 0.0, 0.0)
+    at = [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95, 0.99)]
+    return (at[0], at[1], at[2])
 
 
 def print_table(run: LocustRun, seconds: float) -> None:
@@ -302,6 +316,13 @@ def add_targets(report: Any, run: LocustRun, checks: DayChecks, clock: ClockDriv
         events > 0 and failed_events == 0 and checks.stuck == 0,
         f"clock moved {clock.advances} days, {clock.transitions} transitions; "
         f"clock errors {len(clock.errors)}",
+    )
+    p50, p95, p99 = checks.lag_ms
+    report.add(
+        "webhook stored -> processed by the worker (ms)",
+        f"p50 {p50:.0f}, p95 {p95:.0f}, p99 {p99:.0f}",
+        "reported",
+        True,
     )
     trials = run.counts.get("trials", 0)
     report.add(
