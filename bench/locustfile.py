@@ -10,8 +10,11 @@ other status is a failure):
   `X-Reader-Id` the first answer handed back. The article comes from a pool
   of 40, so some page views are re-reads (free). The read must be granted
   exactly when the article was already counted or fewer than the meter's
-  limit are, and refused (200, `granted: false`) otherwise. After 3 to 6
-  page views the visitor leaves and a new one (no reader id) arrives.
+  limit are, and refused (200, `granted: false`) otherwise; the decision's
+  `used` must be the number granted so far. One page view in ten opens two
+  new articles at once (two tabs, two connections): as many granted as the
+  meter had room for, never more. After 3 to 6 page views the visitor
+  leaves and a new one (no reader id) arrives.
 - SignedInReader (weight 4): a journey, then another with a new account:
   registration (`POST /api/auth/registration/`, with the reader id of the
   visit before), login (`POST /api/auth/login/`), signed-in checks
@@ -50,6 +53,8 @@ from locust import HttpUser, between, events, task
 from locust.clients import HttpSession
 
 READ = "POST /api/entitlements/articles/[id]/read/"
+READ_TWO_TABS = "POST /api/entitlements/articles/[id]/read/ (two tabs)"
+TWO_TABS = 0.1  # the share of page views that open two new articles at once
 ME_ANONYMOUS = "GET /api/entitlements/me/ (anonymous)"
 ME_SIGNED_IN = "GET /api/entitlements/me/ (signed in)"
 REGISTER = "POST /api/auth/registration/"
@@ -136,7 +141,13 @@ class AnonymousVisitor(HttpUser):
             if decision.get("access") != "metered" or not self.reader_id:
                 response.failure(f"an anonymous reader is metered with an id: {decision}")
                 return
-            limit = decision["metered"]["limit"]
+            limit, used = decision["metered"]["limit"], decision["metered"]["used"]
+            if used != len(self.counted):
+                response.failure(f"the meter says {used} used, {len(self.counted)} were granted")
+                return
+        if random.random() < TWO_TABS:
+            self._two_tabs(limit)
+            return
         granted = article in self.counted or len(self.counted) < limit
         with self.client.post(
             f"/api/entitlements/articles/{article}/read/",
@@ -155,6 +166,43 @@ class AnonymousVisitor(HttpUser):
                 return
             if granted:
                 self.counted.add(article)
+
+    def _two_tabs(self, limit: int) -> None:
+        """Two new articles opened at once (two tabs, two connections, one reader id): as
+        many granted as the meter had room for, never more."""
+        tab = HttpSession(
+            base_url=self.host, request_event=self.environment.events.request, user=self
+        )
+        articles = random.sample([a for a in ARTICLES if a not in self.counted], 2)
+        calls = [
+            gevent.spawn(
+                client.post,
+                f"/api/entitlements/articles/{article}/read/",
+                headers=self._headers(),
+                name=READ_TWO_TABS,
+                catch_response=True,
+            )
+            for client, article in zip((self.client, tab), articles, strict=True)
+        ]
+        gevent.joinall(calls, raise_error=True)
+        responses = [call.value for call in calls]
+        room = min(2, max(0, limit - len(self.counted)))
+        granted = [
+            article
+            for article, r in zip(articles, responses, strict=True)
+            if r.status_code == 200 and r.json().get("granted") is True
+        ]
+        right = all(r.status_code == 200 for r in responses) and len(granted) == room
+        for response in responses:
+            with response:
+                if right:
+                    response.success()
+                else:
+                    response.failure(
+                        f"two tabs with room for {room}: granted {len(granted)}; answers "
+                        + ", ".join(f"{r.status_code} {r.text[:120]}" for r in responses)
+                    )
+        self.counted.update(granted)
 
 
 class SignedInReader(HttpUser):

@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 ENDPOINTS = {
     "GET /api/entitlements/me/ (anonymous)",
     "POST /api/entitlements/articles/[id]/read/",
+    "POST /api/entitlements/articles/[id]/read/ (two tabs)",
     "POST /api/auth/registration/",
     "POST /api/auth/login/",
     "GET /api/entitlements/me/ (signed in)",
