@@ -71,6 +71,7 @@ def test_a_short_day_exercises_every_endpoint_without_error_and_settles_its_webh
     assert set(served) == ENDPOINTS, log
     assert all(served.values()), served
     assert (run.total.failures, run.failures, run.server_errors) == (0, [], {}), log
+    assert run.exceptions == [], log
     assert run.counts["registrations"] >= 2
     assert run.counts["trials"] == checks.subscriptions >= 2
     assert run.counts["cancellations"] >= 1
