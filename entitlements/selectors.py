@@ -18,7 +18,9 @@ order, the first that applies:
    FREE_ARTICLES_REGISTERED, another anonymous reader FREE_ARTICLES_ANONYMOUS
    (both FREE_ARTICLES_PER_MONTH unless set). An anonymous reader out of
    articles who would have more by registering is told "registration_required"
-   instead of "limit_reached" (the registration wall).
+   instead of "limit_reached" (the registration wall). With METER_STORE=redis
+   an anonymous reader's articles and version come from their meter in Redis
+   (entitlements/meter_store.py), else from the database.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from entitlements.selectors import (
     UNLIMITED,
     entitlement_decide,
     exhausted_reason,
+    free_articles_anonymous,
     free_articles_registered,
     month_start,
 )
@@ -123,9 +124,20 @@ def entitlement_read_article(
     Unlimited readers, re-reads of a counted article and readers past the limit
     are answered from the cached decision (no query when it is warm). Only a new
     article for a metered reader goes to the database, under the meter's lock.
+
+    An anonymous reader metered in Redis is always metered, and while both
+    allowances are one, their limit needs no decision: the count script answers
+    a new article, a re-read and a refusal alike, in one round trip.
     """
     article_id_validate(article_id)
     now = now or timezone.now()
+    limit = free_articles_anonymous()
+    if meter_store_active(reader) and limit == free_articles_registered():
+        counted = meter_count(
+            reader=reader, article_id=article_id, now=now, month=month_start(now), limit=limit
+        )
+        if counted is not None:
+            return _metered_outcome(granted=counted.granted, used=counted.used, limit=limit)
     decision = entitlement_decide(reader=reader, now=now)
     if decision.metered is None:
         return ReadOutcome(True, UNLIMITED, decision.reason, None)
@@ -135,9 +147,12 @@ def entitlement_read_article(
     if decision.metered.remaining <= 0:
         return ReadOutcome(False, METERED, decision.reason, 0)
     granted, used = meter_record_read(reader=reader, article_id=article_id, now=now, limit=limit)
-    remaining = max(limit - used, 0)
+    return _metered_outcome(granted=granted, used=used, limit=limit)
+
+
+def _metered_outcome(*, granted: bool, used: int, limit: int) -> ReadOutcome:
     reason = METERED if granted else exhausted_reason(limit=limit, used=used)
-    return ReadOutcome(granted, METERED, reason, remaining)
+    return ReadOutcome(granted, METERED, reason, max(limit - used, 0))
 
 
 def _meter_locked(*, reader: Reader, month: datetime) -> Meter:
