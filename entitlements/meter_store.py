@@ -68,7 +68,7 @@ local version = redis.call('HINCRBY', meter, '#v', 1)
 redis.call('XADD', KEYS[2], '*', 'r', ARGV[4], 'm', ARGV[5], 'a', ARGV[1], 't', ARGV[3],
   'v', version)
 redis.call('DEL', KEYS[3])
-redis.call('EXPIREAT', meter, ARGV[7])
+redis.call('EXPIRE', meter, ARGV[7])
 return {2, used + 1, version}
 """
 
@@ -96,7 +96,7 @@ return found
 _INSTALL = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], '#v', ARGV[2], unpack(ARGV, 3))
-  redis.call('EXPIREAT', KEYS[1], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 return redis.call('HGETALL', KEYS[1])
 """
@@ -199,10 +199,14 @@ def _meter_key(reader: Reader, month: datetime) -> str:
     return f"ent:m:{reader.key}:{month_label(month)}"
 
 
-def _expire_at(now: datetime, month: datetime) -> int:
-    """Until when a meter stays in Redis: METER_REDIS_SECONDS, never past its month's end."""
+def _ttl(now: datetime, month: datetime) -> int:
+    """How long a meter stays in Redis: METER_REDIS_SECONDS, never a day past its month.
+
+    Seconds from now, not a moment: Redis's clock need not agree with ours.
+    """
     month_end = (month + timedelta(days=32)).replace(day=1) + timedelta(days=1)
-    return int(min(now + timedelta(seconds=settings.METER_REDIS_SECONDS), month_end).timestamp())
+    left = (month_end - now).total_seconds()
+    return max(int(min(settings.METER_REDIS_SECONDS, left)), 60)
 
 
 def _ms(moment: datetime) -> int:
@@ -259,11 +263,11 @@ def _rebuild(*, reader: Reader, month: datetime) -> MeterSnapshot | None:
     fields: list[Any] = []
     for article, ms in times.items():
         fields += [f"a:{article}", ms]
-    expire_at = _expire_at(timezone.now(), month)
+    ttl = _ttl(timezone.now(), month)
     key = _meter_key(reader, month)
     installed = redis_call(
         "rebuild",
-        lambda r: r.install(keys=[r.key(key)], args=[expire_at, version + 1, *fields]),
+        lambda r: r.install(keys=[r.key(key)], args=[ttl, version + 1, *fields]),
     )
     return None if installed is UNAVAILABLE else _snapshot(installed)
 
@@ -283,7 +287,7 @@ def meter_count(
             reader.key,
             month_label(month),
             "1" if reader.is_new else "0",
-            _expire_at(now, month),
+            _ttl(now, month),
         ]
         answer: list[int] = r.count(keys=keys, args=args)
         return answer

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.test import override_settings
 
 from entitlements.models import Meter, MeteredRead, ReaderVersion
@@ -180,3 +182,15 @@ def test_an_erased_account_gets_nothing_back_from_the_drain(anonymous_client, re
 
     assert not Meter.objects.filter(user=reader).exists()
     assert reads_of(reader_id) == ["a1", "a2", "a3"]  # the anonymous meter, not the account's
+
+
+def test_a_month_in_the_past_is_metered_in_redis_too(anonymous_client):
+    # Redis's clock is not ours: a meter's expiry is a duration, never a moment.
+    with time_machine.travel(datetime(2026, 1, 31, 23, 59, tzinfo=UTC), tick=False):
+        reader_id, answers = anonymous_reads(anonymous_client, "a1", "a2", "a3", "a4")
+
+    assert [answer["granted"] for answer in answers] == [True, True, True, False]
+    assert MeteredRead.objects.count() == 0  # in Redis, not the PostgreSQL fallback
+    drain()
+    assert reads_of(reader_id) == ["a1", "a2", "a3"]
+    assert Meter.objects.get().month == date(2026, 1, 1)
