@@ -351,7 +351,9 @@ def meters_purge(
     support. Returns how many meters went. Cached decisions are unaffected:
     they only ever hold the current month. The versions of anonymous readers
     unchanged since then go too (a returning one starts again from 1; their
-    tokens expired long ago); accounts keep theirs, one row each.
+    tokens expired long ago); accounts keep theirs, one row each. A read of a
+    purged month still waiting in Redis's stream (METER_STORE=redis) is written
+    by the drain all the same, and goes at the next run.
     """
     if keep_months < 1:
         raise ValueError("keep at least the current month")

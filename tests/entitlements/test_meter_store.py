@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from entitlements.models import Meter, MeteredRead, ReaderVersion
 from entitlements.readers import Reader, reader_id_verify
@@ -20,6 +21,7 @@ from entitlements.services import (
     entitlement_read_article,
     meter_erase_for_user,
     meter_merge_anonymous,
+    meters_purge,
 )
 from tests.helpers.edge import issue, verified
 from tests.helpers.entitlements import (
@@ -194,3 +196,25 @@ def test_a_month_in_the_past_is_metered_in_redis_too(anonymous_client):
     drain()
     assert reads_of(reader_id) == ["a1", "a2", "a3"]
     assert Meter.objects.get().month == date(2026, 1, 1)
+
+
+def test_the_purge_leaves_this_month_s_undrained_reads_and_the_drain_lands_them(
+    anonymous_client,
+):
+    with time_machine.travel(datetime(2026, 1, 10, tzinfo=UTC), tick=False):
+        old, _ = anonymous_reads(anonymous_client, "old")
+    with time_machine.travel(datetime(2026, 3, 10, tzinfo=UTC), tick=False):
+        current, _ = anonymous_reads(APIClient(), "a1", "a2")  # another reader
+        assert MeteredRead.objects.count() == 0  # all three still in the stream
+        meters_purge()  # nothing in PostgreSQL yet: nothing to purge
+        drain()
+        assert sorted(Meter.objects.values_list("month", flat=True)) == [
+            date(2026, 1, 1),
+            date(2026, 3, 1),
+        ]
+        assert meters_purge() == 1  # January, drained late, goes at the next run
+        answer = anonymous_client.get(ME, HTTP_X_READER_ID=current).json()
+
+    assert reads_of(current) == ["a1", "a2"]
+    assert reads_of(old) == []
+    assert answer["metered"]["used"] == 2
