@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+
 from config.task_limits import REQUEUE_INTERVAL_SECONDS
 
 if TYPE_CHECKING:
@@ -91,6 +93,15 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         earlier=(Interval(every=1, period="days"),),
         description="Deletes the free-article meters older than last month (a bounded "
         "batch a run).",
+    ),
+    PeriodicJob(
+        name="entitlements: drain metered reads into PostgreSQL",
+        task="entitlements.tasks.drain_metered_reads",
+        # METER_DRAIN_SECONDS: what a Redis lost without AOF would take with it.
+        every=Interval.of(timedelta(seconds=settings.METER_DRAIN_SECONDS)),
+        description="Writes the anonymous reads counted in Redis (METER_STORE=redis) into "
+        "their meters in PostgreSQL, a batch per INSERT; nothing to do with "
+        "METER_STORE=database.",
     ),
     PeriodicJob(
         name="billing: prune old Stripe events and attempts",

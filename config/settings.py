@@ -325,6 +325,18 @@ FREE_ARTICLES_REGISTERED = env.int("FREE_ARTICLES_REGISTERED", default=None)
 # cache outage), and how often a service API key's last use is written.
 ENTITLEMENTS_CACHE_SECONDS = env.int("ENTITLEMENTS_CACHE_SECONDS", default=300)
 ENTITLEMENTS_API_KEY_TOUCH_SECONDS = env.int("ENTITLEMENTS_API_KEY_TOUCH_SECONDS", default=60)
+# Anonymous readers' meters (docs/performance.md, "Anonymous metered reads"):
+# "redis" counts in Redis, drained into PostgreSQL every METER_DRAIN_SECONDS
+# (METER_DRAIN_BATCH reads an INSERT; a meter stays METER_REDIS_SECONDS after
+# its last read); "database" counts in PostgreSQL on the request.
+METER_STORE = env.str("METER_STORE", default="redis" if REDIS_URL else "database")
+if METER_STORE not in {"redis", "database"} or (METER_STORE == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured("METER_STORE must be database, or redis with REDIS_URL set.")
+METER_DRAIN_SECONDS = env.int("METER_DRAIN_SECONDS", default=2)
+METER_DRAIN_BATCH = env.int("METER_DRAIN_BATCH", default=1000)
+METER_REDIS_SECONDS = env.int("METER_REDIS_SECONDS", default=7 * 86400)
+if min(METER_DRAIN_SECONDS, METER_DRAIN_BATCH) < 1 or METER_REDIS_SECONDS < 60:
+    raise ImproperlyConfigured("METER_DRAIN_* must be at least 1, METER_REDIS_SECONDS 60.")
 # The anonymous reader_id cookie's SameSite: Lax, or None (always Secure then) for a
 # frontend on another site that relies on the cookie (docs/api.md, "Cross-origin").
 READER_ID_COOKIE_SAMESITE = env.str("READER_ID_COOKIE_SAMESITE", default="Lax")

@@ -10,8 +10,9 @@ from django.http import HttpRequest
 
 from accounts.requests import AuthenticatedHttpRequest, staff_user
 from config.errors import ApplicationError
+from entitlements.api_keys import api_key_create, api_key_revoke
 from entitlements.models import ApiKey, Grant
-from entitlements.services import api_key_create, api_key_revoke, grant_create, grant_revoke
+from entitlements.services import grant_create, grant_revoke
 
 
 @admin.register(Grant)

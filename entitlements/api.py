@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from config.errors import ApplicationError
 from config.schema import error_responses
+from entitlements.api_keys import ServiceKey
 from entitlements.authentication import ApiKeyAuthentication, HasApiKey
 from entitlements.readers import (
     READER_ID_COOKIE,
@@ -40,7 +41,7 @@ from entitlements.serializers import (
     read_outcome_data,
     token_data,
 )
-from entitlements.services import ServiceKey, entitlement_read_article
+from entitlements.services import entitlement_read_article
 from entitlements.tokens import JWKS_MAX_AGE_SECONDS, jwks_document, token_issue
 
 USER_ID_HEADER = "X-User-Id"

@@ -11,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from entitlements.services import ServiceKey, api_key_authenticate
+from entitlements.api_keys import ServiceKey, api_key_authenticate
 
 KEYWORD = "Api-Key"
 

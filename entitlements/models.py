@@ -18,7 +18,9 @@ class Meter(models.Model):
 
     A reader is an account or an anonymous reader id. The row is the lock that
     serialises one reader's reads of different articles (select_for_update),
-    so that concurrent reads never count past the limit.
+    so that concurrent reads never count past the limit. An anonymous reader
+    with METER_STORE=redis is counted in Redis (entitlements/meter_store.py)
+    and their rows are written by the drain (entitlements/meter_drain.py).
     """
 
     user = models.ForeignKey(
@@ -157,7 +159,9 @@ class ReaderVersion(models.Model):
     change, a grant, the staff flag, a counted read, a meter merge or erasure),
     so an edge or an app that remembers the highest version it has seen can tell
     an older token from a fresher one. A reader is an account ("u<id>") or an
-    anonymous reader id ("a<uuid hex>"); no row means version 0.
+    anonymous reader id ("a<uuid hex>"); no row means version 0. An anonymous
+    reader metered in Redis has their current version there; the drain writes
+    the highest one here, never lowering it.
     """
 
     reader_key = models.CharField(max_length=40, unique=True)

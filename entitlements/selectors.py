@@ -18,7 +18,9 @@ order, the first that applies:
    FREE_ARTICLES_REGISTERED, another anonymous reader FREE_ARTICLES_ANONYMOUS
    (both FREE_ARTICLES_PER_MONTH unless set). An anonymous reader out of
    articles who would have more by registering is told "registration_required"
-   instead of "limit_reached" (the registration wall).
+   instead of "limit_reached" (the registration wall). With METER_STORE=redis
+   an anonymous reader's articles and version come from their meter in Redis
+   (entitlements/meter_store.py), else from the database.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from billing.selectors import (
 )
 from config.errors import ApplicationError
 from entitlements import cache
+from entitlements.meter_store import MeterSnapshot, meter_snapshot, meter_store_active
 from entitlements.models import Grant, MeteredRead, ReaderVersion
 from entitlements.readers import Reader
 from newsletters.selectors import reader_is_registered_subscriber
@@ -157,8 +160,9 @@ def entitlement_decide(*, reader: Reader, now: datetime | None = None) -> Decisi
         return _metered(articles=(), now=now, registered=False)
     if generation is None and cached is not cache.FAILED:
         generation = cache.generation_ensure(key)
-    decision, expires = _compute(reader=reader, now=now)
-    decision = replace(decision, version=reader_version(reader=reader))
+    decision, expires, version = _compute(reader=reader, now=now)
+    version = reader_version(reader=reader) if version is None else version
+    decision = replace(decision, version=version)
     if generation is not None:
         cache.store(
             cache.decision_key(key),
@@ -178,9 +182,25 @@ def reader_version(*, reader: Reader) -> int:
     return found or 0
 
 
-def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime]:
-    """The decision from the database, and until when it holds unless something changes."""
+def _compute(*, reader: Reader, now: datetime) -> tuple[Decision, datetime, int | None]:
+    """The decision from the database, until when it holds unless something changes, and
+    the reader's version when the meter in Redis holds it (else None: the database's)."""
     expires = month_next(month_start(now))
+    if meter_store_active(reader):
+        snapshot = meter_snapshot(reader=reader, month=month_start(now))
+        if snapshot is not None:
+            return _anonymous(reader, now, snapshot), expires, snapshot.version
+    decision, expires = _compute_database(reader=reader, now=now, expires=expires)
+    return decision, expires, None
+
+
+def _anonymous(reader: Reader, now: datetime, snapshot: MeterSnapshot) -> Decision:
+    return _metered(articles=snapshot.articles, now=now, registered=_registered(reader))
+
+
+def _compute_database(
+    *, reader: Reader, now: datetime, expires: datetime
+) -> tuple[Decision, datetime]:
     if reader.user_id is not None:
         user = reader.user
         if user is None:

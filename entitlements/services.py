@@ -1,12 +1,10 @@
 """Every write of entitlements state (docs/architecture.md, "Inside an app"): reads
-counted, meters merged, grants given and revoked, service keys created and revoked,
-caches invalidated."""
+counted, meters merged, grants given and revoked, caches invalidated. Service keys:
+entitlements/api_keys.py."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,13 +19,21 @@ from audit.services import Actor, audit_reason_checked, audit_record
 from config.batches import delete_in_batches
 from config.errors import ApplicationError
 from entitlements import cache
-from entitlements.models import ApiKey, Grant, Meter, MeteredRead, ReaderVersion
+from entitlements.meter_store import (
+    meter_count,
+    meter_forget_later,
+    meter_snapshot,
+    meter_store_active,
+    meter_version_bump,
+)
+from entitlements.models import Grant, Meter, MeteredRead, ReaderVersion
 from entitlements.readers import Reader, anonymous_reader_from_request
 from entitlements.selectors import (
     METERED,
     UNLIMITED,
     entitlement_decide,
     exhausted_reason,
+    free_articles_anonymous,
     free_articles_registered,
     month_start,
 )
@@ -52,8 +57,14 @@ def reader_version_bump(*, reader: Reader) -> None:
 
 
 def entitlement_invalidate(*, reader: Reader) -> None:
-    """The reader's decision moved: bump their version and forget every cached decision."""
+    """The reader's decision moved: bump their version and forget every cached decision.
+
+    An anonymous reader metered in Redis has their version there (it moves with
+    each counted read, entitlements.meter_store): it moves too.
+    """
     reader_version_bump(reader=reader)
+    if meter_store_active(reader):
+        meter_version_bump(reader=reader, month=month_start(timezone.now()))
     cache.generation_bump(reader.key)
 
 
@@ -113,9 +124,20 @@ def entitlement_read_article(
     Unlimited readers, re-reads of a counted article and readers past the limit
     are answered from the cached decision (no query when it is warm). Only a new
     article for a metered reader goes to the database, under the meter's lock.
+
+    An anonymous reader metered in Redis is always metered, and while both
+    allowances are one, their limit needs no decision: the count script answers
+    a new article, a re-read and a refusal alike, in one round trip.
     """
     article_id_validate(article_id)
     now = now or timezone.now()
+    limit = free_articles_anonymous()
+    if meter_store_active(reader) and limit == free_articles_registered():
+        counted = meter_count(
+            reader=reader, article_id=article_id, now=now, month=month_start(now), limit=limit
+        )
+        if counted is not None:
+            return _metered_outcome(granted=counted.granted, used=counted.used, limit=limit)
     decision = entitlement_decide(reader=reader, now=now)
     if decision.metered is None:
         return ReadOutcome(True, UNLIMITED, decision.reason, None)
@@ -125,9 +147,12 @@ def entitlement_read_article(
     if decision.metered.remaining <= 0:
         return ReadOutcome(False, METERED, decision.reason, 0)
     granted, used = meter_record_read(reader=reader, article_id=article_id, now=now, limit=limit)
-    remaining = max(limit - used, 0)
+    return _metered_outcome(granted=granted, used=used, limit=limit)
+
+
+def _metered_outcome(*, granted: bool, used: int, limit: int) -> ReadOutcome:
     reason = METERED if granted else exhausted_reason(limit=limit, used=used)
-    return ReadOutcome(granted, METERED, reason, remaining)
+    return ReadOutcome(granted, METERED, reason, max(limit - used, 0))
 
 
 def _meter_locked(*, reader: Reader, month: datetime) -> Meter:
@@ -142,14 +167,24 @@ def meter_record_read(
 ) -> tuple[bool, int]:
     """Count one article read against the reader's month: (granted, articles used).
 
-    The meter row's lock serialises one reader's reads, so that two different
-    articles read at once cannot both take the last free article; the unique
-    (meter, article) constraint counts an article once.
+    An anonymous reader with METER_STORE=redis is counted in Redis, atomically
+    (entitlements.meter_store; PostgreSQL gets the read from the drain), unless
+    Redis is out: then, as every other reader, in PostgreSQL, where the meter
+    row's lock serialises one reader's reads, so that two different articles
+    read at once cannot both take the last free article; the unique (meter,
+    article) constraint counts an article once.
     """
     now = now or timezone.now()
     if limit is None:  # the reader's allowance, as the decision says
         metered = entitlement_decide(reader=reader, now=now).metered
         limit = metered.limit if metered is not None else free_articles_registered()
+    if meter_store_active(reader):
+        in_redis = meter_count(
+            reader=reader, article_id=article_id, now=now, month=month_start(now), limit=limit
+        )
+        if in_redis is not None:
+            return in_redis.granted, in_redis.used
+        meter_forget_later(reader=reader, month=month_start(now))  # Redis is out
     with transaction.atomic():
         meter = _meter_locked(reader=reader, month=month_start(now))
         counted = set(MeteredRead.objects.filter(meter=meter).values_list("article_id", flat=True))
@@ -181,11 +216,7 @@ def meter_merge_anonymous(*, user: User, anonymous: Reader, now: datetime | None
             return 0
         incoming = [
             (article_id, read_at)
-            for article_id, read_at in MeteredRead.objects.filter(
-                meter__month=month.date(), **anonymous.meter_filter("meter__")
-            )
-            .order_by("read_at", "id")
-            .values_list("article_id", "read_at")
+            for article_id, read_at in _anonymous_reads(anonymous=anonymous, month=month)
             if article_id not in counted
         ][:room]
         MeteredRead.objects.bulk_create(
@@ -194,6 +225,20 @@ def meter_merge_anonymous(*, user: User, anonymous: Reader, now: datetime | None
         if incoming:
             entitlement_invalidate_on_commit(reader=reader)
     return len(incoming)
+
+
+def _anonymous_reads(*, anonymous: Reader, month: datetime) -> list[tuple[str, datetime]]:
+    """An anonymous reader's reads this month, oldest first: from Redis when metered
+    there (the reads not drained yet included), else from PostgreSQL."""
+    if meter_store_active(anonymous):
+        snapshot = meter_snapshot(reader=anonymous, month=month)
+        if snapshot is not None:
+            return list(snapshot.reads)
+    return list(
+        MeteredRead.objects.filter(meter__month=month.date(), **anonymous.meter_filter("meter__"))
+        .order_by("read_at", "id")
+        .values_list("article_id", "read_at")
+    )
 
 
 def meter_merge_from_request(*, user: User, request: Any) -> int:
@@ -290,101 +335,6 @@ def grant_revoke(*, grant: Grant, revoked_by: User | None, reason: str = "") -> 
     return grant
 
 
-# --- Service API keys ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CreatedApiKey:
-    api_key: ApiKey
-    key: str  # shown once: only its digest is stored
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceKey:
-    """The authenticated server-side caller (request.auth)."""
-
-    id: int
-    name: str
-
-
-_REVOKED = "revoked"
-
-
-def api_key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _api_key_cache_key(digest: str) -> str:
-    return f"ent:k:{digest}"
-
-
-def api_key_create(*, name: str, created_by: User | None = None) -> CreatedApiKey:
-    prefix = secrets.token_hex(4)
-    key = f"{prefix}.{secrets.token_urlsafe(32)}"
-    with transaction.atomic():
-        api_key = ApiKey.objects.create(
-            name=name, prefix=prefix, key_hash=api_key_digest(key), created_by=created_by
-        )
-        audit_record(
-            action="entitlement.api_key_created",
-            actor_type=Actor.STAFF if created_by else Actor.SYSTEM,
-            actor_user=created_by,
-            after={"id": api_key.pk, "name": name, "prefix": prefix},
-        )
-    return CreatedApiKey(api_key=api_key, key=key)
-
-
-def api_key_revoke(*, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:
-    with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
-        if api_key.revoked_at is not None:
-            return api_key
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
-        audit_record(
-            action="entitlement.api_key_revoked",
-            actor_type=Actor.STAFF if revoked_by else Actor.SYSTEM,
-            actor_user=revoked_by,
-            before={"id": api_key.pk, "name": api_key.name, "prefix": api_key.prefix},
-        )
-        # A tombstone, not a deletion: a request that read the key as valid just
-        # before cannot cache it again (it only adds), and the tombstone sends
-        # everyone to the database, which says "revoked" once this commits.
-        cache_key = _api_key_cache_key(api_key.key_hash)
-        timeout = settings.ENTITLEMENTS_API_KEY_TOUCH_SECONDS + 5
-        cache.store(cache_key, _REVOKED, timeout=timeout)
-        transaction.on_commit(lambda: cache.store(cache_key, _REVOKED, timeout=timeout))
-    return api_key
-
-
-def api_key_authenticate(*, key: str) -> ServiceKey | None:
-    """The caller a key belongs to, or None for a wrong or revoked key; records its use.
-
-    A known key is cached for ENTITLEMENTS_API_KEY_TOUCH_SECONDS (revoking it
-    leaves a tombstone that sends everyone back to the database), and
-    last_used_at is written at most that often.
-    """
-    digest = api_key_digest(key)
-    cache_key = _api_key_cache_key(digest)
-    cached = cache.fetch(cache_key)
-    if cached is not None and cached != _REVOKED:
-        return ServiceKey(*cached)
-    found = (
-        ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True)
-        .values_list("id", "name")
-        .first()
-    )
-    if found is None:
-        return None
-    now = timezone.now()
-    touch = settings.ENTITLEMENTS_API_KEY_TOUCH_SECONDS
-    ApiKey.objects.filter(pk=found[0]).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=touch))
-    ).update(last_used_at=now)
-    cache.store_if_absent(cache_key, found, timeout=touch)
-    return ServiceKey(*found)
-
-
 # --- Housekeeping ---------------------------------------------------------------
 
 
@@ -401,7 +351,9 @@ def meters_purge(
     support. Returns how many meters went. Cached decisions are unaffected:
     they only ever hold the current month. The versions of anonymous readers
     unchanged since then go too (a returning one starts again from 1; their
-    tokens expired long ago); accounts keep theirs, one row each.
+    tokens expired long ago); accounts keep theirs, one row each. A read of a
+    purged month still waiting in Redis's stream (METER_STORE=redis) is written
+    by the drain all the same, and goes at the next run.
     """
     if keep_months < 1:
         raise ValueError("keep at least the current month")

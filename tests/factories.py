@@ -167,7 +167,7 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from entitlements.services import api_key_create
+        from entitlements.api_keys import api_key_create
 
         created = api_key_create(**kwargs)
         created.api_key.raw_key = created.key

@@ -24,19 +24,16 @@ from billing.models import StripeEvent
 from billing.selectors import subscription_get_current
 from billing.services.retention import stripe_attempts_prune, stripe_events_prune
 from billing.services.webhooks import stripe_event_record
+from entitlements.api_keys import api_key_authenticate, api_key_create
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
-from entitlements.services import (
-    api_key_authenticate,
-    api_key_create,
-    meter_record_read,
-    meters_purge,
-)
+from entitlements.services import meter_record_read, meters_purge
 from newsletters import links
 from newsletters.selectors import suppressed_everywhere
 from newsletters.services.removal import unsubscribe_by_link
 from newsletters.services.signup import subscriber_locked
 from tests.factories import SubscriptionFactory, UserFactory
+from tests.helpers.entitlements import forget_reader_in_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -104,22 +101,42 @@ def test_the_decision_of_a_signed_in_reader(subscriber_reader):
     assert sequential_scans(from_the_database(with_reads)) == []
 
 
-def test_the_decision_of_an_anonymous_reader(settings):
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_the_decision_of_an_anonymous_reader(settings, store):
     # the allowances differ: the decision asks whether the reader confirmed an address
     settings.FREE_ARTICLES_ANONYMOUS, settings.FREE_ARTICLES_REGISTERED = 3, 5
+    settings.METER_STORE = store
     reader = anonymous()
     meter_record_read(reader=reader, article_id="a-1")
 
     assert sequential_scans(from_the_database(reader)) == []
 
 
-def test_a_metered_read_finds_locks_and_counts(db):
+def test_a_metered_read_finds_locks_and_counts(db, settings):
+    settings.METER_STORE = "database"  # as with Redis out; an account's reads always
     reader = anonymous()
     meter_record_read(reader=reader, article_id="a-1")
 
     assert sequential_scans(lambda: meter_record_read(reader=reader, article_id="a-2")) == []
     signed_in = Reader(user_id=UserFactory().pk)
     assert sequential_scans(lambda: meter_record_read(reader=signed_in, article_id="a-1")) == []
+
+
+@pytest.mark.redis
+def test_a_meter_rebuilt_and_drained_finds_its_rows_by_index(db, settings):
+    from entitlements.meter_drain import meter_drain
+    from entitlements.meter_store import meter_snapshot
+    from entitlements.selectors import month_start
+
+    settings.METER_STORE = "redis"
+    reader = anonymous()
+    meter_record_read(reader=reader, article_id="a-1")
+    meter_record_read(reader=anonymous(), article_id="a-1")
+
+    assert sequential_scans(meter_drain) == []
+    forget_reader_in_redis(reader.key)  # the meter is rebuilt from PostgreSQL
+    month = month_start(timezone.now())
+    assert sequential_scans(lambda: meter_snapshot(reader=reader, month=month)) == []
 
 
 def test_the_webhooks_event_lookup(db):

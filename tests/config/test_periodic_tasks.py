@@ -21,6 +21,7 @@ RECONCILE = "billing: reconcile subscriptions with Stripe"
 PURGE = "entitlements: purge meters of past months"
 PAUSE_REMINDERS = "billing: remind readers that their pause ends"
 PRUNE = "billing: prune old Stripe events and attempts"
+DRAIN = "entitlements: drain metered reads into PostgreSQL"
 
 
 def setup(*args: str) -> str:
@@ -100,6 +101,13 @@ def test_a_fresh_database_gets_every_declared_job(empty):
             True,
         ),
         (
+            "entitlements: drain metered reads into PostgreSQL",
+            "entitlements.tasks.drain_metered_reads",
+            2,
+            "seconds",
+            True,
+        ),
+        (
             "entitlements: purge meters of past months",
             "entitlements.tasks.purge_old_meters",
             1,
@@ -107,7 +115,7 @@ def test_a_fresh_database_gets_every_declared_job(empty):
             True,
         ),
     ]
-    assert f"created: {RECONCILE}; {REQUEUE}; {PAUSE_REMINDERS}; {PURGE}; {PRUNE}" in out
+    assert f"created: {RECONCILE}; {REQUEUE}; {PAUSE_REMINDERS}; {PURGE}; {DRAIN}; {PRUNE}" in out
 
 
 def test_running_twice_changes_nothing_and_duplicates_nothing(empty):

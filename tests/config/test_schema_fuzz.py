@@ -119,7 +119,7 @@ def unthrottled(settings):
 
 @pytest.fixture
 def service_key(db):
-    from entitlements.services import api_key_create
+    from entitlements.api_keys import api_key_create
 
     return api_key_create(name="schema fuzz").key
 

@@ -14,7 +14,7 @@ def anonymous_client() -> APIClient:
 
 @pytest.fixture
 def service_key(db) -> str:
-    from entitlements.services import api_key_create
+    from entitlements.api_keys import api_key_create
 
     return api_key_create(name="web renderer").key
 

@@ -10,7 +10,7 @@ from entitlements.models import MeteredRead
 from entitlements.readers import Reader
 from entitlements.selectors import entitlement_decide
 from entitlements.services import entitlement_read_article
-from tests.helpers.entitlements import ME, read
+from tests.helpers.entitlements import ME, drain, read
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,7 @@ def test_a_leaving_reader_s_reading_history_can_be_erased(reader, reader_client)
     other = read(APIClient(), "a1")  # an anonymous reader's meter stays
 
     assert meter_erase_for_user(user=reader) == 2
+    drain()
 
     assert other.status_code == 200
     assert not Meter.objects.filter(user=reader).exists()

@@ -9,8 +9,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditLog
+from entitlements.api_keys import api_key_create, api_key_digest, api_key_revoke
 from entitlements.models import ApiKey
-from entitlements.services import api_key_create, api_key_digest, api_key_revoke, grant_create
+from entitlements.services import grant_create
 from tests.factories import UserFactory
 from tests.helpers.clients import client_for
 from tests.helpers.entitlements import ME, read

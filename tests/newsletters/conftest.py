@@ -27,7 +27,7 @@ def anonymous_client() -> APIClient:
 
 @pytest.fixture
 def service_client(db) -> APIClient:
-    from entitlements.services import api_key_create
+    from entitlements.api_keys import api_key_create
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(name='email platform').key}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from entitlements.services import api_key_create
+from entitlements.api_keys import api_key_create
 
 
 class Command(BaseCommand):
