@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench.webhook_drain import BENCH_TABLE
 from config.urls import urlpatterns as project_urlpatterns
 
 CONSTANT = {
@@ -41,3 +42,24 @@ class BarePostApi(APIView):
 
 
 urlpatterns.insert(0, path("bench/bare-post/", BarePostApi.as_view()))
+
+
+class DurableInsertPostApi(BarePostApi):
+    """The floor of any durable webhook: the bare POST plus one INSERT ... ON CONFLICT
+    of the body, committed (autocommit), into a table of its own (bench/webhook_ingest.py
+    makes it). It tells what storing a body before answering costs on this machine,
+    apart from anything our webhook does besides."""
+
+    def post(self, request: Request) -> Response:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {BENCH_TABLE} (id, body) VALUES (%s, %s) "  # noqa: S608 - constant
+                "ON CONFLICT (id) DO NOTHING",
+                [request.headers.get("X-Bench-Id", ""), request.body.decode()],
+            )
+        return Response({"received": True, "size": len(request.body)})
+
+
+urlpatterns.insert(0, path("bench/durable-post/", DurableInsertPostApi.as_view()))

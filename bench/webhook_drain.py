@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+BENCH_TABLE = "bench_durable_insert"  # bench/webhook_ingest.py's floor view writes here
 UNUSABLE = "!"  # Django's mark for "no password": seeded readers never log in
 
 PER_SUBSCRIPTION = (
