@@ -15,3 +15,21 @@ def browser_page(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with chromium_page() as page:
         yield page
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_connections_closed(django_db_setup, django_db_blocker):
+    """After the live server stopped (this is set up before it, so torn down after),
+    end the database sessions its request threads left: a thread still waiting on a
+    browser's keep-alive connection keeps its own, and the test database could not be
+    dropped ("is being accessed by other users")."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
