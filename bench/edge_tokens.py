@@ -30,7 +30,6 @@ import contextlib
 import importlib.util
 import json
 import multiprocessing
-import os
 import socket
 import statistics
 import sys
@@ -39,7 +38,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 from bench.entitlements import (  # noqa: E402 - after the path and environment set-up
     WORKERS,
     Report,
-    _forget_cache_prefix,
     _require_loopback,
+    bench_database,
     fmt_us,
     free_port,
     gunicorn_command,
@@ -152,7 +150,6 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
@@ -163,9 +160,8 @@ def main() -> None:
     from entitlements.tokens import jwks_document, token_issue
 
     report = Report("Edge tokens bench")
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    print(f"database {test_db} created; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
-    try:
+    with bench_database() as (test_db, env):
+        print(f"database {test_db}; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
         reader = User.objects.create_user("edge-reader@example.com", "x" * 16)
         token = Token.objects.create(user=reader).key
         me_reader = Reader(user_id=reader.pk)
@@ -186,8 +182,6 @@ def main() -> None:
         jwks = json.loads(json.dumps(jwks_document()))  # what an edge fetched once
 
         port = free_port()
-        db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
-        env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
         gunicorn = gunicorn_command(port)
         me_request = _request("GET", "/api/entitlements/me/", token)
         token_request = _request("POST", "/api/entitlements/token/", token)
@@ -265,9 +259,6 @@ def main() -> None:
             True,
             "well under a 4 KB cookie; each counted article id adds its length plus 3",
         )
-    finally:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        _forget_cache_prefix(settings)
     report.print()
 
 

@@ -102,6 +102,36 @@ def gunicorn_command(port: int) -> list[str]:
     ]
 
 
+def emulator_command(port: int, *options: str) -> list[str]:
+    """The Stripe emulator as every bench runs it: its own process, the bench's API key."""
+    return [
+        sys.executable,
+        "-m",
+        "stripe_emulator",
+        f"--port={port}",
+        "--api-key=sk_test_bench",
+        *options,
+    ]
+
+
+@contextlib.contextmanager
+def bench_database() -> Iterator[tuple[str, dict[str, str]]]:
+    """A database of the bench's own, created and migrated (test_<DATABASE_URL's name>),
+    and the environment its child processes (gunicorn, workers) need to use it; at the
+    end the database is dropped and the bench's cache prefix emptied."""
+    from django.conf import settings
+    from django.db import connection
+
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
+    try:
+        yield test_db, {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        _forget_cache_prefix(settings)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -340,7 +370,6 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
@@ -353,16 +382,13 @@ def main() -> None:
     from entitlements.services import entitlement_read_article
 
     report = Report()
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    print(f"database {test_db} created; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
-    try:
+    with bench_database() as (test_db, env):
+        print(f"database {test_db}; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
         # --- 1. HTTP: /me/ against a bare DRF view, same gunicorn ---------------
         reader = User.objects.create_user("bench-reader@example.com", "x" * 16)
         token = Token.objects.create(user=reader).key
         entitlement_read_article(reader=Reader(user_id=reader.pk), article_id="first")
         port = free_port()
-        db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
-        env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
         gunicorn = gunicorn_command(port)
         print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
         with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
@@ -414,14 +440,7 @@ def main() -> None:
 
         # --- 3. against asking Stripe (the emulator) for the subscription --------
         stripe_port = free_port()
-        emulator = [
-            sys.executable,
-            "-m",
-            "stripe_emulator",
-            f"--port={stripe_port}",
-            "--api-key=sk_test_bench",
-        ]
-        with running(emulator, stripe_port, env):
+        with running(emulator_command(stripe_port), stripe_port, env):
             settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
             settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
             customer = gateway.customer_create(
@@ -487,9 +506,6 @@ def main() -> None:
                 ratio <= 1.2,
                 "" if ratio <= 1.2 else f"over by {ratio - 1.2:.2f}: {WHY_SCALE[kind]}",
             )
-    finally:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        _forget_cache_prefix(settings)
     report.print()
 
 

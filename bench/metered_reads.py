@@ -33,7 +33,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from bench.entitlements import (  # noqa: E402 - after the path set-up
     WORKERS,
     Report,
-    _forget_cache_prefix,
     _require_loopback,
+    bench_database,
     free_port,
     gunicorn_command,
     running,
@@ -126,82 +125,72 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
 
     from entitlements.meter_drain import meter_drain, meter_pending
     from entitlements.models import MeteredRead
 
     report = Report("Metered reads bench")
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "PYTHONPATH": str(ROOT),
-        "FREE_ARTICLES_PER_MONTH": str(READS_PER_READER),
-    }
-    port = free_port()
-    gunicorn = gunicorn_command(port)
-    store = settings.METER_STORE
-    print(
-        f"database {test_db}; gunicorn: {WORKERS} sync workers; {args.clients} clients; "
-        f"METER_STORE={store}, drained every {settings.METER_DRAIN_SECONDS} s"
-    )
-    stop, moved = threading.Event(), []
-    drainer = threading.Thread(
-        target=_drain_every, args=(settings.METER_DRAIN_SECONDS, stop, moved), daemon=True
-    )
-    drainer.start()
-    try:
-        with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
-            for path in (BARE, "/api/entitlements/articles/warm-"):
-                reads_per_second(pool, port, path, 1.0)
-            bare, reads, ratios, granted_total = [], [], [], 0
-            for round_ in range(args.rounds):
-                paths = [BARE, f"/api/entitlements/articles/r{round_}-"]
-                measured = {}
-                for path in paths if round_ % 2 == 0 else paths[::-1]:
-                    measured[path], granted = reads_per_second(pool, port, path, args.seconds)
-                    if path != BARE:
-                        granted_total += granted
-                bare.append(measured[BARE])
-                reads.append(measured[paths[1]])
-                ratios.append(reads[-1] / bare[-1])
-                print(
-                    f"  round {round_ + 1}: metered reads {reads[-1]:.0f}/s, "
-                    f"bare {bare[-1]:.0f}/s, ratio {ratios[-1]:.3f}"
-                )
-        stop.set()
-        drainer.join()
-        waiting = meter_pending() or 0
-        while meter_drain():  # the last drain: what the load left in the stream
-            pass
-        counted = MeteredRead.objects.exclude(article_id__startswith="warm-").count()
+    with bench_database() as (test_db, env):
+        env["FREE_ARTICLES_PER_MONTH"] = str(READS_PER_READER)
+        port = free_port()
+        gunicorn = gunicorn_command(port)
+        store = settings.METER_STORE
         print(
-            f"  drained during the rounds: {sum(moved):,} reads in {len(moved)} drains; "
-            f"{waiting:,} waiting at the end, drained then"
+            f"database {test_db}; gunicorn: {WORKERS} sync workers; {args.clients} clients; "
+            f"METER_STORE={store}, drained every {settings.METER_DRAIN_SECONDS} s"
         )
-        ratio = statistics.median(ratios)
-        report.add(
-            f"anonymous metered reads (new article, METER_STORE={store}) vs bare DRF POST "
-            "(requests/s)",
-            f"{ratio:.3f} (median of {args.rounds}; {statistics.median(reads):.0f}/s vs "
-            f"{statistics.median(bare):.0f}/s)",
-            ">= 0.3",
-            ratio >= 0.3,
-            "" if ratio >= 0.3 else WHY,
+        stop, moved = threading.Event(), []
+        drainer = threading.Thread(
+            target=_drain_every, args=(settings.METER_DRAIN_SECONDS, stop, moved), daemon=True
         )
-        report.add(
-            "every granted read counted in PostgreSQL (after the last drain)",
-            f"{counted:,} rows for {granted_total:,} granted reads",
-            "equal",
-            counted == granted_total,
-        )
-    finally:
-        stop.set()
-        connection.close()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        _forget_cache_prefix(settings)
+        drainer.start()
+        try:
+            with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+                for path in (BARE, "/api/entitlements/articles/warm-"):
+                    reads_per_second(pool, port, path, 1.0)
+                bare, reads, ratios, granted_total = [], [], [], 0
+                for round_ in range(args.rounds):
+                    paths = [BARE, f"/api/entitlements/articles/r{round_}-"]
+                    measured = {}
+                    for path in paths if round_ % 2 == 0 else paths[::-1]:
+                        measured[path], granted = reads_per_second(pool, port, path, args.seconds)
+                        if path != BARE:
+                            granted_total += granted
+                    bare.append(measured[BARE])
+                    reads.append(measured[paths[1]])
+                    ratios.append(reads[-1] / bare[-1])
+                    print(
+                        f"  round {round_ + 1}: metered reads {reads[-1]:.0f}/s, "
+                        f"bare {bare[-1]:.0f}/s, ratio {ratios[-1]:.3f}"
+                    )
+            stop.set()
+            drainer.join()
+            waiting = meter_pending() or 0
+            while meter_drain():  # the last drain: what the load left in the stream
+                pass
+            counted = MeteredRead.objects.exclude(article_id__startswith="warm-").count()
+            print(
+                f"  drained during the rounds: {sum(moved):,} reads in {len(moved)} drains; "
+                f"{waiting:,} waiting at the end, drained then"
+            )
+            ratio = statistics.median(ratios)
+            report.add(
+                f"anonymous metered reads (new article, METER_STORE={store}) vs bare DRF POST "
+                "(requests/s)",
+                f"{ratio:.3f} (median of {args.rounds}; {statistics.median(reads):.0f}/s vs "
+                f"{statistics.median(bare):.0f}/s)",
+                ">= 0.3",
+                ratio >= 0.3,
+                "" if ratio >= 0.3 else WHY,
+            )
+            report.add(
+                "every granted read counted in PostgreSQL (after the last drain)",
+                f"{counted:,} rows for {granted_total:,} granted reads",
+                "equal",
+                counted == granted_total,
+            )
+        finally:
+            stop.set()
     report.print()
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
 

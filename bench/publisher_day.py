@@ -378,8 +378,9 @@ def main() -> None:
     from bench.entitlements import (
         WORKERS,
         Report,
-        _forget_cache_prefix,
         _require_loopback,
+        bench_database,
+        emulator_command,
         free_port,
         gunicorn_command,
         running,
@@ -392,72 +393,56 @@ def main() -> None:
     import django
 
     django.setup()
-    from urllib.parse import urlparse
 
     from django.conf import settings
-    from django.db import connection
 
     from billing.services import plan_sync_catalogue
 
     report = Report("A publisher's day")
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-day-"))
-    port, stripe_port = free_port(), free_port()
-    stripe_url = f"http://127.0.0.1:{stripe_port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "PYTHONPATH": str(ROOT),
-        **LOAD_ENV,
-        "STRIPE_API_BASE": stripe_url,
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-    }
-    env.pop("STRIPE_MAX_NETWORK_RETRIES", None)  # the SDK's retries, as in production
-    emulator = [
-        sys.executable,
-        "-m",
-        "stripe_emulator",
-        f"--port={stripe_port}",
-        "--api-key=sk_test_bench",
-        f"--webhook-url=http://127.0.0.1:{port}{WEBHOOK_PATH}",
-        f"--webhook-secret={settings.STRIPE_WEBHOOK_SECRETS[0]}",
-    ]
-    print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}; files {workdir}")
-    print(
-        f"{args.users} users for {args.seconds} s; a Stripe day every {args.day_every} s; "
-        f"gunicorn {WORKERS} sync workers; Celery prefork, {args.workers} processes"
-    )
-    try:
-        with running(emulator, stripe_port, env):
-            settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = stripe_url, "sk_test_bench"
-            with (
-                celery_workers(args.workers, env, workdir / "worker.log"),
-                running(gunicorn_command(port), port, env),
-            ):
-                # Once the service listens: the catalogue's own webhooks are answered too.
-                plan_sync_catalogue(catalogue=settings.BILLING_PLANS)
-                clock = ClockDriver(stripe_url, args.day_every)
-                clock.start()
-                started = time.monotonic()
-                try:
-                    run = run_locust(
-                        f"http://127.0.0.1:{port}",
-                        users=args.users,
-                        spawn_rate=args.spawn_rate,
-                        seconds=args.seconds,
-                        workdir=workdir,
-                        env=env,
-                    )
-                finally:
-                    clock.stop()
-                elapsed = time.monotonic() - started
-                settle(stripe_url)
-            checks = day_checks(stripe_url)
-    finally:
-        _forget_queue(settings)
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        _forget_cache_prefix(settings)
+    with bench_database() as (test_db, env):
+        workdir = Path(tempfile.mkdtemp(prefix="bench-day-"))
+        port, stripe_port = free_port(), free_port()
+        stripe_url = f"http://127.0.0.1:{stripe_port}"
+        env.update(LOAD_ENV, STRIPE_API_BASE=stripe_url, STRIPE_SECRET_KEY="sk_test_bench")  # noqa: S106 - the emulator's
+        env.pop("STRIPE_MAX_NETWORK_RETRIES", None)  # the SDK's retries, as in production
+        emulator = emulator_command(
+            stripe_port,
+            f"--webhook-url=http://127.0.0.1:{port}{WEBHOOK_PATH}",
+            f"--webhook-secret={settings.STRIPE_WEBHOOK_SECRETS[0]}",
+        )
+        print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}; files {workdir}")
+        print(
+            f"{args.users} users for {args.seconds} s; a Stripe day every {args.day_every} s; "
+            f"gunicorn {WORKERS} sync workers; Celery prefork, {args.workers} processes"
+        )
+        try:
+            with running(emulator, stripe_port, env):
+                settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = stripe_url, "sk_test_bench"
+                with (
+                    celery_workers(args.workers, env, workdir / "worker.log"),
+                    running(gunicorn_command(port), port, env),
+                ):
+                    # Once the service listens: the catalogue's own webhooks are answered too.
+                    plan_sync_catalogue(catalogue=settings.BILLING_PLANS)
+                    clock = ClockDriver(stripe_url, args.day_every)
+                    clock.start()
+                    started = time.monotonic()
+                    try:
+                        run = run_locust(
+                            f"http://127.0.0.1:{port}",
+                            users=args.users,
+                            spawn_rate=args.spawn_rate,
+                            seconds=args.seconds,
+                            workdir=workdir,
+                            env=env,
+                        )
+                    finally:
+                        clock.stop()
+                    elapsed = time.monotonic() - started
+                    settle(stripe_url)
+                checks = day_checks(stripe_url)
+        finally:
+            _forget_queue(settings)
     print_table(run, min(elapsed, args.seconds))
     add_targets(report, run, checks, clock)
     report.print()

@@ -47,7 +47,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,8 +54,9 @@ sys.path.insert(0, str(ROOT))
 from bench.entitlements import (  # noqa: E402 - after the path set-up
     WORKERS,
     Report,
-    _forget_cache_prefix,
     _require_loopback,
+    bench_database,
+    emulator_command,
     free_port,
     gunicorn_command,
     running,
@@ -285,14 +285,7 @@ def measure_drain(args: argparse.Namespace, env: dict[str, str], report: Report)
     from django.conf import settings
 
     stripe_port = free_port()
-    emulator = [
-        sys.executable,
-        "-m",
-        "stripe_emulator",
-        f"--port={stripe_port}",
-        "--api-key=sk_test_bench",
-    ]
-    with running(emulator, stripe_port, env):
+    with running(emulator_command(stripe_port), stripe_port, env):
         settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
         settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
         env = {
@@ -350,23 +343,18 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
 
     report = Report("Webhook bench")
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}")
-    db_url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
-    env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    try:
-        if not args.skip_ingest:
-            measure_ingest(args, env, report)
-            _forget_queue(settings)  # the ingested events' messages: not the drain's work
-        if not args.skip_drain:
-            measure_drain(args, env, report)
-    finally:
-        _forget_queue(settings)
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        _forget_cache_prefix(settings)
+    with bench_database() as (test_db, env):
+        print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}")
+        try:
+            if not args.skip_ingest:
+                measure_ingest(args, env, report)
+                _forget_queue(settings)  # the ingested events' messages: not the drain's work
+            if not args.skip_drain:
+                measure_drain(args, env, report)
+        finally:
+            _forget_queue(settings)
     report.print()
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
 
