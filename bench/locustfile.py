@@ -62,6 +62,7 @@ LOGIN = "POST /api/auth/login/"
 SUBSCRIPTION = "GET /api/billing/subscription/"
 TRIAL = "POST /api/billing/trial/"
 TRIAL_TWICE = "POST /api/billing/trial/ (double click)"
+TRIAL_BODY = {"plan": "monthly", "payment_method": "pm_card_visa"}
 REFUSED_TWICE = {"operation_in_progress", "subscription_exists"}
 CANCEL = "POST /api/billing/subscription/cancel/"
 
@@ -301,10 +302,9 @@ class SignedInReader(HttpUser):
                     response.failure(f"a live subscription is {status}")
 
     def start_trial(self) -> None:
-        body = {"plan": "monthly", "payment_method": "pm_card_visa"}
         with self.client.post(
             "/api/billing/trial/",
-            json=body,
+            json=TRIAL_BODY,
             headers=self._auth(),
             name=TRIAL,
             catch_response=True,
@@ -321,12 +321,11 @@ class SignedInReader(HttpUser):
         second = HttpSession(
             base_url=self.host, request_event=self.environment.events.request, user=self
         )
-        body = {"plan": "monthly", "payment_method": "pm_card_visa"}
         calls = [
             gevent.spawn(
                 client.post,
                 "/api/billing/trial/",
-                json=body,
+                json=TRIAL_BODY,
                 headers=self._auth(),
                 name=TRIAL_TWICE,
                 catch_response=True,
