@@ -6,6 +6,9 @@ transaction: the meters (INSERT ... ON CONFLICT DO NOTHING), the reads (one
 INSERT ... ON CONFLICT DO NOTHING: unique (meter, article)) and each reader's
 highest version (never lowered). The entries leave the stream only after the
 commit: a drain killed before is replayed, and the replay adds nothing.
+
+Each run also deletes the Redis hashes of meters counted in PostgreSQL while
+Redis was out (Meter.redis_stale), then clears their marks: meter_stale_forget.
 """
 
 from __future__ import annotations
@@ -13,14 +16,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
+from django.db.models import Q
 
-from entitlements.meter_store import DRAIN_LOCK, STREAM, UNAVAILABLE, from_ms, redis_call
+from entitlements.meter_store import (
+    DRAIN_LOCK,
+    STREAM,
+    UNAVAILABLE,
+    from_ms,
+    meter_forget,
+    redis_call,
+)
 from entitlements.models import Meter, MeteredRead, ReaderVersion
+from entitlements.readers import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +114,36 @@ def meter_drain_batch(*, size: int | None = None) -> int:
     return len(found)
 
 
+def meter_stale_forget(*, size: int | None = None) -> int:
+    """Up to `size` (METER_DRAIN_BATCH) meters counted in PostgreSQL while Redis was
+    out (Meter.redis_stale): their hashes and generations in Redis go, then their marks.
+
+    A mark is cleared only once Redis deleted (Redis out: the marks stay, the next
+    run tries again), and only if no fallback read marked the meter again since it
+    was read here (`redis_marks` unchanged): such a read may be missing from a hash
+    rebuilt in between. Returns how many marks were cleared.
+    """
+    size = int(settings.METER_DRAIN_BATCH) if size is None else size
+    # Any of them, in no order (the partial index answers): each leaves once cleared.
+    marked = list(
+        Meter.objects.filter(redis_stale=True).values_list(
+            "id", "anonymous_id", "month", "redis_marks"
+        )[:size]
+    )
+    if not marked:
+        return 0
+    readers = [(Reader(anonymous_id=a.hex), month) for _, a, month, _ in marked if a is not None]
+    if not meter_forget(meters=readers):
+        return 0
+    unchanged = reduce(or_, (Q(pk=pk, redis_marks=marks) for pk, _, _, marks in marked))
+    return Meter.objects.filter(unchanged, redis_stale=True).update(redis_stale=False)
+
+
 def meter_drain(*, size: int | None = None, batches: int = 100) -> int:
     """Drain the stream, at most `batches` batches; one drain at a time (a Redis lock).
 
     With METER_STORE=database too: what a redis setting left in the stream still
-    reaches PostgreSQL.
+    reaches PostgreSQL. Then one batch of meters stale in Redis (meter_stale_forget).
 
     Two drains at once would still count nothing twice (ON CONFLICT DO NOTHING);
     the lock only saves them doing the same work. Returns how many reads moved.
@@ -127,6 +166,7 @@ def meter_drain(*, size: int | None = None, batches: int = 100) -> int:
             moved += done
             if done < size:
                 break
+        meter_stale_forget(size=size)
     finally:
         redis_call("drain", lambda r: r.unlock(keys=[r.key(DRAIN_LOCK)], args=[token]))
     return moved

@@ -26,7 +26,7 @@ and an erasure deletes, under the meter row's lock in PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -166,7 +166,9 @@ def _redis(backend: Any) -> _Redis:
 
 
 # Meters (and their readers' generations) this process counted in PostgreSQL while
-# Redis was out: stale in Redis, deleted first thing once Redis answers again.
+# Redis was out: stale in Redis, deleted first thing once Redis answers again. The
+# fast path only: Meter.redis_stale holds the same in PostgreSQL, and the drain
+# deletes them too (meter_drain.meter_stale_forget) should this process die first.
 _STALE: set[str] = set()
 
 
@@ -188,14 +190,28 @@ def meter_forget_later(*, reader: Reader, month: datetime) -> None:
     """A read was counted in PostgreSQL because Redis was out: the reader's meter in
     Redis (if it survived) lacks it, so it goes as soon as Redis answers this process
     again, and the next read rebuilds it from PostgreSQL."""
-    _STALE.update({_meter_key(reader, month), generation_key(reader.key)})
+    _STALE.update(_reader_keys(reader, month))
 
 
-def month_label(month: datetime) -> str:
+def meter_forget(*, meters: list[tuple[Reader, date]]) -> bool:
+    """Delete these readers' meters (and generations) in Redis now, so that their next
+    read rebuilds them from PostgreSQL. True once Redis did; False when it is out."""
+    keys = [key for reader, month in meters for key in _reader_keys(reader, month)]
+    if not keys:
+        return True
+    done = redis_call("forget", lambda r: r.client.delete(*[r.key(key) for key in keys]))
+    return done is not UNAVAILABLE
+
+
+def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-def _meter_key(reader: Reader, month: datetime) -> str:
+def _reader_keys(reader: Reader, month: date) -> tuple[str, str]:
+    return _meter_key(reader, month), generation_key(reader.key)
+
+
+def _meter_key(reader: Reader, month: date) -> str:
     return f"ent:m:{reader.key}:{month_label(month)}"
 
 

@@ -21,6 +21,11 @@ class Meter(models.Model):
     so that concurrent reads never count past the limit. An anonymous reader
     with METER_STORE=redis is counted in Redis (entitlements/meter_store.py)
     and their rows are written by the drain (entitlements/meter_drain.py).
+
+    `redis_stale`: a read was counted here while Redis was out, so the reader's
+    hash in Redis (if it survived) lacks it; the drain deletes the hash, then
+    clears the mark, only if `redis_marks` (one more at each fallback read)
+    has not moved since it looked.
     """
 
     user = models.ForeignKey(
@@ -33,6 +38,9 @@ class Meter(models.Model):
     anonymous_id = models.UUIDField(null=True, blank=True)
     month = models.DateField(help_text="The first day of the month (UTC).")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Defaults in the database too: a process still on the code before the columns inserts.
+    redis_stale = models.BooleanField(default=False, db_default=False)
+    redis_marks = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -52,8 +60,14 @@ class Meter(models.Model):
                 name="entitlements_meter_anonymous_month",
             ),
         ]
-        # The purge's oldest-first walk (entitlements.services.meters_purge).
-        indexes = [models.Index(fields=["month"], name="entitlements_meter_month")]
+        indexes = [
+            # The purge's oldest-first walk (entitlements.services.meters_purge).
+            models.Index(fields=["month"], name="entitlements_meter_month"),
+            # The drain's walk over the meters stale in Redis (meter_drain.meter_stale_forget).
+            models.Index(
+                fields=["id"], condition=Q(redis_stale=True), name="entitlements_meter_stale"
+            ),
+        ]
 
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"anonymous {self.anonymous_id}"

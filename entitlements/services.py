@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -173,26 +174,38 @@ def meter_record_read(
     row's lock serialises one reader's reads, so that two different articles
     read at once cannot both take the last free article; the unique (meter,
     article) constraint counts an article once.
+
+    A read counted in PostgreSQL because Redis was out marks the meter stale in
+    Redis (in the same transaction): the drain deletes the reader's hash, which
+    lacks the read, even if this process dies before Redis is back (this
+    process deletes it sooner, at its first Redis answer after the commit).
     """
     now = now or timezone.now()
+    month = month_start(now)
     if limit is None:  # the reader's allowance, as the decision says
         metered = entitlement_decide(reader=reader, now=now).metered
         limit = metered.limit if metered is not None else free_articles_registered()
+    redis_out = False
     if meter_store_active(reader):
         in_redis = meter_count(
-            reader=reader, article_id=article_id, now=now, month=month_start(now), limit=limit
+            reader=reader, article_id=article_id, now=now, month=month, limit=limit
         )
         if in_redis is not None:
             return in_redis.granted, in_redis.used
-        meter_forget_later(reader=reader, month=month_start(now))  # Redis is out
+        redis_out = True
     with transaction.atomic():
-        meter = _meter_locked(reader=reader, month=month_start(now))
+        meter = _meter_locked(reader=reader, month=month)
         counted = set(MeteredRead.objects.filter(meter=meter).values_list("article_id", flat=True))
         if article_id in counted:
             return True, len(counted)
         if len(counted) >= limit:
             return False, len(counted)
         MeteredRead.objects.create(meter=meter, article_id=article_id, read_at=now)
+        if redis_out:
+            Meter.objects.filter(pk=meter.pk).update(
+                redis_stale=True, redis_marks=F("redis_marks") + 1
+            )
+            transaction.on_commit(lambda: meter_forget_later(reader=reader, month=month))
         entitlement_invalidate_on_commit(reader=reader)
     return True, len(counted) + 1
 

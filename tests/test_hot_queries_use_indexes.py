@@ -33,7 +33,7 @@ from newsletters.selectors import suppressed_everywhere
 from newsletters.services.removal import unsubscribe_by_link
 from newsletters.services.signup import subscriber_locked
 from tests.factories import SubscriptionFactory, UserFactory
-from tests.helpers.entitlements import forget_reader_in_redis
+from tests.helpers.entitlements import REDIS_DOWN, forget_reader_in_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -137,6 +137,25 @@ def test_a_meter_rebuilt_and_drained_finds_its_rows_by_index(db, settings):
     forget_reader_in_redis(reader.key)  # the meter is rebuilt from PostgreSQL
     month = month_start(timezone.now())
     assert sequential_scans(lambda: meter_snapshot(reader=reader, month=month)) == []
+
+
+@pytest.mark.redis
+def test_the_drain_finds_the_meters_stale_in_redis_by_index(db, settings):
+    from django.test import override_settings
+
+    from entitlements.meter_drain import meter_stale_forget
+
+    settings.METER_STORE = "database"
+    for _ in range(3):  # meters not marked, for the walk to pass over
+        meter_record_read(reader=anonymous(), article_id="a-1")
+    settings.METER_STORE = "redis"
+    with override_settings(CACHES=REDIS_DOWN):  # counted in PostgreSQL: marked
+        meter_record_read(reader=anonymous(), article_id="a-1")
+
+    def forget() -> None:
+        assert meter_stale_forget() == 1
+
+    assert sequential_scans(forget) == []
 
 
 def test_the_webhooks_event_lookup(db):

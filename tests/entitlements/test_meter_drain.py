@@ -22,7 +22,7 @@ from entitlements.models import Meter, MeteredRead, ReaderVersion
 from entitlements.readers import reader_id_verify
 from entitlements.selectors import month_start
 from entitlements.tasks import drain_metered_reads
-from tests.helpers.entitlements import anonymous_reads, drain
+from tests.helpers.entitlements import anonymous_reads, drain, waiting_on_a_lock
 from tests.worker import celery_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -120,12 +120,3 @@ def test_a_drain_killed_before_its_commit_loses_nothing(anonymous_client, stripe
     time.sleep(TIME_LIMIT + 0.5)  # the killed drain's lock lapses
     assert drain() == 2
     assert MeteredRead.objects.filter(**reader.meter_filter("meter__")).count() == 2
-
-
-def waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])

@@ -26,6 +26,7 @@ from entitlements.services import (
 from tests.helpers.edge import issue, verified
 from tests.helpers.entitlements import (
     ME,
+    REDIS_DOWN,
     anonymous_reads,
     drain,
     forget_reader_in_redis,
@@ -33,15 +34,6 @@ from tests.helpers.entitlements import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-REDIS_DOWN = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        "KEY_PREFIX": "meter-down",
-    }
-}
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 ME = "/api/entitlements/me/"
 
+# A cache on a port nothing listens on: Redis out, as override_settings(CACHES=...) sets it.
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        "KEY_PREFIX": "meter-down",
+    }
+}
+
 
 def read_url(article_id: str) -> str:
     return f"/api/entitlements/articles/{article_id}/read/"
@@ -73,3 +83,17 @@ def anonymous_reads(client, *articles: str, reader_id: str = "") -> tuple[str, l
         reader_id = reader_id or response["X-Reader-Id"]
         answers.append(response.json())
     return reader_id, answers
+
+
+def waiting_on_a_lock() -> int:
+    """How many of this database's sessions wait on a lock now (asked inside a
+    transaction too: its snapshot of the activity is dropped first)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])
