@@ -113,6 +113,15 @@ def _object(event: StripeEvent) -> dict[str, Any]:
     return obj
 
 
+def _event_customer(event: StripeEvent, customer_id: str | None) -> Customer:
+    """Our customer with this Stripe id, now the event's reader; UnknownCustomer if none."""
+    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
+    if customer is None:
+        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
+    event.reader = customer.user
+    return customer
+
+
 def _sync_subscription(
     event: StripeEvent, subscription_id: str, customer_id: str | None = None
 ) -> Subscription:
@@ -194,10 +203,7 @@ def _invoice_event(event: StripeEvent) -> tuple[dict[str, Any], User | None]:
     if subscription_id:
         subscription = _sync_subscription(event, subscription_id, invoice.get("customer"))
         return invoice, subscription.user
-    customer = Customer.objects.filter(stripe_customer_id=invoice.get("customer")).first()
-    if customer is None:
-        raise UnknownCustomer(f"customer {invoice.get('customer')} is not one of ours")
-    event.reader = customer.user
+    customer = _event_customer(event, invoice.get("customer"))
     return invoice, customer.user
 
 
@@ -272,10 +278,7 @@ def on_invoice_payment_action_required(event: StripeEvent) -> None:
 
 def on_customer_deleted(event: StripeEvent) -> None:
     customer_id = _object(event)["id"]
-    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
-    if customer is None:
-        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
-    event.reader = customer.user
+    customer = _event_customer(event, customer_id)
     if customer.deleted_at is None:
         customer.deleted_at = timezone.now()
         customer.save(update_fields=["deleted_at"])
@@ -298,12 +301,7 @@ def on_customer_deleted(event: StripeEvent) -> None:
 
 def on_customer_updated(event: StripeEvent) -> None:
     """Where the reader is for tax (their address), re-read from Stripe and mirrored."""
-    customer_id = _object(event)["id"]
-    customer = Customer.objects.filter(stripe_customer_id=customer_id).first()
-    if customer is None:
-        raise UnknownCustomer(f"customer {customer_id} is not one of ours")
-    event.reader = customer.user
-    customer_tax_location_sync(customer=customer)
+    customer_tax_location_sync(customer=_event_customer(event, _object(event)["id"]))
 
 
 HANDLERS: dict[str, Callable[[StripeEvent], None]] = {

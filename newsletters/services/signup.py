@@ -24,7 +24,7 @@ from newsletters.models import (
     Subscription,
     Suppression,
 )
-from newsletters.selectors import email_hash, newsletters_open
+from newsletters.selectors import email_hash, newsletters_open, suppressed_everywhere
 from newsletters.services.readers import readers_changed
 from newsletters.tasks import send_confirmation_email as send_confirmation_email_task
 
@@ -50,12 +50,8 @@ def newsletters_for_signup(*, slugs: Sequence[str], user: User | None = None) ->
             code="invalid_newsletters",
             fields={"newsletters": [f"No such newsletter: {slug}." for slug in unknown]},
         )
-    closed = [
-        n.slug
-        for n in found.values()
-        if n.audience == Newsletter.Audience.SUBSCRIBERS and not reader_has_access(user)
-    ]
-    if closed:
+    closed = [n.slug for n in found.values() if n.audience == Newsletter.Audience.SUBSCRIBERS]
+    if closed and not reader_has_access(user):
         raise ApplicationError(
             f"For paying subscribers only: {', '.join(closed)}.",
             code="subscribers_only",
@@ -106,7 +102,7 @@ def confirmation_email_send(*, email: str, token: str) -> bool:
     Nothing is sent to an address that asked never to be emailed. The email names
     the lists only; their content starts once the owner confirms.
     """
-    if Suppression.objects.filter(email_hash=email_hash(email), newsletter=None).exists():
+    if suppressed_everywhere(email=email):
         logger.info("newsletter confirmation not sent: the address asked never to be emailed")
         return False
     slugs = links.confirmation_read_unchecked(token).newsletters

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from newsletters.models import SubscriberChange, Suppression
+from newsletters.services import newsletters_for_signup
 from tests.factories import NewsletterFactory
 from tests.helpers.billing import start_trial
 from tests.helpers.newsletters import PREFERENCES
@@ -46,3 +49,17 @@ def test_a_reader_whose_subscription_ends_leaves_the_subscribers_only_lists(
     assert _statuses(reader_client) == {"daily": True, "insider": False}
     assert SubscriberChange.objects.filter(newsletter=insider, action="removed").count() == 1
     assert not Suppression.objects.exists()  # not the reader's choice: they may come back
+
+
+def test_the_readers_access_is_asked_once_however_many_subscribers_only_lists_are_named(
+    plans, reader, reader_client, insider
+):
+    NewsletterFactory(slug="insider-weekly", audience="subscribers")
+    start_trial(reader_client)
+
+    def queries(slugs: list[str]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert [n.slug for n in newsletters_for_signup(slugs=slugs, user=reader)] == slugs
+        return len(captured)
+
+    assert queries(["insider", "insider-weekly"]) == queries(["insider"])
