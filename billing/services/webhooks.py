@@ -5,7 +5,6 @@ requeue job). Processing itself is events.py, run by billing.tasks.
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import nullcontext
 from datetime import timedelta
@@ -38,29 +37,31 @@ def stripe_event_record(*, event: dict[str, Any], payload: str | None = None) ->
     a caller's atomic block) a savepoint keeps a refused row from breaking it.
     """
     obj = (event.get("data") or {}).get("object") or {}
-    values = (
-        str(event["id"]),
-        str(event["type"])[:128],
-        str(event.get("api_version") or "")[:64],
-        bool(event.get("livemode")),
-        str(obj.get("id") or "")[:255] if isinstance(obj, dict) else "",
-        from_unix(event.get("created")),
-        payload if payload is not None else json.dumps(event),
-        Status.RECEIVED,
-        0,
-        "",
-        timezone.now(),
+    row = StripeEvent(
+        id=str(event["id"]),
+        type=str(event["type"])[:128],
+        api_version=str(event.get("api_version") or "")[:64],
+        livemode=bool(event.get("livemode")),
+        object_id=str(obj.get("id") or "")[:255] if isinstance(obj, dict) else "",
+        stripe_created=from_unix(event.get("created")),
+        payload=event,
     )
+    values = [  # every column as the model writes it (defaults, auto_now_add)
+        payload
+        if field.name == "payload" and payload is not None
+        else field.get_db_prep_save(field.pre_save(row, True), connection)
+        for field in _COLUMNS
+    ]
     savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with savepoint, connection.cursor() as cursor:
         cursor.execute(_INSERT_ONCE, values)
         return cursor.fetchone() is not None
 
 
+_COLUMNS = StripeEvent._meta.concrete_fields
 _INSERT_ONCE = (
-    f"INSERT INTO {StripeEvent._meta.db_table} "  # noqa: S608 - our own table name
-    "(id, type, api_version, livemode, object_id, stripe_created, payload, status, "
-    "attempts, last_error, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    f"INSERT INTO {StripeEvent._meta.db_table} "  # noqa: S608 - our own table and columns
+    f"({', '.join(f.column for f in _COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 
