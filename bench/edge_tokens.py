@@ -25,7 +25,6 @@ own database, starts gunicorn itself and stops it:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import json
@@ -44,12 +43,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path and environment set-up
     WORKERS,
-    Report,
-    _require_loopback,
     bench_database,
+    bench_start,
     fmt_us,
     free_port,
     gunicorn_command,
+    http_parser,
+    in_turn,
     paired_median_ns,
     running,
 )
@@ -138,17 +138,10 @@ def python_verifier() -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser = http_parser()
     parser.add_argument("--n", type=int, default=2000, help="timings per latency figure")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Edge tokens bench")
     from django.conf import settings
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -159,7 +152,6 @@ def main() -> None:
     from entitlements.services import entitlement_read_article, grant_create
     from entitlements.tokens import jwks_document, token_issue
 
-    report = Report("Edge tokens bench")
     with bench_database() as (test_db, env):
         print(f"database {test_db}; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
         reader = User.objects.create_user("edge-reader@example.com", "x" * 16)
@@ -230,10 +222,9 @@ def main() -> None:
             # --- 2. issuing over HTTP against /me/ ---------------------------------
             ratios = []
             for round_ in range(args.rounds):
-                order = [me_request, token_request]
                 measured = {
                     request: per_second(pool, port, request, args.seconds)
-                    for request in (order if round_ % 2 == 0 else order[::-1])
+                    for request in in_turn([me_request, token_request], round_)
                 }
                 ratios.append(measured[token_request] / measured[me_request])
                 print(

@@ -54,12 +54,14 @@ sys.path.insert(0, str(ROOT))
 from bench.entitlements import (  # noqa: E402 - after the path set-up
     WORKERS,
     Report,
-    _require_loopback,
     bench_database,
-    emulator_command,
+    bench_start,
     free_port,
     gunicorn_command,
+    http_parser,
+    in_turn,
     running,
+    stripe_emulator,
 )
 from bench.webhook_drain import (  # noqa: E402
     BENCH_TABLE,
@@ -160,7 +162,7 @@ def measure_ingest(args: argparse.Namespace, env: dict[str, str], report: Report
         for path in paths:
             posts_per_second(pool, port, path, "warm", 1.0)
         for round_ in range(args.rounds):
-            for path in paths[round_ % 3 :] + paths[: round_ % 3]:  # each goes first in turn
+            for path in in_turn(paths, round_):
                 rate = posts_per_second(pool, port, path, f"r{round_}", args.seconds)
                 measured[path].append(rate)
             print(
@@ -284,10 +286,7 @@ def drain(
 def measure_drain(args: argparse.Namespace, env: dict[str, str], report: Report) -> None:
     from django.conf import settings
 
-    stripe_port = free_port()
-    with running(emulator_command(stripe_port), stripe_port, env):
-        settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
-        settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
+    with stripe_emulator(env):
         env = {
             **env,
             "STRIPE_API_BASE": settings.STRIPE_API_BASE,
@@ -328,23 +327,15 @@ def measure_drain(args: argparse.Namespace, env: dict[str, str], report: Report)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser = http_parser()
     parser.add_argument("--events", type=int, default=10_000, help="events per drain")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Webhook bench")
     from django.conf import settings
 
-    report = Report("Webhook bench")
     with bench_database() as (test_db, env):
         print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}")
         try:
