@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import multiprocessing
 import socket
 import statistics
 import sys
@@ -42,16 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path and environment set-up
-    WORKERS,
     bench_database,
     bench_start,
     fmt_us,
-    free_port,
-    gunicorn_command,
     http_parser,
     in_turn,
     paired_median_ns,
-    running,
+    under_load,
 )
 
 WHY_VERIFY = (
@@ -173,12 +169,9 @@ def main() -> None:
         )
         jwks = json.loads(json.dumps(jwks_document()))  # what an edge fetched once
 
-        port = free_port()
-        gunicorn = gunicorn_command(port)
         me_request = _request("GET", "/api/entitlements/me/", token)
         token_request = _request("POST", "/api/entitlements/token/", token)
-        print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
-        with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+        with under_load(env, args.clients) as (port, pool):
             answer = _once(port, token_request)
             served = json.loads(answer.split(b"\r\n\r\n", 1)[1])["token"]
             for request in (me_request, token_request):

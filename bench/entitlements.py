@@ -194,6 +194,16 @@ def running(args: list[str], port: int, env: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def under_load(env: dict[str, str], clients: int) -> Iterator[tuple[int, Any]]:
+    """The service under gunicorn on a free port, and a pool of `clients` load-generating
+    processes: (the port, the pool)."""
+    port = free_port()
+    print(f"gunicorn: {WORKERS} sync workers; load: {clients} client processes")
+    with running(gunicorn_command(port), port, env), multiprocessing.Pool(clients) as pool:
+        yield port, pool
+
+
+@contextlib.contextmanager
 def stripe_emulator(env: dict[str, str]) -> Iterator[str]:
     """The Stripe emulator running, and this process's gateway pointed at it: its URL."""
     from django.conf import settings
@@ -421,10 +431,7 @@ def main() -> None:
         reader = User.objects.create_user("bench-reader@example.com", "x" * 16)
         token = Token.objects.create(user=reader).key
         entitlement_read_article(reader=Reader(user_id=reader.pk), article_id="first")
-        port = free_port()
-        gunicorn = gunicorn_command(port)
-        print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
-        with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+        with under_load(env, args.clients) as (port, pool):
             for path in ("/bench/bare/", "/api/entitlements/me/"):
                 requests_per_second(pool, port, path, token, 1.0)  # warm every worker
             bare, me, ratios = [], [], []

@@ -35,7 +35,6 @@ import argparse
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import socket
 import statistics
@@ -52,16 +51,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path set-up
-    WORKERS,
     Report,
     bench_database,
     bench_start,
-    free_port,
-    gunicorn_command,
     http_parser,
     in_turn,
-    running,
     stripe_emulator,
+    under_load,
 )
 from bench.webhook_drain import (  # noqa: E402
     BENCH_TABLE,
@@ -153,12 +149,9 @@ def measure_ingest(args: argparse.Namespace, env: dict[str, str], report: Report
 
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {BENCH_TABLE} (id text PRIMARY KEY, body jsonb NOT NULL)")
-    port = free_port()
-    gunicorn = gunicorn_command(port)
     paths = (BARE, DURABLE, WEBHOOK)
-    print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
     measured: dict[str, list[float]] = {path: [] for path in paths}
-    with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+    with under_load(env, args.clients) as (port, pool):
         for path in paths:
             posts_per_second(pool, port, path, "warm", 1.0)
         for round_ in range(args.rounds):
