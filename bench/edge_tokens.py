@@ -25,11 +25,9 @@ own database, starts gunicorn itself and stops it:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import json
-import multiprocessing
 import socket
 import statistics
 import sys
@@ -43,15 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path and environment set-up
-    WORKERS,
-    Report,
-    _require_loopback,
     bench_database,
+    bench_start,
     fmt_us,
-    free_port,
-    gunicorn_command,
+    http_parser,
+    in_turn,
     paired_median_ns,
-    running,
+    under_load,
 )
 
 WHY_VERIFY = (
@@ -138,17 +134,10 @@ def python_verifier() -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser = http_parser()
     parser.add_argument("--n", type=int, default=2000, help="timings per latency figure")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Edge tokens bench")
     from django.conf import settings
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -159,7 +148,6 @@ def main() -> None:
     from entitlements.services import entitlement_read_article, grant_create
     from entitlements.tokens import jwks_document, token_issue
 
-    report = Report("Edge tokens bench")
     with bench_database() as (test_db, env):
         print(f"database {test_db}; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
         reader = User.objects.create_user("edge-reader@example.com", "x" * 16)
@@ -181,12 +169,9 @@ def main() -> None:
         )
         jwks = json.loads(json.dumps(jwks_document()))  # what an edge fetched once
 
-        port = free_port()
-        gunicorn = gunicorn_command(port)
         me_request = _request("GET", "/api/entitlements/me/", token)
         token_request = _request("POST", "/api/entitlements/token/", token)
-        print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
-        with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+        with under_load(env, args.clients) as (port, pool):
             answer = _once(port, token_request)
             served = json.loads(answer.split(b"\r\n\r\n", 1)[1])["token"]
             for request in (me_request, token_request):
@@ -230,10 +215,9 @@ def main() -> None:
             # --- 2. issuing over HTTP against /me/ ---------------------------------
             ratios = []
             for round_ in range(args.rounds):
-                order = [me_request, token_request]
                 measured = {
                     request: per_second(pool, port, request, args.seconds)
-                    for request in (order if round_ % 2 == 0 else order[::-1])
+                    for request in in_turn([me_request, token_request], round_)
                 }
                 ratios.append(measured[token_request] / measured[me_request])
                 print(

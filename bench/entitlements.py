@@ -37,10 +37,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paywal
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
 os.environ["BENCH_CACHE_PREFIX"] = f"bench-ent-{os.getpid()}"
 os.environ["STRIPE_MAX_NETWORK_RETRIES"] = "0"
+
+from bench.webhook_drain import bench_price  # noqa: E402 - it changes no environment
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 WORKERS = 2  # gunicorn sync workers, the same for both views
@@ -77,6 +79,7 @@ WHY_SCALE = {
     "measured minutes apart on a shared machine, and the difference is noise.",
 }
 UNUSABLE = "!"  # Django's mark for "no password": seeded readers never log in
+T = TypeVar("T")
 
 
 def _require_loopback() -> None:
@@ -86,6 +89,32 @@ def _require_loopback() -> None:
             raise SystemExit(f"{name} must point at this machine (127.0.0.1), not {url.hostname}")
     if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
         raise SystemExit("DATABASE_URL must be PostgreSQL (the scale figure is about it)")
+
+
+def http_parser() -> argparse.ArgumentParser:
+    """The options of every bench that measures requests per second through gunicorn."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
+    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    return parser
+
+
+def bench_start(title: str) -> Report:
+    """Every bench's start, once DJANGO_SETTINGS_MODULE names its settings: the services
+    checked to be on this machine, Django set up, and the report the figures go to."""
+    _require_loopback()
+    import django
+
+    django.setup()
+    return Report(title)
+
+
+def in_turn(items: Sequence[T], round_: int) -> list[T]:
+    """`items` in round `round_`'s order: each goes first in turn (two alternate), so
+    that every round compares measurements taken back to back on the same machine."""
+    shift = round_ % len(items)
+    return [*items[shift:], *items[:shift]]
 
 
 def gunicorn_command(port: int) -> list[str]:
@@ -162,6 +191,28 @@ def running(args: list[str], port: int, env: dict[str, str]) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def under_load(env: dict[str, str], clients: int) -> Iterator[tuple[int, Any]]:
+    """The service under gunicorn on a free port, and a pool of `clients` load-generating
+    processes: (the port, the pool)."""
+    port = free_port()
+    print(f"gunicorn: {WORKERS} sync workers; load: {clients} client processes")
+    with running(gunicorn_command(port), port, env), multiprocessing.Pool(clients) as pool:
+        yield port, pool
+
+
+@contextlib.contextmanager
+def stripe_emulator(env: dict[str, str]) -> Iterator[str]:
+    """The Stripe emulator running, and this process's gateway pointed at it: its URL."""
+    from django.conf import settings
+
+    port = free_port()
+    with running(emulator_command(port), port, env):
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+        settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
+        yield settings.STRIPE_API_BASE
 
 
 # --- HTTP load (raw sockets: the client must cost as little as possible) ------
@@ -356,19 +407,12 @@ def decision_medians(user_ids: list[int], samples: int, rounds: int) -> tuple[fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser = http_parser()
     parser.add_argument("--n", type=int, default=5000, help="in-process timings per figure")
     parser.add_argument("--readers", type=int, default=100_000, help="the large population")
     parser.add_argument("--samples", type=int, default=1000, help="readers timed per size")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Entitlements bench")
     from django.conf import settings
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -381,17 +425,13 @@ def main() -> None:
     from entitlements.selectors import entitlement_decide
     from entitlements.services import entitlement_read_article
 
-    report = Report()
     with bench_database() as (test_db, env):
         print(f"database {test_db}; cache prefix {settings.CACHES['default']['KEY_PREFIX']}")
         # --- 1. HTTP: /me/ against a bare DRF view, same gunicorn ---------------
         reader = User.objects.create_user("bench-reader@example.com", "x" * 16)
         token = Token.objects.create(user=reader).key
         entitlement_read_article(reader=Reader(user_id=reader.pk), article_id="first")
-        port = free_port()
-        gunicorn = gunicorn_command(port)
-        print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
-        with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+        with under_load(env, args.clients) as (port, pool):
             for path in ("/bench/bare/", "/api/entitlements/me/"):
                 requests_per_second(pool, port, path, token, 1.0)  # warm every worker
             bare, me, ratios = [], [], []
@@ -402,7 +442,7 @@ def main() -> None:
                 paths = ["/bench/bare/", "/api/entitlements/me/"]
                 measured = {
                     path: requests_per_second(pool, port, path, token, args.seconds)
-                    for path in (paths if round_ % 2 == 0 else paths[::-1])
+                    for path in in_turn(paths, round_)
                 }
                 bare.append(measured[paths[0]])
                 me.append(measured[paths[1]])
@@ -439,26 +479,13 @@ def main() -> None:
         )
 
         # --- 3. against asking Stripe (the emulator) for the subscription --------
-        stripe_port = free_port()
-        with running(emulator_command(stripe_port), stripe_port, env):
-            settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
-            settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
+        with stripe_emulator(env):
             customer = gateway.customer_create(
                 email="bench-reader@example.com",
                 metadata={"user_id": str(reader.pk)},
                 idempotency_key="bench-c",
             )
-            product = gateway.product_create(
-                name="Bench", metadata={}, idempotency_key="bench-prod"
-            )
-            price = gateway.price_create(
-                product_id=product["id"],
-                amount=999,
-                currency="usd",
-                interval="month",
-                lookup_key="bench",
-                idempotency_key="bench-price",
-            )
+            _, price = bench_price()
             subscription = gateway.subscription_create(
                 customer_id=customer["id"],
                 price_id=price["id"],

@@ -29,10 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.entitlements import (  # sets the bench's settings first
-    Report,
     _forget_cache_prefix,
-    _require_loopback,
     analyze,
+    bench_start,
     decision_medians,
     fmt_us,
 )
@@ -182,18 +181,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="readers timed per size")
     parser.add_argument("--rounds", type=int, default=5, help="alternating timing rounds")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Growth bench")
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from billing.models import Plan
 
-    report = Report("Growth bench")
     small_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     large_db = f"{small_db}_large"
     plan = Plan.objects.create(

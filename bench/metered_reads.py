@@ -23,7 +23,6 @@ METER_STORE=database in the environment measures the PostgreSQL path.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import socket
@@ -39,11 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path set-up
     WORKERS,
-    Report,
-    _require_loopback,
     bench_database,
+    bench_start,
     free_port,
     gunicorn_command,
+    http_parser,
+    in_turn,
     running,
 )
 
@@ -113,23 +113,14 @@ def reads_per_second(pool: Any, port: int, path: str, seconds: float) -> tuple[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
-    args = parser.parse_args()
+    args = http_parser().parse_args()
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.entitlements_settings"
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Metered reads bench")
     from django.conf import settings
 
     from entitlements.meter_drain import meter_drain, meter_pending
     from entitlements.models import MeteredRead
 
-    report = Report("Metered reads bench")
     with bench_database() as (test_db, env):
         env["FREE_ARTICLES_PER_MONTH"] = str(READS_PER_READER)
         port = free_port()
@@ -152,7 +143,7 @@ def main() -> None:
                 for round_ in range(args.rounds):
                     paths = [BARE, f"/api/entitlements/articles/r{round_}-"]
                     measured = {}
-                    for path in paths if round_ % 2 == 0 else paths[::-1]:
+                    for path in in_turn(paths, round_):
                         measured[path], granted = reads_per_second(pool, port, path, args.seconds)
                         if path != BARE:
                             granted_total += granted

@@ -377,9 +377,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.entitlements import (
         WORKERS,
-        Report,
-        _require_loopback,
         bench_database,
+        bench_start,
         emulator_command,
         free_port,
         gunicorn_command,
@@ -388,17 +387,11 @@ def main() -> None:
     from bench.webhook_ingest import _forget_queue, celery_workers
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.day_settings"
-
-    _require_loopback()
-    import django
-
-    django.setup()
-
+    report = bench_start("A publisher's day")
     from django.conf import settings
 
     from billing.services import plan_sync_catalogue
 
-    report = Report("A publisher's day")
     with bench_database() as (test_db, env):
         workdir = Path(tempfile.mkdtemp(prefix="bench-day-"))
         port, stripe_port = free_port(), free_port()

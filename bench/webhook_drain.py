@@ -20,12 +20,9 @@ PER_SUBSCRIPTION = (
 )
 
 
-def seed_subscriptions(count: int) -> list[dict[str, str]]:
-    """`count` readers, each with a paid monthly subscription in the emulator and here."""
-    from accounts.models import User
+def bench_price() -> tuple[Any, Any]:
+    """The bench's product and its monthly price (9.99 USD) in Stripe (the emulator)."""
     from billing import gateway
-    from billing.models import Customer, Plan
-    from billing.services.apply import subscription_sync_from_stripe
 
     product = gateway.product_create(name="Bench", metadata={}, idempotency_key="bench-prod")
     price = gateway.price_create(
@@ -36,6 +33,17 @@ def seed_subscriptions(count: int) -> list[dict[str, str]]:
         lookup_key="bench",
         idempotency_key="bench-price",
     )
+    return product, price
+
+
+def seed_subscriptions(count: int) -> list[dict[str, str]]:
+    """`count` readers, each with a paid monthly subscription in the emulator and here."""
+    from accounts.models import User
+    from billing import gateway
+    from billing.models import Customer, Plan
+    from billing.services.apply import subscription_sync_from_stripe
+
+    product, price = bench_price()
     Plan.objects.create(
         code="bench",
         name="Bench",

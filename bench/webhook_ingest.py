@@ -35,7 +35,6 @@ import argparse
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import socket
 import statistics
@@ -52,14 +51,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.entitlements import (  # noqa: E402 - after the path set-up
-    WORKERS,
     Report,
-    _require_loopback,
     bench_database,
-    emulator_command,
-    free_port,
-    gunicorn_command,
-    running,
+    bench_start,
+    http_parser,
+    in_turn,
+    stripe_emulator,
+    under_load,
 )
 from bench.webhook_drain import (  # noqa: E402
     BENCH_TABLE,
@@ -151,16 +149,13 @@ def measure_ingest(args: argparse.Namespace, env: dict[str, str], report: Report
 
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {BENCH_TABLE} (id text PRIMARY KEY, body jsonb NOT NULL)")
-    port = free_port()
-    gunicorn = gunicorn_command(port)
     paths = (BARE, DURABLE, WEBHOOK)
-    print(f"gunicorn: {WORKERS} sync workers; load: {args.clients} client processes")
     measured: dict[str, list[float]] = {path: [] for path in paths}
-    with running(gunicorn, port, env), multiprocessing.Pool(args.clients) as pool:
+    with under_load(env, args.clients) as (port, pool):
         for path in paths:
             posts_per_second(pool, port, path, "warm", 1.0)
         for round_ in range(args.rounds):
-            for path in paths[round_ % 3 :] + paths[: round_ % 3]:  # each goes first in turn
+            for path in in_turn(paths, round_):
                 rate = posts_per_second(pool, port, path, f"r{round_}", args.seconds)
                 measured[path].append(rate)
             print(
@@ -284,10 +279,7 @@ def drain(
 def measure_drain(args: argparse.Namespace, env: dict[str, str], report: Report) -> None:
     from django.conf import settings
 
-    stripe_port = free_port()
-    with running(emulator_command(stripe_port), stripe_port, env):
-        settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_port}"
-        settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the emulator's
+    with stripe_emulator(env):
         env = {
             **env,
             "STRIPE_API_BASE": settings.STRIPE_API_BASE,
@@ -328,23 +320,15 @@ def measure_drain(args: argparse.Namespace, env: dict[str, str], report: Report)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=3.0, help="per HTTP measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP rounds")
-    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser = http_parser()
     parser.add_argument("--events", type=int, default=10_000, help="events per drain")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
     args = parser.parse_args()
-    _require_loopback()
-
-    import django
-
-    django.setup()
+    report = bench_start("Webhook bench")
     from django.conf import settings
 
-    report = Report("Webhook bench")
     with bench_database() as (test_db, env):
         print(f"database {test_db}; queue {settings.CELERY_TASK_DEFAULT_QUEUE}")
         try:
