@@ -39,6 +39,7 @@ POSTAL_CODE_REQUIRED = frozenset({"US", "CA"})
 EU = frozenset(settings.EU_COUNTRIES.split())
 # The VAT number's prefix for a country, where it is not the country code.
 EU_VAT_PREFIX = {"GR": "EL"}
+_COUNTRY_OF_VAT_PREFIX = {prefix: country for country, prefix in EU_VAT_PREFIX.items()}
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _vat_parse(value: str, *, country: str | None) -> tuple[str, str, str]:
         else:
             number = eu_vat.validate(text)
             prefix = number[:2]
-            of = {v: k for k, v in EU_VAT_PREFIX.items()}.get(prefix, prefix)
+            of = _COUNTRY_OF_VAT_PREFIX.get(prefix, prefix)
             kind = "eu_vat"
             if of not in EU:
                 raise NumberInvalid
