@@ -20,16 +20,6 @@ from tests.helpers.entitlements import read
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (billing's subscription_changed_hooks) as a commit would."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
 def token_claims(client) -> dict:
     return verified(client, issue(client))
 
