@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from entitlements.services import grant_create, grant_revoke
-from tests.helpers.billing import iso, start_trial, subscribe, sync
+from tests.helpers.billing import cancel_now, iso, start_trial, subscribe, sync
 from tests.helpers.clients import client_for
 from tests.helpers.entitlements import ME
 from tests.stripe_time import past_renewal, pin_start, pinned_start_params
@@ -34,11 +34,7 @@ def test_cancelling_now_returns_the_reader_to_the_meter(plans, reader_client, co
     assert reader_client.get(ME).json()["reason"] == "trialing"
 
     with committing():
-        response = reader_client.post(
-            "/api/billing/subscription/cancel/",
-            {"at_period_end": False, "reason": "other"},
-            format="json",
-        )
+        response = cancel_now(reader_client)
     assert response.status_code == 200
 
     body = reader_client.get(ME).json()

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from entitlements.services import grant_create, grant_revoke
-from tests.helpers.billing import start_trial, subscribe, sync
+from tests.helpers.billing import cancel_now, start_trial, subscribe, sync
 from tests.helpers.edge import issue, verified
 from tests.helpers.entitlements import read
 
@@ -34,11 +34,7 @@ def test_a_cancellation_bumps_the_version_and_the_next_token_is_metered(
     assert before["reason"] == "trialing"
 
     with committing():
-        response = reader_client.post(
-            "/api/billing/subscription/cancel/",
-            {"at_period_end": False, "reason": "other"},
-            format="json",
-        )
+        response = cancel_now(reader_client)
     assert response.status_code == 200
 
     after = token_claims(reader_client)
