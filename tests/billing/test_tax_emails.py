@@ -19,22 +19,21 @@ def bodies(subject):
     return found[0].body, html
 
 
+def trial_will_end(client, captured, reader, trial) -> None:
+    """Deliver Stripe's trial_will_end for the reader's trial, hooks run as on commit."""
+    subscription = {
+        "id": trial.json()["id"],
+        "customer": reader.billing_customer.stripe_customer_id,
+    }
+    send(client, captured, "customer.subscription.trial_will_end", subscription)
+
+
 def test_a_german_reader_reads_euro_amounts_in_german(
     client, django_capture_on_commit_callbacks, plans, reader, reader_client, stripe
 ):
     trial = trial_from(reader_client, country="DE")
     assert trial.status_code == 201, trial.json()
-    subscription = {
-        "id": trial.json()["id"],
-        "customer": reader.billing_customer.stripe_customer_id,
-    }
-
-    send(
-        client,
-        django_capture_on_commit_callbacks,
-        "customer.subscription.trial_will_end",
-        subscription,
-    )
+    trial_will_end(client, django_capture_on_commit_callbacks, reader, trial)
     text, html = bodies("Your free trial ends soon")
     assert "costs 9,99\xa0€ per month" in text
     assert "9,99\xa0€" in html
@@ -55,17 +54,7 @@ def test_a_reader_without_a_country_reads_the_sites_locale(
     client, django_capture_on_commit_callbacks, plans, reader, reader_client
 ):
     trial = trial_from(reader_client)
-    subscription = {
-        "id": trial.json()["id"],
-        "customer": reader.billing_customer.stripe_customer_id,
-    }
-
-    send(
-        client,
-        django_capture_on_commit_callbacks,
-        "customer.subscription.trial_will_end",
-        subscription,
-    )
+    trial_will_end(client, django_capture_on_commit_callbacks, reader, trial)
 
     text, _ = bodies("Your free trial ends soon")
     assert "costs $9.99 per month" in text

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from tests.helpers.instances import wait_until_serving
 from tests.helpers.settings_probe import CONFIG_VARS, PRODUCTION, ROOT
 from tests.outage import closed_port, hung_server
 
@@ -96,7 +97,7 @@ def test_a_hung_stripe_is_a_json_503_before_gunicorn_kills_the_worker(transactio
             text=True,
         )
         try:
-            _wait_until_serving(port, server)
+            wait_until_serving(port, server)
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/api/billing/trial/",
                 data=json.dumps({"plan": "monthly"}).encode(),
@@ -115,17 +116,3 @@ def test_a_hung_stripe_is_a_json_503_before_gunicorn_kills_the_worker(transactio
     assert answer.value.headers["Content-Type"] == "application/json"
     assert json.loads(answer.value.read())["code"] == "stripe_unavailable"
     assert elapsed < 5  # before the worker timeout: the worker answered, nobody killed it
-
-
-def _wait_until_serving(port: int, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(server.stderr.read() if server.stderr else "gunicorn exited")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-        else:
-            return
-    raise AssertionError("gunicorn did not start serving")

@@ -32,6 +32,14 @@ def _json_ld(html: str) -> dict:
     return json.loads(found.group(1))
 
 
+def trial_page(client, demo_on, *, js_url: str, api_base: str | None = None) -> str:
+    """The trial page's HTML with DEMO_STRIPE_JS_URL (and STRIPE_API_BASE, if given) set."""
+    demo_on.DEMO_STRIPE_JS_URL = js_url
+    if api_base is not None:
+        demo_on.STRIPE_API_BASE = api_base
+    return client.get("/demo/trial/").content.decode()
+
+
 @pytest.mark.parametrize("path", ["/demo/", ARTICLE_URL, "/demo/signup/", "/demo/trial/"])
 def test_the_demo_is_off_in_production_by_default(client, settings, path):
     assert settings.DEBUG is False
@@ -132,10 +140,9 @@ def test_the_offer_banner_names_the_configured_offer(client, demo_on):
 
 
 def test_the_trial_page_loads_stripe_js_with_the_configured_url_and_key(client, demo_on):
-    demo_on.DEMO_STRIPE_JS_URL = "https://js.stripe.com/v3/"
     demo_on.DEMO_STRIPE_PUBLISHABLE_KEY = "pk_test_publisher"
 
-    html = client.get("/demo/trial/").content.decode()
+    html = trial_page(client, demo_on, js_url="https://js.stripe.com/v3/")
 
     assert '<script src="https://js.stripe.com/v3/"></script>' in html
     assert 'data-stripe-key="pk_test_publisher"' in html
@@ -143,20 +150,14 @@ def test_the_trial_page_loads_stripe_js_with_the_configured_url_and_key(client, 
 
 
 def test_stripe_js_comes_from_the_emulator_when_it_is_our_stripe(client, demo_on):
-    demo_on.DEMO_STRIPE_JS_URL = ""
-    demo_on.STRIPE_API_BASE = "http://127.0.0.1:12111"
-
-    html = client.get("/demo/trial/").content.decode()
+    html = trial_page(client, demo_on, js_url="", api_base="http://127.0.0.1:12111")
 
     assert '<script src="http://127.0.0.1:12111/v3/"></script>' in html
     assert 'data-stripe-key="pk_test_emulator"' in html
 
 
 def test_stripe_js_comes_from_stripe_without_the_emulator(client, demo_on):
-    demo_on.DEMO_STRIPE_JS_URL = ""
-    demo_on.STRIPE_API_BASE = ""
-
-    html = client.get("/demo/trial/").content.decode()
+    html = trial_page(client, demo_on, js_url="", api_base="")
 
     assert '<script src="https://js.stripe.com/v3/"></script>' in html
 

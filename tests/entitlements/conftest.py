@@ -1,4 +1,5 @@
-"""Entitlements fixtures: anonymous and service clients (helpers: tests/helpers/entitlements.py)."""
+"""Entitlements fixtures: anonymous and service clients, and `committing` (on-commit hooks
+run as a commit would). Helpers: tests/helpers/entitlements.py."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ def service_client(service_key) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {service_key}")
     return client
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Run on-commit callbacks (billing's subscription_changed_hooks) as a commit would."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run

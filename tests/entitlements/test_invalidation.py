@@ -10,30 +10,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.services import Actor, Audit, subscription_sync_from_stripe
 from entitlements.services import grant_create, grant_revoke
-from tests.helpers.billing import iso, start_trial, subscribe
+from tests.helpers.billing import cancel_now, iso, start_trial, subscribe, sync
 from tests.helpers.clients import client_for
 from tests.helpers.entitlements import ME
 from tests.stripe_time import past_renewal, pin_start, pinned_start_params
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (billing's subscription_changed_hooks) as a commit would."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
-def sync(subscription_id: str):
-    return subscription_sync_from_stripe(
-        stripe_subscription_id=subscription_id, audit=Audit(Actor.SYSTEM)
-    )
 
 
 def test_starting_a_trial_ends_metering(plans, reader_client, committing):
@@ -51,11 +34,7 @@ def test_cancelling_now_returns_the_reader_to_the_meter(plans, reader_client, co
     assert reader_client.get(ME).json()["reason"] == "trialing"
 
     with committing():
-        response = reader_client.post(
-            "/api/billing/subscription/cancel/",
-            {"at_period_end": False, "reason": "other"},
-            format="json",
-        )
+        response = cancel_now(reader_client)
     assert response.status_code == 200
 
     body = reader_client.get(ME).json()

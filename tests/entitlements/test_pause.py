@@ -16,16 +16,6 @@ PAUSE = "/api/billing/subscription/pause/"
 
 
 @pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (billing's subscription_changed_hooks) as a commit would."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
-@pytest.fixture
 def subscriber(plans, reader_client, committing):
     with committing():
         subscription = subscribe(reader_client)

@@ -13,21 +13,11 @@ import pytest
 from django.utils import timezone
 
 from entitlements.services import grant_create, grant_revoke
-from tests.helpers.billing import start_trial, subscribe, sync
+from tests.helpers.billing import cancel_now, start_trial, subscribe, sync
 from tests.helpers.edge import issue, verified
 from tests.helpers.entitlements import read
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (billing's subscription_changed_hooks) as a commit would."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
 
 
 def token_claims(client) -> dict:
@@ -44,11 +34,7 @@ def test_a_cancellation_bumps_the_version_and_the_next_token_is_metered(
     assert before["reason"] == "trialing"
 
     with committing():
-        response = reader_client.post(
-            "/api/billing/subscription/cancel/",
-            {"at_period_end": False, "reason": "other"},
-            format="json",
-        )
+        response = cancel_now(reader_client)
     assert response.status_code == 200
 
     after = token_claims(reader_client)

@@ -191,21 +191,21 @@ def test_an_unknown_kid_is_refused(reader_client):
         )
 
 
-def test_another_audience_is_refused(reader_client, settings):
+@pytest.mark.parametrize(
+    ("setting", "other", "ours", "refusal"),
+    [
+        ("ENTITLEMENT_TOKEN_AUDIENCE", "another-site", "paywall-edge", r"(?i)audience"),
+        ("ENTITLEMENT_TOKEN_ISSUER", "someone-else", "paywall-billing", r"(?i)issuer"),
+    ],
+    ids=["audience", "issuer"],
+)
+def test_another_audience_or_issuer_is_refused(
+    reader_client, settings, setting, other, ours, refusal
+):
     keys = jwks(reader_client)
-    settings.ENTITLEMENT_TOKEN_AUDIENCE = "another-site"
+    setattr(settings, setting, other)
     token = issue(reader_client)
-    settings.ENTITLEMENT_TOKEN_AUDIENCE = "paywall-edge"
+    setattr(settings, setting, ours)
 
-    with pytest.raises(InvalidToken, match=r"(?i)audience"):
-        token_verify(token, jwks=keys)
-
-
-def test_another_issuer_is_refused(reader_client, settings):
-    keys = jwks(reader_client)
-    settings.ENTITLEMENT_TOKEN_ISSUER = "someone-else"
-    token = issue(reader_client)
-    settings.ENTITLEMENT_TOKEN_ISSUER = "paywall-billing"
-
-    with pytest.raises(InvalidToken, match=r"(?i)issuer"):
+    with pytest.raises(InvalidToken, match=refusal):
         token_verify(token, jwks=keys)

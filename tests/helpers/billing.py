@@ -31,6 +31,15 @@ def subscribe(client, payment_method="pm_card_visa"):
     return response.json()
 
 
+def cancel_now(client):
+    """Ask billing to cancel the reader's subscription at once (not at the period's end)."""
+    return client.post(
+        "/api/billing/subscription/cancel/",
+        {"at_period_end": False, "reason": "other"},
+        format="json",
+    )
+
+
 def sync(subscription_id: str) -> Subscription:
     """Take Stripe's current state, as a webhook or the reconciliation would."""
     return subscription_sync_from_stripe(

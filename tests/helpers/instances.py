@@ -74,7 +74,7 @@ def web_instances(
             port = closed_port()
             servers.append((name, port, _start(port, stripe_url, stripe_key, env or {})))
         for _, port, server in servers:
-            _wait_until_serving(port, server)
+            wait_until_serving(port, server)
         yield tuple(WebInstance(name, f"http://127.0.0.1:{port}") for name, port, _ in servers)
     finally:
         for _, _, server in servers:
@@ -121,7 +121,8 @@ def _start(
     )
 
 
-def _wait_until_serving(port: int, server: subprocess.Popen[str]) -> None:
+def wait_until_serving(port: int, server: subprocess.Popen[str]) -> None:
+    """Return once gunicorn on `port` answers /healthz; raise if it exits or takes 60 s."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:

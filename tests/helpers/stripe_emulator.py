@@ -48,6 +48,18 @@ def customer_with_card(client, card: str = "pm_card_visa", **params: Any):
     return customer, pm
 
 
+def monthly_price(client, product: str, amount: int, currency: str = "usd"):
+    """A monthly price of `amount` (minor units) on `product`."""
+    return client.v1.prices.create(
+        params={
+            "product": product,
+            "currency": currency,
+            "unit_amount": amount,
+            "recurring": {"interval": "month"},
+        }
+    )
+
+
 API_KEY = "sk_test_cli"  # the key a Process accepts unless given --api-key
 
 

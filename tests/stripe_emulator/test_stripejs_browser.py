@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.browser import StaticSite, chromium_page
+from tests.helpers.stripe_emulator import monthly_price
 
 pytestmark = pytest.mark.e2e
 
@@ -147,14 +148,7 @@ def test_a_3d_secure_payment_approved_pays_the_invoice(
     page, site, stripe_emulator, stripe_client, customer
 ):
     product = stripe_client.v1.products.create(params={"name": "Digital"})
-    price = stripe_client.v1.prices.create(
-        params={
-            "product": product.id,
-            "currency": "usd",
-            "unit_amount": 999,
-            "recurring": {"interval": "month"},
-        }
-    )
+    price = monthly_price(stripe_client, product.id, 999)
     sub = stripe_client.v1.subscriptions.create(
         params={
             "customer": customer.id,

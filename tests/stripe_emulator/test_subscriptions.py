@@ -6,7 +6,7 @@ import pytest
 import stripe  # noqa: TID251 - the emulator is tested through the official SDK
 
 from stripe_emulator.pytest_plugin import ControlError
-from tests.helpers.stripe_emulator import customer_with_card
+from tests.helpers.stripe_emulator import customer_with_card, monthly_price
 
 DAY = 86400
 
@@ -363,14 +363,7 @@ def test_price_change_without_proration(stripe_client, price):
     sub = stripe_client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": price.id}]}
     )
-    better = stripe_client.v1.prices.create(
-        params={
-            "product": price.product,
-            "currency": "usd",
-            "unit_amount": 1999,
-            "recurring": {"interval": "month"},
-        }
-    )
+    better = monthly_price(stripe_client, price.product, 1999)
     item = sub["items"].data[0]
     changed = stripe_client.v1.subscriptions.update(
         sub.id,
@@ -387,14 +380,7 @@ def test_price_change_always_invoice_charges_the_proration(stripe_client, price)
     sub = stripe_client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": price.id}]}
     )
-    better = stripe_client.v1.prices.create(
-        params={
-            "product": price.product,
-            "currency": "usd",
-            "unit_amount": 1999,
-            "recurring": {"interval": "month"},
-        }
-    )
+    better = monthly_price(stripe_client, price.product, 1999)
     changed = stripe_client.v1.subscriptions.update(
         sub.id,
         params={
